@@ -1,0 +1,191 @@
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { compress } from 'hono/compress';
+import { etag } from 'hono/etag';
+import { streamSSE } from 'hono/streaming';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { createError } from '../core/errors.ts';
+import type { Reading } from '../core/reading.ts';
+import type { ReadingStore, SensorRegistry } from '../core/ports.ts';
+import { SensorId } from '../core/sensor.ts';
+import { formatIso, parseTimeParam } from '../core/time.ts';
+import type { Metrics } from '../metrics.ts';
+import { errorBody, handleError } from './errors.ts';
+import type { EventHub, HubEvent } from './event-hub.ts';
+import { toFeature } from './geojson.ts';
+
+export interface ApiDeps {
+  registry: SensorRegistry;
+  store: ReadingStore;
+  latest: ReadonlyMap<string, Reading>;
+  hub: EventHub;
+  metrics: Metrics;
+  /** Component health for /healthz. */
+  health: () => Promise<Record<string, boolean>>;
+  timeZone: string;
+  map: { tileUrl: string; attribution: string; center: [number, number]; zoom: number };
+  now?: () => number;
+  log?: (err: Error) => void;
+  /** Folder with the web front end; defaults to the repo's web/. */
+  webDir?: string;
+}
+
+const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+const LEAFLET_DIR = fileURLToPath(new URL('../../node_modules/leaflet/dist/', import.meta.url));
+
+/** Raw rows returned at most; wider ranges are downsampled into about this many buckets. */
+const MAX_RAW_POINTS = 10_000;
+const TARGET_BUCKETS = 2_000;
+/** An SSE client further behind than this many events is dropped; it reconnects with Last-Event-ID. */
+const SSE_MAX_QUEUE = 5_000;
+/** Comment line every 15 s keeps proxies and mobile carriers from closing an idle stream. */
+const SSE_HEARTBEAT_MS = 15_000;
+
+const TimeParam = z
+  .string()
+  .transform((v, ctx) => {
+    const ms = parseTimeParam(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected ISO 8601 with offset or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const ReadingsQuery = z
+  .object({
+    from: TimeParam.optional(),
+    to: TimeParam.optional(),
+    bucket: z.coerce.number().int().min(1).max(86_400 * 31).optional(),
+  })
+  .strict();
+
+function frame(e: HubEvent): string {
+  return `id: ${e.id}\nevent: ${e.event}\ndata: ${e.data}\n\n`;
+}
+
+/**
+ * The HTTP app: public read API, SSE stream, health and metrics, the web
+ * front end. Write routes are added by the modules that own them.
+ */
+export function createApi(deps: ApiDeps): Hono {
+  const now = deps.now ?? Date.now;
+  const app = new Hono();
+  app.onError((err, c) => handleError(err, c, deps.log));
+  app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
+  // Contract: request bodies are small JSON; cap them before they are read.
+  app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json(errorBody('payload_too_large', 'request body over 64 KiB'), 413) }));
+
+  app.get('/healthz', async (c) => {
+    const checks = await deps.health();
+    const ok = Object.values(checks).every(Boolean);
+    return c.json({ status: ok ? 'ok' : 'degraded', checks }, ok ? 200 : 503);
+  });
+
+  app.get('/metrics', async (c) => {
+    c.header('Content-Type', deps.metrics.registry.contentType);
+    return c.body(await deps.metrics.registry.metrics());
+  });
+
+  app.get('/api/config', (c) =>
+    c.json({
+      map: { tile_url: deps.map.tileUrl, attribution: deps.map.attribution, center: deps.map.center, zoom: deps.map.zoom },
+      time_zone: deps.timeZone,
+    }),
+  );
+
+  app.use('/api/sensors', etag());
+  app.get('/api/sensors', (c) => {
+    const t = now();
+    const features = deps.registry.list().map((s) => toFeature(s, deps.latest.get(s.id), t, deps.timeZone));
+    c.header('Cache-Control', 'no-cache');
+    return c.json({ type: 'FeatureCollection', features });
+  });
+
+  app.get('/api/sensors/:id', (c) => {
+    const id = c.req.param('id');
+    const sensor = deps.registry.get(id) ?? (deps.registry.refresh() ? deps.registry.get(id) : undefined);
+    if (!sensor) throw createError('not_found', `unknown sensor ${id}`);
+    return c.json(toFeature(sensor, deps.latest.get(id), now(), deps.timeZone));
+  });
+
+  app.get('/api/sensors/:id/readings', async (c) => {
+    const id = c.req.param('id');
+    if (!SensorId.safeParse(id).success || !deps.registry.get(id)) throw createError('not_found', `unknown sensor ${id}`);
+    const parsed = ReadingsQuery.safeParse(c.req.query());
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const param = issue?.path.join('.') || (issue as { keys?: string[] } | undefined)?.keys?.join(',') || 'query';
+      throw createError('invalid_input', `${param}: ${issue?.message ?? 'invalid'}`, { param });
+    }
+    const to = parsed.data.to ?? now();
+    const from = parsed.data.from ?? to - 24 * 3600_000;
+    if (from > to) throw createError('invalid_input', 'from: must not be after to', { param: 'from' });
+    let bucketMs = parsed.data.bucket ? parsed.data.bucket * 1000 : undefined;
+    let points = await deps.store.range({ sensorId: id, from, to, bucketMs, limit: MAX_RAW_POINTS + 1 });
+    if (!bucketMs && points.length > MAX_RAW_POINTS) {
+      bucketMs = Math.ceil((to - from) / TARGET_BUCKETS / 1000) * 1000;
+      points = await deps.store.range({ sensorId: id, from, to, bucketMs });
+    }
+    return c.json({
+      sensor_id: id,
+      from: formatIso(from, deps.timeZone),
+      to: formatIso(to, deps.timeZone),
+      ...(bucketMs && { bucket_s: bucketMs / 1000, aggregate: 'max' }),
+      readings: points.map((p) => ({ ts: formatIso(p.observedAt, deps.timeZone), level_cm: p.levelCm })),
+    });
+  });
+
+  app.get('/api/events', (c) => {
+    const lastEventId = c.req.header('Last-Event-ID') ?? c.req.query('lastEventId');
+    c.header('Cache-Control', 'no-cache');
+    c.header('X-Accel-Buffering', 'no'); // nginx: do not buffer the stream
+    return streamSSE(c, async (stream) => {
+      let queue: string[] = [];
+      let wake: (() => void) | undefined;
+      let closed = false;
+      const sub = deps.hub.subscribe((e) => {
+        if (queue.length >= SSE_MAX_QUEUE) closed = true;
+        else queue.push(frame(e));
+        wake?.();
+      }, lastEventId);
+      deps.metrics.sseClients.inc();
+      stream.onAbort(() => {
+        closed = true;
+        wake?.();
+      });
+      try {
+        await stream.write('retry: 3000\n\n');
+        if (sub.resync) await stream.write(`event: resync\ndata: {}\n\n`);
+        if (sub.missed.length) queue = sub.missed.map(frame).concat(queue);
+        while (!closed) {
+          if (queue.length) {
+            const chunk = queue.join('');
+            queue = [];
+            await stream.write(chunk);
+            continue;
+          }
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, SSE_HEARTBEAT_MS);
+            wake = () => {
+              clearTimeout(timer);
+              wake = undefined;
+              resolve();
+            };
+          });
+          if (!queue.length && !closed) await stream.write(': keep-alive\n\n');
+        }
+      } finally {
+        sub.unsubscribe();
+        deps.metrics.sseClients.dec();
+      }
+    });
+  });
+
+  const webDir = deps.webDir ?? DEFAULT_WEB_DIR;
+  app.use('/vendor/leaflet/*', compress(), serveStatic({ root: LEAFLET_DIR, rewriteRequestPath: (p) => p.replace(/^\/vendor\/leaflet/, '') }));
+  app.use('/*', compress(), serveStatic({ root: webDir }));
+  return app;
+}

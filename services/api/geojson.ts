@@ -1,0 +1,32 @@
+import type { Reading } from '../core/reading.ts';
+import type { Sensor } from '../core/sensor.ts';
+import { computeStatus, offlineAt } from '../core/status.ts';
+import { formatIso } from '../core/time.ts';
+
+/**
+ * One sensor as a GeoJSON Feature (RFC 7946 §3.2; coordinates are
+ * [longitude, latitude], §3.1.1). Property names are the API's snake_case.
+ */
+export function toFeature(sensor: Sensor, latest: Reading | undefined, now: number, timeZone: string) {
+  return {
+    type: 'Feature' as const,
+    id: sensor.id,
+    geometry: { type: 'Point' as const, coordinates: [sensor.lon, sensor.lat] },
+    properties: {
+      name: sensor.name,
+      name_en: sensor.nameEn ?? null,
+      address: sensor.address ?? null,
+      kind: sensor.kind,
+      state: sensor.state,
+      status: computeStatus(sensor, latest, now),
+      level_cm: latest?.levelCm ?? null,
+      observed_at: latest ? formatIso(latest.observedAt, timeZone) : null,
+      offline_at: latest ? formatIso(offlineAt(latest.observedAt, sensor.intervalS), timeZone) : null,
+      battery_v: latest?.batteryV ?? null,
+      rssi_dbm: latest?.rssiDbm ?? null,
+      interval_s: sensor.intervalS,
+      thresholds: { ...sensor.thresholds },
+    },
+  };
+}
+export type SensorFeature = ReturnType<typeof toFeature>;

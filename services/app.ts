@@ -1,0 +1,165 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Hono } from 'hono';
+import type { ReadingStore, SensorRegistry } from './core/ports.ts';
+import { DEFAULT_TIME_ZONE, formatIso } from './core/time.ts';
+import { createApi } from './api/create-api.ts';
+import { createEventHub, type EventHub } from './api/event-hub.ts';
+import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broker.ts';
+import { connectExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
+import type { Config } from './config.ts';
+import { createIngest, type Ingest } from './ingest/create-ingest.ts';
+import { createStatusTracker } from './ingest/status-tracker.ts';
+import { createLogger, createRateLimitedLog, type Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { createReadingStore } from './storage/create-store.ts';
+import { openMetadataDatabase } from './storage/metadata-db.ts';
+import { createSqliteSensorRegistry } from './storage/sqlite-sensor-registry.ts';
+import type { SqliteDatabase } from './storage/sqlite.ts';
+
+export interface Kansui {
+  config: Config;
+  /** Bound ports (differ from config when it asked for 0). */
+  httpPort: number;
+  mqttPort: number | undefined;
+  app: Hono;
+  db: SqliteDatabase;
+  registry: SensorRegistry;
+  store: ReadingStore;
+  ingest: Ingest;
+  hub: EventHub;
+  metrics: Metrics;
+  logger: Logger;
+  broker: EmbeddedBroker | undefined;
+  external: ExternalSubscriber | undefined;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  now?: () => number;
+  /** How often silence is checked for `offline` (ms). */
+  sweepMs?: number;
+  /** Replace the store adapter (tests). */
+  store?: ReadingStore;
+}
+
+/**
+ * Wire every adapter from a validated config and start listening. The only
+ * place that knows all the parts; `services/main.ts` calls it with the
+ * environment, tests and the demo call it with their own config.
+ */
+export async function startKansui(config: Config, options: StartOptions = {}): Promise<Kansui> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const now = options.now ?? Date.now;
+  const timeZone = DEFAULT_TIME_ZONE;
+  const metrics = createMetrics();
+
+  const db = openMetadataDatabase(config.DATA_DIR);
+  const registry = createSqliteSensorRegistry(db);
+  const store = options.store ?? (await createReadingStore(config));
+  const ingest = createIngest({ store, registry, now });
+  await ingest.start();
+
+  const hub = createEventHub();
+  const tracker = createStatusTracker({ registry, latest: ingest.latest, now });
+  tracker.sweep(); // seed with current statuses so only changes are announced
+
+  const logRejected = createRateLimitedLog((_key, msg, fields) => logger.warn(fields, msg));
+  ingest.on('rejected', (reason, detail, sensorId) => {
+    metrics.rejected.inc({ reason });
+    logRejected(`${reason}:${sensorId ?? '?'}`, 'reading rejected', { reason, detail, sensor_id: sensorId });
+  });
+  ingest.on('write', ({ count, durationMs, duplicates }) => {
+    metrics.accepted.inc(count - duplicates);
+    if (duplicates) metrics.duplicates.inc(duplicates);
+    metrics.writeLatency.observe(durationMs / 1000);
+  });
+  ingest.on('write-error', (err, count) => {
+    metrics.writeErrors.inc();
+    logger.error({ err, count }, 'store write failed; readings not acknowledged');
+  });
+  ingest.on('reading', (reading, sensor) => {
+    const change = tracker.check(sensor.id);
+    const latest = ingest.latest.get(sensor.id);
+    hub.publish('reading', {
+      sensor_id: sensor.id,
+      ts: formatIso(reading.observedAt, timeZone),
+      level_cm: reading.levelCm,
+      // Status of the sensor now (an out-of-order reading does not change it).
+      status: change?.status ?? tracker.current(sensor.id),
+      latest: latest === reading,
+      ...(reading.batteryV !== undefined && { battery_v: reading.batteryV }),
+      ...(reading.rssiDbm !== undefined && { rssi_dbm: reading.rssiDbm }),
+    });
+  });
+  const sweepTimer = setInterval(() => {
+    registry.refresh();
+    for (const c of tracker.sweep()) {
+      hub.publish('status', { sensor_id: c.sensorId, status: c.status, previous: c.previous ?? null });
+    }
+  }, options.sweepMs ?? 5_000);
+  sweepTimer.unref();
+
+  let broker: EmbeddedBroker | undefined;
+  let external: ExternalSubscriber | undefined;
+  let mqttPort: number | undefined;
+  const onBrokerEvent = (event: string, detail: Record<string, unknown>) => logger.debug({ event, ...detail }, 'mqtt');
+  if (config.MQTT_URL) {
+    external = await connectExternalSubscriber({
+      url: config.MQTT_URL,
+      clientId: config.MQTT_CLIENT_ID,
+      ingest,
+      onEvent: onBrokerEvent,
+      ...(config.MQTT_USERNAME !== undefined && { username: config.MQTT_USERNAME }),
+      ...(config.MQTT_PASSWORD !== undefined && { password: config.MQTT_PASSWORD }),
+    });
+  } else {
+    broker = await createEmbeddedBroker({ registry, ingest, onEvent: onBrokerEvent });
+    mqttPort = await broker.listen(config.MQTT_PORT, config.MQTT_HOST);
+  }
+
+  metrics.setConnectedSensors(() => broker?.connectedSensors() ?? (external?.connected() ? 1 : 0));
+
+  const app = createApi({
+    registry,
+    store,
+    latest: ingest.latest,
+    hub,
+    metrics,
+    timeZone,
+    now,
+    log: (err) => logger.error({ err }, 'request failed'),
+    map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
+    health: async () => ({
+      store: await store.healthy().catch(() => false),
+      broker: broker ? !broker.aedes.closed : (external?.connected() ?? false),
+      http: true,
+    }),
+  });
+
+  const server: ServerType = serve({ fetch: app.fetch, port: config.HTTP_PORT, hostname: config.HTTP_HOST });
+  if (!server.listening) await once(server, 'listening');
+  const httpPort = (server.address() as AddressInfo).port;
+  logger.info({ http_port: httpPort, mqtt_port: mqttPort, mqtt_url: config.MQTT_URL, store: store.kind, data_dir: config.DATA_DIR }, 'kansui started');
+
+  let stopping: Promise<void> | undefined;
+  async function stop(): Promise<void> {
+    stopping ??= (async () => {
+      clearInterval(sweepTimer);
+      // Stop taking readings first, let in-flight ones commit, then close the stores.
+      await broker?.close();
+      await external?.close();
+      await ingest.drain();
+      (server as import('node:http').Server).closeAllConnections?.();
+      await new Promise<void>((r) => server.close(() => r()));
+      await store.close();
+      db.close();
+      logger.info('kansui stopped');
+    })();
+    return stopping;
+  }
+
+  return { config, httpPort, mqttPort, app, db, registry, store, ingest, hub, metrics, logger, broker, external, stop };
+}

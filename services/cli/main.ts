@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+import { ZodError } from 'zod';
+import { DomainError } from '../core/errors.ts';
+import { loadConfig } from '../config.ts';
+import { registerSensor, rotateSensorCredentials } from '../sensors/provision.ts';
+import { openMetadataDatabase } from '../storage/metadata-db.ts';
+import { createSqliteSensorRegistry } from '../storage/sqlite-sensor-registry.ts';
+
+const USAGE = `usage: kansui <command> [options]
+
+commands:
+  sensor add --id ID --name NAME --lat LAT --lon LON
+             [--name-en NAME] [--address TEXT]
+             [--caution CM --warning CM --danger CM] [--interval SECONDS]
+             [--mount-height-mm MM] [--min-range-mm MM]
+      Register a sensor; prints JSON with its MQTT credentials (password shown once).
+  sensor list
+      Print every sensor as JSON.
+  sensor rotate --id ID
+      Issue a new MQTT password (the old one stops working at the next connect).
+
+Uses DATA_DIR (default ./data), the same as the running service.`;
+
+type Out = { stdout: (s: string) => void; stderr: (s: string) => void };
+
+function num(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new DomainError('invalid_input', `--${flag}: not a number: ${value}`);
+  return n;
+}
+
+/** Run one CLI command; returns the exit code. Exported for tests. */
+export function runCli(argv: string[], env: Record<string, string | undefined>, out: Out): number {
+  const [group, command, ...rest] = argv;
+  if (!group || group === '--help' || group === 'help') {
+    out.stdout(USAGE + '\n');
+    return group ? 0 : 2;
+  }
+  try {
+    const config = loadConfig(env);
+    if (group === 'sensor' && command === 'add') {
+      const { values: v } = parseArgs({
+        args: rest,
+        options: {
+          id: { type: 'string' }, name: { type: 'string' }, 'name-en': { type: 'string' }, address: { type: 'string' },
+          lat: { type: 'string' }, lon: { type: 'string' },
+          caution: { type: 'string' }, warning: { type: 'string' }, danger: { type: 'string' },
+          interval: { type: 'string' }, 'mount-height-mm': { type: 'string' }, 'min-range-mm': { type: 'string' },
+        },
+        strict: true,
+      });
+      for (const required of ['id', 'name', 'lat', 'lon'] as const) {
+        if (v[required] === undefined) throw new DomainError('invalid_input', `--${required} is required`);
+      }
+      const thresholds = [v.caution, v.warning, v.danger];
+      if (thresholds.some((t) => t !== undefined) && thresholds.some((t) => t === undefined)) {
+        throw new DomainError('invalid_input', '--caution, --warning and --danger go together');
+      }
+      const input = {
+        id: v.id, name: v.name, nameEn: v['name-en'], address: v.address,
+        lat: num(v.lat, 'lat'), lon: num(v.lon, 'lon'),
+        thresholds: v.caution !== undefined
+          ? { caution: num(v.caution, 'caution'), warning: num(v.warning, 'warning'), danger: num(v.danger, 'danger') }
+          : undefined,
+        intervalS: num(v.interval, 'interval'),
+        mountHeightMm: num(v['mount-height-mm'], 'mount-height-mm'),
+        minRangeMm: num(v['min-range-mm'], 'min-range-mm'),
+      };
+      const db = openMetadataDatabase(config.DATA_DIR);
+      try {
+        const { sensor, mqtt } = registerSensor(createSqliteSensorRegistry(db), input, Date.now());
+        out.stdout(JSON.stringify({ ...sensor, mqtt }) + '\n');
+      } finally {
+        db.close();
+      }
+      return 0;
+    }
+    if (group === 'sensor' && command === 'list') {
+      const db = openMetadataDatabase(config.DATA_DIR);
+      try {
+        out.stdout(JSON.stringify(createSqliteSensorRegistry(db).list(), null, 2) + '\n');
+      } finally {
+        db.close();
+      }
+      return 0;
+    }
+    if (group === 'sensor' && command === 'rotate') {
+      const { values: v } = parseArgs({ args: rest, options: { id: { type: 'string' } }, strict: true });
+      if (!v.id) throw new DomainError('invalid_input', '--id is required');
+      const db = openMetadataDatabase(config.DATA_DIR);
+      try {
+        const mqtt = rotateSensorCredentials(createSqliteSensorRegistry(db), v.id);
+        out.stdout(JSON.stringify({ id: v.id, mqtt }) + '\n');
+      } finally {
+        db.close();
+      }
+      return 0;
+    }
+    out.stderr(`kansui: unknown command: ${[group, command].filter(Boolean).join(' ')}\n\n${USAGE}\n`);
+    return 2;
+  } catch (err) {
+    if (err instanceof ZodError) {
+      out.stderr(`kansui: ${err.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}\n`);
+      return 2;
+    }
+    if (err instanceof DomainError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      out.stderr(`kansui: ${(err as Error).message}\n`);
+      return err instanceof DomainError && err.code === 'conflict' ? 3 : 2;
+    }
+    if ((err as Error).name === 'ConfigError') {
+      out.stderr(`kansui: ${(err as Error).message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

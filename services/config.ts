@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+const Port = z.coerce.number().int().min(0).max(65535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+/**
+ * Every environment variable kansui reads, with its default. The README's
+ * configuration table mirrors this schema; keep them in step.
+ */
+export const ConfigSchema = z.object({
+  HTTP_PORT: Port.default(8080),
+  HTTP_HOST: z.string().default('0.0.0.0'),
+  MQTT_PORT: Port.default(1883),
+  MQTT_HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  MQTT_URL: optionalString.pipe(z.url({ protocol: /^(mqtts?|tcp|ssl|wss?)$/ }).optional()),
+  MQTT_USERNAME: optionalString,
+  MQTT_PASSWORD: optionalString,
+  MQTT_CLIENT_ID: z.string().min(1).max(23).default('kansui-ingest'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  STORE: z.enum(['sqlite', 'influx']).default('sqlite'),
+  MAP_TILE_URL: z.string().default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+  MAP_ATTRIBUTION: z
+    .string()
+    .default('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'),
+  /** Map view when the page opens: Kinokawa city, Wakayama. */
+  MAP_CENTER: z
+    .string()
+    .default('34.27,135.40')
+    .transform((v, ctx) => {
+      const [lat, lon] = v.split(',').map(Number);
+      if (!Number.isFinite(lat) || !Number.isFinite(lon)) {
+        ctx.addIssue({ code: 'custom', message: 'expected "lat,lon"' });
+        return z.NEVER;
+      }
+      return [lat, lon] as [number, number];
+    }),
+  MAP_ZOOM: z.coerce.number().int().min(1).max(19).default(13),
+});
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Read and validate configuration once, at start. Fails with a message that
+ * names each bad variable, e.g. `HTTP_PORT: Too big: expected number to be <=65535`.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(Object.keys(ConfigSchema.shape).map((k) => [k, env[k]]));
+  const parsed = ConfigSchema.safeParse(known);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return Object.freeze(parsed.data);
+}

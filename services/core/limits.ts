@@ -1,0 +1,39 @@
+/**
+ * Every limit the service enforces on input, in one place, each with where
+ * its number comes from. Adapters import these; nothing else hard-codes them.
+ */
+export const LIMITS = {
+  /** Reading payload cap. Public contract (docs/contract.md): a reading is ≤ 4 KiB of JSON. */
+  maxPayloadBytes: 4 * 1024,
+  /**
+   * Whole MQTT packet cap, checked on the Remaining Length field
+   * (MQTT 3.1.1 §2.2.3) before the body is buffered. A 4 KiB payload plus
+   * topic and header fits easily; anything bigger is hostile or broken.
+   */
+  maxPacketBytes: 16 * 1024,
+  /** A device clock may run ahead a little; more than 5 min is a broken clock (contract). */
+  maxFutureSkewMs: 5 * 60 * 1000,
+  /** Older than 7 days is a replay or a dead RTC battery, not live data (contract). */
+  maxAgeMs: 7 * 24 * 60 * 60 * 1000,
+  /**
+   * Depth above the road or channel reference. Negative depth is a
+   * calibration error. 2,000 cm (20 m) is above any road underpass or urban
+   * channel this service is for; a deeper river stage needs its own reference.
+   */
+  minLevelCm: 0,
+  maxLevelCm: 2000,
+  /** Ultrasonic and radar level sensors used for roads measure up to ~10–30 m; 50 m is absurd. */
+  maxDistanceMm: 50_000,
+  /** Battery voltage: 0–60 V covers single cells to 48 V lead-acid packs. */
+  maxBatteryV: 60,
+  /** RSSI in dBm: LTE-M/NB-IoT and LoRa report roughly −140…0 dBm. */
+  minRssiDbm: -200,
+  maxRssiDbm: 0,
+  /** Sensor ids become MQTT topic levels and URL segments: no '/', '+', '#'. */
+  sensorIdPattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+  /** Reporting interval bounds (s): at least every 10 s, at most once a day. */
+  minIntervalS: 10,
+  maxIntervalS: 86_400,
+  /** Contract: a sensor is `offline` after 3 × its reporting interval without a reading. */
+  offlineAfterIntervals: 3,
+} as const;

@@ -1,0 +1,71 @@
+import type { Reading } from './reading.ts';
+import type { Sensor } from './sensor.ts';
+
+export interface WriteResult {
+  /** Readings newly stored. */
+  written: number;
+  /** Readings already present (same sensor and `observedAt`): stored once, not an error. */
+  duplicates: number;
+}
+
+export interface RangeQuery {
+  sensorId: string;
+  /** Inclusive, epoch ms. */
+  from: number;
+  /** Inclusive, epoch ms. */
+  to: number;
+  /**
+   * When set, downsample into buckets of this many ms; each bucket reports its
+   * start time and the MAXIMUM level in it, because a flood peak must never be
+   * averaged away on a chart.
+   */
+  bucketMs?: number;
+  /** Cap on rows returned (oldest first). */
+  limit?: number;
+}
+
+export interface RangePoint {
+  observedAt: number;
+  levelCm: number;
+}
+
+/**
+ * Port for the time-series store of readings. Adapters: sqlite (default),
+ * influx, memory. All pass test/contract/reading-store.contract.ts.
+ */
+export interface ReadingStore {
+  readonly kind: string;
+  /**
+   * Store a batch. Resolves only when every reading in it is durable (or
+   * durably spooled); a duplicate (sensor, observedAt) is stored once.
+   * Rejects only when nothing in the batch could be made durable.
+   */
+  write(readings: readonly Reading[]): Promise<WriteResult>;
+  /** Readings of one sensor in time order. */
+  range(query: RangeQuery): Promise<RangePoint[]>;
+  /** The newest reading (by observedAt) of every sensor that has one. */
+  latest(): Promise<Map<string, Reading>>;
+  /** Whether the store answers right now (for /healthz). */
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface SensorCredential {
+  /** Hash of the MQTT password (see services/core/credentials.ts). */
+  passwordHash: string;
+}
+
+/**
+ * Port for sensor metadata and credentials. Always SQLite in DATA_DIR in
+ * production (the CLI writes it while the service runs); memory in tests.
+ */
+export interface SensorRegistry {
+  list(): Sensor[];
+  get(id: string): Sensor | undefined;
+  create(sensor: Sensor, credential: SensorCredential): void;
+  update(id: string, patch: Partial<Omit<Sensor, 'id' | 'createdAt'>>): Sensor;
+  setCredential(id: string, credential: SensorCredential | null): void;
+  getCredential(id: string): SensorCredential | undefined;
+  /** Re-read what another process (the CLI) may have changed; cheap when nothing changed. */
+  refresh(): boolean;
+}

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { distanceToDepth } from './calibration.ts';
+import { LIMITS } from './limits.ts';
+import type { Sensor } from './sensor.ts';
+
+/**
+ * Why a reading was refused. These are the `reason` label values of
+ * `kansui_readings_rejected_total` in /metrics and are part of the contract.
+ */
+export const REJECT_REASONS = [
+  'payload_too_large',
+  'malformed_json',
+  'invalid_schema',
+  'non_finite',
+  'level_out_of_range',
+  'ts_in_future',
+  'ts_too_old',
+  'below_min_range',
+  'not_calibrated',
+  'unknown_sensor',
+  'sensor_retired',
+  'topic_not_allowed',
+  'unknown_topic',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** ISO 8601 with an explicit offset (Z or ±hh:mm), or epoch milliseconds. */
+const Timestamp = z.union([
+  z.iso.datetime({ offset: true }),
+  z.number().int().positive().max(8.64e15),
+]);
+
+/**
+ * The reading payload as published on `flood/{sensorId}/reading`
+ * (docs/contract.md). Exactly one of `level_cm` and `distance_mm`.
+ * Unknown keys are ignored so firmware can add fields without breaking.
+ */
+export const ReadingPayloadSchema = z
+  .object({
+    ts: Timestamp.optional(),
+    level_cm: z.number().optional(),
+    distance_mm: z.number().optional(),
+    seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+    battery_v: z.number().min(0).max(LIMITS.maxBatteryV).optional(),
+    rssi_dbm: z.number().min(LIMITS.minRssiDbm).max(LIMITS.maxRssiDbm).optional(),
+  })
+  .refine((p) => (p.level_cm === undefined) !== (p.distance_mm === undefined), {
+    message: 'exactly one of level_cm and distance_mm is required',
+  });
+export type ReadingPayload = z.infer<typeof ReadingPayloadSchema>;
+
+/** A validated reading as stored. Times are epoch ms. */
+export interface Reading {
+  sensorId: string;
+  /** Device time of the measurement (the payload's `ts`, or receipt time when absent). */
+  observedAt: number;
+  levelCm: number;
+  distanceMm?: number;
+  batteryV?: number;
+  rssiDbm?: number;
+  seq?: number;
+}
+
+export type ParseResult = { ok: true; reading: Reading } | { ok: false; reason: RejectReason; detail: string };
+
+function reject(reason: RejectReason, detail: string): ParseResult {
+  return { ok: false, reason, detail };
+}
+
+/** Any non-finite number anywhere in a parsed JSON value (1e400 parses to Infinity). */
+function hasNonFinite(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (value && typeof value === 'object') return Object.values(value).some(hasNonFinite);
+  return false;
+}
+
+/**
+ * Turn raw MQTT payload bytes from a known sensor into a reading, or say why
+ * not. Pure: the caller supplies the sensor and the clock.
+ *
+ * @example
+ * const r = parseReading(Buffer.from('{"level_cm": 12}'), sensor, Date.now());
+ * if (!r.ok) metrics.rejected(r.reason);
+ */
+export function parseReading(payload: Uint8Array, sensor: Sensor, now: number): ParseResult {
+  if (payload.byteLength > LIMITS.maxPayloadBytes) {
+    return reject('payload_too_large', `${payload.byteLength} bytes > ${LIMITS.maxPayloadBytes}`);
+  }
+  if (sensor.state === 'retired') return reject('sensor_retired', `sensor ${sensor.id} is retired`);
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  } catch (err) {
+    return reject('malformed_json', (err as Error).message);
+  }
+  if (hasNonFinite(json)) return reject('non_finite', 'a number is not finite');
+  const parsed = ReadingPayloadSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return reject('invalid_schema', issue ? `${issue.path.join('.') || 'payload'}: ${issue.message}` : 'invalid');
+  }
+  const p = parsed.data;
+
+  const observedAt = p.ts === undefined ? now : typeof p.ts === 'number' ? p.ts : Date.parse(p.ts);
+  if (observedAt > now + LIMITS.maxFutureSkewMs) return reject('ts_in_future', `ts is ${observedAt - now} ms ahead`);
+  if (observedAt < now - LIMITS.maxAgeMs) return reject('ts_too_old', `ts is ${now - observedAt} ms old`);
+
+  let levelCm: number;
+  if (p.distance_mm !== undefined) {
+    if (p.distance_mm < 0 || p.distance_mm > LIMITS.maxDistanceMm) {
+      return reject('level_out_of_range', `distance_mm ${p.distance_mm} outside 0–${LIMITS.maxDistanceMm}`);
+    }
+    const depth = distanceToDepth(p.distance_mm, sensor);
+    if (!depth.ok) return reject(depth.reason, `distance_mm ${p.distance_mm}`);
+    levelCm = depth.levelCm;
+  } else {
+    levelCm = p.level_cm as number;
+  }
+  if (levelCm < LIMITS.minLevelCm || levelCm > LIMITS.maxLevelCm) {
+    return reject('level_out_of_range', `level_cm ${levelCm} outside ${LIMITS.minLevelCm}–${LIMITS.maxLevelCm}`);
+  }
+
+  const reading: Reading = { sensorId: sensor.id, observedAt, levelCm };
+  if (p.distance_mm !== undefined) reading.distanceMm = p.distance_mm;
+  if (p.battery_v !== undefined) reading.batteryV = p.battery_v;
+  if (p.rssi_dbm !== undefined) reading.rssiDbm = p.rssi_dbm;
+  if (p.seq !== undefined) reading.seq = p.seq;
+  return { ok: true, reading };
+}

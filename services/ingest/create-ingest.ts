@@ -1,0 +1,142 @@
+import { EventEmitter } from 'node:events';
+import { parseReading, type Reading, type RejectReason } from '../core/reading.ts';
+import type { ReadingStore, SensorRegistry } from '../core/ports.ts';
+import type { Sensor } from '../core/sensor.ts';
+
+export type SubmitOutcome = { ok: true; reading: Reading } | { ok: false; reason: RejectReason; detail: string };
+
+export interface IngestEvents {
+  /** A reading is durable in the store. Emitted in submission order. */
+  reading: [reading: Reading, sensor: Sensor];
+  /** A reading was refused; `sensorId` is who sent it when known. */
+  rejected: [reason: RejectReason, detail: string, sensorId: string | undefined];
+  /** One group commit finished. */
+  write: [info: { count: number; durationMs: number; duplicates: number }];
+  /** A group commit failed; the readings in it were not acknowledged. */
+  'write-error': [err: Error, count: number];
+}
+
+export interface IngestOptions {
+  store: ReadingStore;
+  registry: SensorRegistry;
+  now?: () => number;
+  /** Most readings in one store write. */
+  maxBatch?: number;
+}
+
+export interface Ingest extends EventEmitter<IngestEvents> {
+  /**
+   * Validate and store one payload from `sensorId`. Resolves once the reading
+   * is durable (`ok: true`) or refused (`ok: false`, counted via `rejected`).
+   * Rejects only when the store could not make it durable: the caller must
+   * then NOT acknowledge it, so the sender retries.
+   */
+  submit(sensorId: string, payload: Uint8Array): Promise<SubmitOutcome>;
+  /** Count a refusal decided outside the parser (topic shape, authorization). */
+  reject(reason: RejectReason, detail: string, sensorId?: string): void;
+  /** Newest reading per sensor; never moves backwards on out-of-order arrivals. */
+  readonly latest: ReadonlyMap<string, Reading>;
+  /** Load `latest` from the store. Call once before accepting traffic. */
+  start(): Promise<void>;
+  /** Resolves when everything submitted so far has been written. */
+  drain(): Promise<void>;
+}
+
+interface Pending {
+  reading: Reading;
+  sensor: Sensor;
+  resolve: (o: SubmitOutcome) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * The ingest: parse → group commit → events. Group commit: readings that
+ * arrive while a write is in flight are written together in the next one, so
+ * one durable commit acknowledges many readings and latency stays at one
+ * commit when traffic is light (no timer, no fixed delay).
+ */
+export function createIngest(options: IngestOptions): Ingest {
+  const { store, registry } = options;
+  const now = options.now ?? Date.now;
+  const maxBatch = options.maxBatch ?? 5000;
+  const latest = new Map<string, Reading>();
+  let queue: Pending[] = [];
+  let writing = false;
+  let scheduled = false;
+  let idle: (() => void)[] = [];
+
+  const ingest = new EventEmitter<IngestEvents>() as Ingest;
+
+  function lookup(sensorId: string): Sensor | undefined {
+    // An id we don't know may have just been registered by the CLI in another process.
+    return registry.get(sensorId) ?? (registry.refresh() ? registry.get(sensorId) : undefined);
+  }
+
+  function schedule(): void {
+    if (scheduled || writing) return;
+    scheduled = true;
+    setImmediate(flush);
+  }
+
+  async function flush(): Promise<void> {
+    scheduled = false;
+    writing = true;
+    while (queue.length > 0) {
+      const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
+      queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
+      const started = performance.now();
+      try {
+        const result = await store.write(batch.map((p) => p.reading));
+        ingest.emit('write', {
+          count: batch.length,
+          durationMs: performance.now() - started,
+          duplicates: result.duplicates,
+        });
+      } catch (err) {
+        ingest.emit('write-error', err as Error, batch.length);
+        for (const p of batch) p.reject(err as Error);
+        continue;
+      }
+      for (const p of batch) {
+        const prev = latest.get(p.reading.sensorId);
+        if (!prev || p.reading.observedAt >= prev.observedAt) latest.set(p.reading.sensorId, p.reading);
+        ingest.emit('reading', p.reading, p.sensor);
+        p.resolve({ ok: true, reading: p.reading });
+      }
+    }
+    writing = false;
+    const waiting = idle;
+    idle = [];
+    for (const w of waiting) w();
+  }
+
+  function refuse(reason: RejectReason, detail: string, sensorId?: string): SubmitOutcome {
+    ingest.emit('rejected', reason, detail, sensorId);
+    return { ok: false, reason, detail };
+  }
+
+  Object.assign(ingest, {
+    latest,
+    async start() {
+      for (const [id, r] of await store.latest()) latest.set(id, r);
+    },
+    reject(reason: RejectReason, detail: string, sensorId?: string) {
+      refuse(reason, detail, sensorId);
+    },
+    submit(sensorId: string, payload: Uint8Array): Promise<SubmitOutcome> {
+      const sensor = lookup(sensorId);
+      if (!sensor) return Promise.resolve(refuse('unknown_sensor', `no sensor ${sensorId}`, sensorId));
+      const parsed = parseReading(payload, sensor, now());
+      if (!parsed.ok) return Promise.resolve(refuse(parsed.reason, parsed.detail, sensorId));
+      return new Promise<SubmitOutcome>((resolve, reject) => {
+        queue.push({ reading: parsed.reading, sensor, resolve, reject });
+        schedule();
+      });
+    },
+    drain(): Promise<void> {
+      if (!writing && !scheduled && queue.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idle.push(resolve));
+    },
+  });
+  return ingest;
+}
