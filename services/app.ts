@@ -2,9 +2,12 @@ import { serve, type ServerType } from '@hono/node-server';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Hono } from 'hono';
+import type { AuthEnv } from './auth/middleware.ts';
 import type { ReadingStore, SensorRegistry } from './core/ports.ts';
 import { DEFAULT_TIME_ZONE, formatIso } from './core/time.ts';
 import { createApi } from './api/create-api.ts';
+import { bearerAuthenticator } from './auth/middleware.ts';
+import { createUserStore, type UserStore } from './auth/user-store.ts';
 import { createEventHub, type EventHub } from './api/event-hub.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broker.ts';
 import { connectExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
@@ -23,7 +26,8 @@ export interface Kansui {
   /** Bound ports (differ from config when it asked for 0). */
   httpPort: number;
   mqttPort: number | undefined;
-  app: Hono;
+  app: Hono<AuthEnv>;
+  users: UserStore;
   db: SqliteDatabase;
   registry: SensorRegistry;
   store: ReadingStore;
@@ -58,6 +62,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
 
   const db = openMetadataDatabase(config.DATA_DIR);
   const registry = createSqliteSensorRegistry(db);
+  const users = createUserStore(db, now);
   const store = options.store ?? (await createReadingStore(config));
   const ingest = createIngest({ store, registry, now });
   await ingest.start();
@@ -131,6 +136,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     timeZone,
     now,
     log: (err) => logger.error({ err }, 'request failed'),
+    authenticators: [bearerAuthenticator((token) => users.verifyToken(token))],
+    routes: [],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
     health: async () => ({
       store: await store.healthy().catch(() => false),
@@ -161,5 +168,5 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     return stopping;
   }
 
-  return { config, httpPort, mqttPort, app, db, registry, store, ingest, hub, metrics, logger, broker, external, stop };
+  return { config, httpPort, mqttPort, app, db, users, registry, store, ingest, hub, metrics, logger, broker, external, stop };
 }

@@ -12,6 +12,7 @@ import type { ReadingStore, SensorRegistry } from '../core/ports.ts';
 import { SensorId } from '../core/sensor.ts';
 import { formatIso, parseTimeParam } from '../core/time.ts';
 import type { Metrics } from '../metrics.ts';
+import { authenticate, type AuthEnv, type Authenticator } from '../auth/middleware.ts';
 import { errorBody, handleError } from './errors.ts';
 import type { EventHub, HubEvent } from './event-hub.ts';
 import { toFeature } from './geojson.ts';
@@ -30,6 +31,10 @@ export interface ApiDeps {
   log?: (err: Error) => void;
   /** Folder with the web front end; defaults to the repo's web/. */
   webDir?: string;
+  /** How callers are recognised (bearer tokens, session cookies). */
+  authenticators?: readonly Authenticator[];
+  /** Route modules owned elsewhere (sensors admin, alerts, console…), mounted before the static files. */
+  routes?: readonly ((app: Hono<AuthEnv>) => void)[];
 }
 
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -70,13 +75,15 @@ function frame(e: HubEvent): string {
  * The HTTP app: public read API, SSE stream, health and metrics, the web
  * front end. Write routes are added by the modules that own them.
  */
-export function createApi(deps: ApiDeps): Hono {
+export function createApi(deps: ApiDeps): Hono<AuthEnv> {
   const now = deps.now ?? Date.now;
-  const app = new Hono();
+  const app = new Hono<AuthEnv>();
   app.onError((err, c) => handleError(err, c, deps.log));
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
   // Contract: request bodies are small JSON; cap them before they are read.
   app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json(errorBody('payload_too_large', 'request body over 64 KiB'), 413) }));
+
+  app.use('*', authenticate(deps.authenticators ?? []));
 
   app.get('/healthz', async (c) => {
     const checks = await deps.health();
@@ -183,6 +190,8 @@ export function createApi(deps: ApiDeps): Hono {
       }
     });
   });
+
+  for (const mount of deps.routes ?? []) mount(app);
 
   const webDir = deps.webDir ?? DEFAULT_WEB_DIR;
   app.use('/vendor/leaflet/*', compress(), serveStatic({ root: LEAFLET_DIR, rewriteRequestPath: (p) => p.replace(/^\/vendor\/leaflet/, '') }));

@@ -28,7 +28,7 @@ export interface SqliteReadingStoreOptions {
  */
 export function createSqliteReadingStore(options: SqliteReadingStoreOptions): ReadingStore {
   const db: SqliteDatabase = openDatabase(options.dataDir, options.file ?? 'readings.db');
-  migrate(db, MIGRATIONS);
+  migrate(db, 'readings', MIGRATIONS);
 
   const insert = db.prepare(
     `INSERT OR IGNORE INTO readings (sensor_id, observed_at, level_cm, distance_mm, battery_v, rssi_dbm, seq)

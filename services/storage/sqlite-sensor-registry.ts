@@ -21,7 +21,7 @@ export const METADATA_MIGRATIONS: string[] = [
  * detected with `PRAGMA data_version` at the cost of one tiny query.
  */
 export function createSqliteSensorRegistry(db: SqliteDatabase): SensorRegistry {
-  migrate(db, METADATA_MIGRATIONS);
+  migrate(db, 'sensors', METADATA_MIGRATIONS);
   const selectAll = db.prepare('SELECT data FROM sensors ORDER BY id');
   const insert = db.prepare(
     'INSERT INTO sensors (id, data, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',

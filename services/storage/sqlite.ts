@@ -21,13 +21,20 @@ export function openDatabase(dataDir: string, file: string): SqliteDatabase {
   return db;
 }
 
-/** Apply numbered migrations once each, recorded in `user_version`. */
-export function migrate(db: SqliteDatabase, migrations: readonly string[]): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let v = current; v < migrations.length; v++) {
+/**
+ * Apply a module's migrations once each. Each module (sensors, users,
+ * alerts, …) keeps its own numbered list under its own `name`, so modules
+ * can add tables without coordinating one global version number.
+ */
+export function migrate(db: SqliteDatabase, name: string, migrations: readonly string[]): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM schema_migrations WHERE name = ?').get(name) as { version: number } | undefined;
+  for (let v = row?.version ?? 0; v < migrations.length; v++) {
     db.transaction(() => {
       db.exec(migrations[v] as string);
-      db.pragma(`user_version = ${v + 1}`);
+      db.prepare(
+        'INSERT INTO schema_migrations (name, version) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET version = excluded.version',
+      ).run(name, v + 1);
     })();
   }
 }

@@ -1,0 +1,109 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getFreePort } from './ports.ts';
+import { makeTempDir } from './kansui.ts';
+import { waitFor } from './wait.ts';
+
+export interface MosquittoUser {
+  username: string;
+  password: string;
+}
+
+export interface RunningMosquitto {
+  url: string;
+  port: number;
+  dir: string;
+  passwordFile: string;
+  aclFile: string;
+  process: ChildProcess;
+  /** Add or replace a user in the password file and make the broker reload it (SIGHUP). */
+  addUser(user: MosquittoUser): Promise<void>;
+  /** SIGHUP: re-read password and ACL files. */
+  reload(): void;
+  stop(): Promise<void>;
+}
+
+export const MOSQUITTO = '/usr/sbin/mosquitto';
+
+/**
+ * Debian's Mosquitto 2.0 on a free loopback port with a temp config:
+ * password file + ACL (deny by default; a sensor may write only
+ * flood/<its username>/reading; `ingestUser` may read flood/+/reading).
+ * `user root` because as root it would otherwise drop to user mosquitto
+ * and fail to open the root-owned files (shared/NOTES.md).
+ */
+export async function startMosquitto(options: { ingestUser: MosquittoUser; sensors?: MosquittoUser[]; maxQueued?: number }): Promise<RunningMosquitto> {
+  const temp = makeTempDir('kansui-mosquitto-');
+  const dir = temp.dir;
+  const passwordFile = join(dir, 'passwd');
+  const aclFile = join(dir, 'acl');
+  const users = [options.ingestUser, ...(options.sensors ?? [])];
+  writeFileSync(passwordFile, '');
+  for (const u of users) execFileSync('mosquitto_passwd', ['-b', passwordFile, u.username, u.password]);
+  writeFileSync(
+    aclFile,
+    [
+      `user ${options.ingestUser.username}`,
+      'topic read flood/+/reading',
+      '',
+      '# every other authenticated client: its own reading topic only',
+      'pattern write flood/%u/reading',
+      '',
+    ].join('\n'),
+  );
+  const port = await getFreePort();
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    [
+      'user root',
+      'per_listener_settings false',
+      'allow_anonymous false',
+      `password_file ${passwordFile}`,
+      `acl_file ${aclFile}`,
+      `listener ${port} 127.0.0.1`,
+      'persistence false',
+      `max_queued_messages ${options.maxQueued ?? 100000}`,
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  await waitFor(
+    () =>
+      new Promise<boolean>((resolve) => {
+        if (child.exitCode !== null) throw new Error(`mosquitto exited: ${stderr}`);
+        const s = connect(port, '127.0.0.1');
+        s.once('connect', () => (s.destroy(), resolve(true)));
+        s.once('error', () => resolve(false));
+      }),
+    { timeoutMs: 10_000, what: 'mosquitto to listen' },
+  );
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    dir,
+    passwordFile,
+    aclFile,
+    process: child,
+    async addUser(u) {
+      execFileSync('mosquitto_passwd', ['-b', passwordFile, u.username, u.password]);
+      child.kill('SIGHUP');
+    },
+    reload: () => void child.kill('SIGHUP'),
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      temp.remove();
+    },
+  };
+}
