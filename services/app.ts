@@ -110,7 +110,10 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   let broker: EmbeddedBroker | undefined;
   let external: ExternalSubscriber | undefined;
   let mqttPort: number | undefined;
-  const onBrokerEvent = (event: string, detail: Record<string, unknown>) => logger.debug({ event, ...detail }, 'mqtt');
+  const onBrokerEvent = (event: string, detail: Record<string, unknown>) => {
+    const level = event === 'not-connected-yet' || event === 'store-failed' || event === 'subscribe-failed' ? 'warn' : 'debug';
+    logger[level]({ event, ...detail }, 'mqtt');
+  };
   if (config.MQTT_URL) {
     external = await connectExternalSubscriber({
       url: config.MQTT_URL,

@@ -9,6 +9,8 @@ export interface ExternalSubscriberOptions {
   /** Fixed client id: the broker keeps this session's queue while the ingest restarts. */
   clientId: string;
   ingest: Ingest;
+  /** How long start-up waits for the first CONNACK before going on without it (it keeps retrying). */
+  firstConnectTimeoutMs?: number;
   onEvent?: (event: string, detail: Record<string, unknown>) => void;
 }
 
@@ -61,25 +63,29 @@ export async function connectExternalSubscriber(options: ExternalSubscriberOptio
 
   client.on('connect', (connack) => {
     onEvent('connected', { url: options.url, sessionPresent: connack.sessionPresent });
-    if (!connack.sessionPresent) {
-      client.subscribe(READING_TOPIC_FILTER, { qos: 1 }, (err) => {
-        if (err) onEvent('subscribe-failed', { error: err.message });
-      });
-    }
+    // Subscribing again when the session is present is harmless (the broker
+    // replaces the subscription, keeping the queue) and repairs a session
+    // that lost it.
+    client.subscribe(READING_TOPIC_FILTER, { qos: 1 }, (err) => {
+      if (err) onEvent('subscribe-failed', { error: err.message });
+    });
   });
   client.on('error', (err) => onEvent('error', { error: err.message }));
   client.on('offline', () => onEvent('offline', {}));
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => {
-      client.end(true);
-      reject(err);
-    };
+  // Wait for the first session so start-up logs say whether the broker is
+  // there, but never fail the service for it: the map and API still serve
+  // stored data, /healthz reports the broker down, and MQTT.js keeps retrying.
+  const firstConnectMs = options.firstConnectTimeoutMs ?? 10_000;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      onEvent('not-connected-yet', { url: options.url, after_ms: firstConnectMs });
+      resolve();
+    }, firstConnectMs);
     client.once('connect', () => {
-      client.off('error', onError);
+      clearTimeout(timer);
       resolve();
     });
-    client.once('error', onError);
   });
 
   return {
