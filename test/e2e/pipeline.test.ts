@@ -20,6 +20,7 @@ describe('sensor → embedded broker → ingest → store → API and SSE', () =
     expect(created.mqtt.password.length).toBeGreaterThanOrEqual(32);
 
     const sse = openSse(`${k.httpUrl}/api/events`);
+    await sse.ready;
     const client = await connectMqtt(k.mqttUrl!, { username: created.mqtt.username, password: created.mqtt.password });
     const ts = new Date(Date.now() - 1000).toISOString();
     await publishReading(client, 'kinokawa-01', { ts, level_cm: 23.5, battery_v: 3.6 });

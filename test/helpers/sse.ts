@@ -5,10 +5,15 @@ export interface SseEvent {
   data: string;
 }
 
+/** Open a stream; `await sse.ready` before causing the events you want to see. */
 export function openSse(url: string, headers: Record<string, string> = {}) {
   const events: SseEvent[] = [];
   const controller = new AbortController();
   const waiters = new Set<() => void>();
+  let markReady: () => void = () => {};
+  /** Resolves when the server has sent its first bytes: the subscription is live from then on. */
+  const ready = new Promise<void>((r) => (markReady = r));
+  let closing = false;
   const done = (async () => {
     const res = await fetch(url, { headers: { Accept: 'text/event-stream', ...headers }, signal: controller.signal });
     if (!res.ok || !res.body) throw new Error(`SSE ${url}: HTTP ${res.status}`);
@@ -16,6 +21,7 @@ export function openSse(url: string, headers: Record<string, string> = {}) {
     let buffer = '';
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       buffer += decoder.decode(chunk, { stream: true });
+      markReady();
       let end: number;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, end);
@@ -38,11 +44,15 @@ export function openSse(url: string, headers: Record<string, string> = {}) {
       }
     }
   })().catch((err) => {
-    if ((err as Error).name !== 'AbortError') throw err;
+    // The server going away at the end of a test is expected; anything else is reported through waitFor timing out.
+    if (!closing && (err as Error).name !== 'AbortError') lastError = err as Error;
   });
+  let lastError: Error | undefined;
 
   return {
     events,
+    ready,
+    error: () => lastError,
     /** Resolve with the first event matching `match`, or fail after `timeoutMs`. */
     waitFor(match: (e: SseEvent) => boolean, timeoutMs = 10_000): Promise<SseEvent> {
       const found = events.find(match);
@@ -64,6 +74,7 @@ export function openSse(url: string, headers: Record<string, string> = {}) {
       });
     },
     close() {
+      closing = true;
       controller.abort();
       return done;
     },

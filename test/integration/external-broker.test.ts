@@ -39,6 +39,7 @@ describe('external broker (Debian Mosquitto, MQTT_URL)', () => {
 
   it('takes readings from sensors the broker authenticated, identity from the topic, through to the API and SSE', async () => {
     const sse = openSse(`${k!.httpUrl}/api/events`);
+    await sse.ready;
     const c = await waitFor(() => connectMqtt(mosquitto.url, { username: sensor.username, password: sensor.password }).catch(() => undefined), {
       what: 'mosquitto to accept the new sensor after SIGHUP',
     });
