@@ -9,6 +9,8 @@ import { createApi } from './api/create-api.ts';
 import { bearerAuthenticator } from './auth/middleware.ts';
 import { createUserStore, type UserStore } from './auth/user-store.ts';
 import { createEventHub, type EventHub } from './api/event-hub.ts';
+import { createOpenDataRoutes } from './api/open-data-routes.ts';
+import { createSensorsSnapshot } from './api/sensors-snapshot.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broker.ts';
 import { connectExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
 import type { Config } from './config.ts';
@@ -130,7 +132,10 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
 
   metrics.setConnectedSensors(() => broker?.connectedSensors() ?? (external?.connected() ? 1 : 0));
 
+  // One cached sensors body for both /api/sensors and the open-data GeoJSON.
+  const snapshot = createSensorsSnapshot({ registry, latest: ingest.latest, timeZone, now });
   const app = createApi({
+    snapshot,
     registry,
     store,
     latest: ingest.latest,
@@ -140,7 +145,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     now,
     log: (err) => logger.error({ err }, 'request failed'),
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token))],
-    routes: [],
+    routes: [createOpenDataRoutes({ registry, store, snapshot, timeZone, now })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
     health: async () => ({
       store: await store.healthy().catch(() => false),
