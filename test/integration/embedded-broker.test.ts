@@ -58,6 +58,7 @@ describe('embedded broker: identity, topics and bad input', () => {
     );
     expect(err?.packet?.granted).toEqual([128, 128, 128, 128, 1]);
     expect(c.connected).toBe(true);
+    expect(await metric(k, 'kansui_connected_sensors')).toBe(1);
     await c.endAsync();
   });
 
