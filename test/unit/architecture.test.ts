@@ -1,0 +1,41 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const src = readFileSync(file, 'utf8');
+  return [...src.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g), ...src.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] as string);
+}
+
+describe('architecture', () => {
+  it('services/core is pure: it imports only zod and its own files (no node:*, no adapters, no I/O libraries)', () => {
+    const core = join(ROOT, 'services/core');
+    const offenders: string[] = [];
+    for (const file of filesUnder(core)) {
+      for (const spec of importsOf(file)) {
+        const allowed = spec.startsWith('.') ? join(file, '..', spec).startsWith(core) : spec === 'zod';
+        if (!allowed) offenders.push(`${relative(ROOT, file)} imports ${spec}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('only the composition roots read process.env', () => {
+    // config.ts only as loadConfig's default argument (STYLE.md: loadConfig(env = process.env)).
+    const allowed = new Set(['services/config.ts', 'services/main.ts', 'services/cli/run.ts', 'firmware-sim/demo.ts', 'firmware-sim/cli.ts']);
+    const offenders = filesUnder(join(ROOT, 'services'))
+      .map((f) => relative(ROOT, f))
+      .filter((f) => !allowed.has(f) && /process\.env\b/.test(readFileSync(join(ROOT, f), 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '')));
+    expect(offenders).toEqual([]);
+  });
+});
