@@ -1,0 +1,204 @@
+import { z } from 'zod';
+import { SensorId } from '../sensor.ts';
+import { formatIso } from '../time.ts';
+import type { Alert, AlertEventType, AlertKind, AlertSensor } from './alert.ts';
+import { AlertKindSchema } from './alert.ts';
+import { AlertSeveritySchema, labelLevel, rankLevel, type AlertSettings, type AlertSeverity } from './policy.ts';
+
+export const ChannelKindSchema = z.enum(['webhook', 'line', 'email', 'webpush']);
+export type ChannelKind = z.infer<typeof ChannelKindSchema>;
+
+/** Sensors a recipient follows: ids, or `['*']` for all. */
+export const SensorSelectionSchema = z.union([z.tuple([z.literal('*')]), z.array(SensorId).min(1).max(500)]);
+
+/** A push subscription as `PushSubscription.toJSON()` gives it (W3C Push API §3.4). */
+export const PushSubscriptionSchema = z.object({
+  endpoint: z.url({ protocol: /^https?$/ }).max(2048),
+  expirationTime: z.number().nullable().optional(),
+  keys: z.object({
+    p256dh: z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/).min(80).max(100),
+    auth: z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/).min(16).max(32),
+  }),
+});
+export type PushSubscriptionJson = z.infer<typeof PushSubscriptionSchema>;
+
+/** Who gets which alerts over which channel. */
+export interface Recipient {
+  id: string;
+  channel: ChannelKind;
+  /** Channel address: webhook URL, LINE user/group id, e-mail address, or push endpoint. */
+  target: string;
+  /** Web Push only: the subscription keys. */
+  subscription?: PushSubscriptionJson;
+  sensors: string[];
+  minSeverity: AlertSeverity;
+  kinds: AlertKind[];
+  lang: 'ja' | 'en';
+  /** Where it came from: environment (read-only), staff via the API, or a resident's browser. */
+  source: 'env' | 'api' | 'resident';
+  label?: string;
+}
+
+/** What staff may set when adding a recipient through the API. */
+export const RecipientInputSchema = z
+  .object({
+    channel: z.enum(['webhook', 'line', 'email']),
+    target: z.string().trim().min(1).max(2048),
+    sensors: SensorSelectionSchema.default(['*']),
+    min_severity: AlertSeveritySchema.default('caution'),
+    kinds: z.array(AlertKindSchema).min(1).default(['flood', 'offline', 'low_battery']),
+    lang: z.enum(['ja', 'en']).default('ja'),
+    label: z.string().trim().max(120).optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const ok =
+      r.channel === 'webhook'
+        ? z.url({ protocol: /^https?$/ }).safeParse(r.target).success
+        : r.channel === 'email'
+          ? z.email().safeParse(r.target).success
+          : /^[A-Za-z0-9]{1,64}$/.test(r.target);
+    if (!ok) ctx.addIssue({ code: 'custom', path: ['target'], message: `not a valid ${r.channel} target` });
+  });
+export type RecipientInput = z.infer<typeof RecipientInputSchema>;
+
+/** Whether an alert notice goes to a recipient: sensor selected, kind followed, severity at least the minimum. */
+export function wantsNotice(r: Pick<Recipient, 'sensors' | 'minSeverity' | 'kinds'>, alert: Pick<Alert, 'sensorId' | 'kind' | 'peakSeverity'>): boolean {
+  if (!r.kinds.includes(alert.kind)) return false;
+  if (rankLevel(alert.peakSeverity) < rankLevel(r.minSeverity)) return false;
+  return r.sensors[0] === '*' || r.sensors.includes(alert.sensorId);
+}
+
+/** Message text in one language. */
+export interface NoticeText {
+  title: string;
+  body: string;
+}
+
+/** One lifecycle event of one alert, as every channel receives it. */
+export interface AlertNotice {
+  /** Unique per (alert, event): receivers use it to drop duplicates after a retry. */
+  noticeId: string;
+  event: AlertEventType;
+  alert: Alert;
+  sensor: AlertSensor;
+  levelName: { ja: string; en: string };
+  text: { ja: NoticeText; en: NoticeText };
+  /** Link to the public map at the sensor, when the base URL is known. */
+  url?: string;
+}
+
+/** The outcome of one delivery attempt. */
+export type DeliveryOutcome = { ok: true; status?: number; detail?: string } | { ok: false; status?: number; error: string; permanent: boolean };
+
+/**
+ * Port for a push channel (webhook, LINE, e-mail, Web Push). `send` makes ONE
+ * attempt; retries, backoff, timeouts and the delivery log are the
+ * dispatcher's job, so every adapter is judged by the same contract suite
+ * (test/contract/alert-channel.contract.ts).
+ */
+export interface AlertChannel {
+  readonly kind: ChannelKind;
+  send(notice: AlertNotice, recipient: Recipient, signal: AbortSignal): Promise<DeliveryOutcome>;
+  close?(): Promise<void>;
+}
+
+const SEVERITY_JA: Record<AlertSeverity, string> = { caution: '注意', warning: '警戒', danger: '危険' };
+const KIND_JA: Record<AlertKind, string> = { flood: '冠水', offline: '欠測', low_battery: '電池低下' };
+const KIND_EN: Record<AlertKind, string> = { flood: 'Flooding', offline: 'Sensor offline', low_battery: 'Low battery' };
+
+/**
+ * Compose the notice for an alert event: Japanese and English text, level
+ * names from the sensor's preset. Pure; times in `timeZone`.
+ */
+export function composeNotice(input: {
+  event: AlertEventType;
+  alert: Alert;
+  sensor: AlertSensor;
+  settings?: AlertSettings;
+  timeZone: string;
+  baseUrl?: string;
+}): AlertNotice {
+  const { event, alert, sensor, timeZone } = input;
+  const level = labelLevel(alert.severity, input.settings);
+  const levelName = alert.kind === 'flood' ? level : { ja: KIND_JA[alert.kind], en: KIND_EN[alert.kind] };
+  const nameJa = sensor.name;
+  const nameEn = sensor.nameEn ?? sensor.name;
+  const when = formatIso(alert.observedAt ?? alert.updatedAt, timeZone).replace(/\.\d{3}/, '');
+  const depth = alert.levelCm !== undefined ? `${alert.levelCm} cm` : '';
+  const rise = alert.rising ? { ja: '（急上昇中）', en: ' (rising fast)' } : { ja: '', en: '' };
+  const url = input.baseUrl ? `${input.baseUrl.replace(/\/$/, '')}/?sensor=${encodeURIComponent(sensor.id)}` : undefined;
+
+  let ja: NoticeText;
+  let en: NoticeText;
+  if (event === 'resolved') {
+    ja = { title: `【解除】${nameJa}`, body: `${nameJa} の${KIND_JA[alert.kind]}の警報は解除されました。` };
+    en = { title: `[All clear] ${nameEn}`, body: `The ${KIND_EN[alert.kind].toLowerCase()} alert for ${nameEn} has ended.` };
+  } else if (alert.kind === 'flood') {
+    const verbJa = event === 'escalated' ? 'に上がりました' : 'に達しました';
+    const verbEn = event === 'escalated' ? 'rose to' : 'reached';
+    const cause = alert.cause === 'rate_of_rise';
+    ja = {
+      title: `【${SEVERITY_JA[alert.severity]}】${nameJa} ${depth}`,
+      body: cause
+        ? `${nameJa} の水位が急上昇しています${depth ? `（${depth}）` : ''}。`
+        : `${nameJa} の水位が${levelName.ja}${verbJa}：${depth}${rise.ja}。`,
+    };
+    en = {
+      title: `[${alert.severity.toUpperCase()}] ${nameEn} ${depth}`,
+      body: cause
+        ? `Water at ${nameEn} is rising fast${depth ? ` (${depth})` : ''}.`
+        : `Water at ${nameEn} ${verbEn} ${levelName.en}: ${depth}${rise.en}.`,
+    };
+  } else {
+    ja = { title: `【${KIND_JA[alert.kind]}】${nameJa}`, body: `${nameJa} のセンサー：${KIND_JA[alert.kind]}。` };
+    en = { title: `[${KIND_EN[alert.kind]}] ${nameEn}`, body: `Sensor at ${nameEn}: ${KIND_EN[alert.kind].toLowerCase()}.` };
+  }
+  ja.body += `\n観測時刻 ${when}`;
+  en.body += `\nObserved ${when}`;
+  if (url) {
+    ja.body += `\n${url}`;
+    en.body += `\n${url}`;
+  }
+  return {
+    noticeId: `${alert.id}:${event}:${alert.updatedAt}`,
+    event,
+    alert,
+    sensor,
+    levelName,
+    text: { ja, en },
+    ...(url && { url }),
+  };
+}
+
+/** The JSON every machine receiver gets (webhook body, Web Push payload): snake_case like the API. */
+export function noticeToJson(n: AlertNotice, timeZone: string) {
+  const a = n.alert;
+  const iso = (ms: number | undefined) => (ms === undefined ? null : formatIso(ms, timeZone));
+  return {
+    notice_id: n.noticeId,
+    event: n.event,
+    alert: {
+      id: a.id,
+      sensor_id: a.sensorId,
+      kind: a.kind,
+      severity: a.severity,
+      peak_severity: a.peakSeverity,
+      cause: a.cause,
+      state: a.state,
+      rising: a.rising,
+      level_name: n.levelName.ja,
+      level_name_en: n.levelName.en,
+      level_cm: a.levelCm ?? null,
+      observed_at: iso(a.observedAt),
+      battery_v: a.batteryV ?? null,
+      raised_at: iso(a.raisedAt),
+      updated_at: iso(a.updatedAt),
+      resolved_at: iso(a.resolvedAt),
+      resolved_reason: a.resolvedReason ?? null,
+    },
+    sensor: { id: n.sensor.id, name: n.sensor.name, name_en: n.sensor.nameEn ?? null, lat: n.sensor.lat, lon: n.sensor.lon },
+    text: n.text,
+    url: n.url ?? null,
+  };
+}
