@@ -65,7 +65,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   const db = openMetadataDatabase(config.DATA_DIR);
   const registry = createSqliteSensorRegistry(db);
   const users = createUserStore(db, now);
-  const store = options.store ?? (await createReadingStore(config));
+  const store = options.store ?? (await createReadingStore(config, { logger }));
   const ingest = createIngest({ store, registry, now });
   await ingest.start();
 
@@ -131,6 +131,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   }
 
   metrics.setConnectedSensors(() => broker?.connectedSensors() ?? (external?.connected() ? 1 : 0));
+  metrics.setStoreStats(() => store.stats?.());
 
   // One cached sensors body for both /api/sensors and the open-data GeoJSON.
   const snapshot = createSensorsSnapshot({ registry, latest: ingest.latest, timeZone, now });

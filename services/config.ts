@@ -22,6 +22,17 @@ export const ConfigSchema = z.object({
   MQTT_CLIENT_ID: z.string().min(1).max(23).default('kansui-ingest'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STORE: z.enum(['sqlite', 'influx']).default('sqlite'),
+  /** STORE=influx (docs/influxdb.md): base URL of InfluxDB 1.x, 2.x or 3.x; required then. */
+  INFLUX_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** The 1.x database, or the 2.x/3.x bucket (through a DBRP mapping / v1 compatibility). */
+  INFLUX_DATABASE: z.string().min(1).default('kansui'),
+  INFLUX_TOKEN: optionalString,
+  INFLUX_USERNAME: optionalString,
+  INFLUX_PASSWORD: optionalString,
+  /** A live write unanswered this long is spooled instead (ms). */
+  INFLUX_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  /** Most lines per write request (issue 3: batches of up to 5,000 lines). */
+  INFLUX_BATCH_LINES: z.coerce.number().int().min(1).max(50_000).default(5000),
   MAP_TILE_URL: z.string().default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
   MAP_ATTRIBUTION: z
     .string()
@@ -39,6 +50,17 @@ export const ConfigSchema = z.object({
       return [lat, lon] as [number, number];
     }),
   MAP_ZOOM: z.coerce.number().int().min(1).max(19).default(13),
+}).superRefine((c, ctx) => {
+  // Cross-variable rules of the InfluxDB store (issue 3).
+  if (c.STORE === 'influx' && !c.INFLUX_URL) {
+    ctx.addIssue({ code: 'custom', path: ['INFLUX_URL'], message: 'required when STORE=influx (e.g. http://localhost:8086)' });
+  }
+  if (c.INFLUX_TOKEN && c.INFLUX_USERNAME) {
+    ctx.addIssue({ code: 'custom', path: ['INFLUX_TOKEN'], message: 'set INFLUX_TOKEN or INFLUX_USERNAME/INFLUX_PASSWORD, not both' });
+  }
+  if ((c.INFLUX_USERNAME === undefined) !== (c.INFLUX_PASSWORD === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['INFLUX_PASSWORD'], message: 'INFLUX_USERNAME and INFLUX_PASSWORD go together' });
+  }
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StoreStats } from './core/ports.ts';
 import { REJECT_REASONS } from './core/reading.ts';
 
 /**
@@ -53,6 +54,54 @@ export function createMetrics() {
   const setConnectedSensors = (count: () => number) => {
     countConnected = count;
   };
-  return { registry, setConnectedSensors, accepted, duplicates, rejected, connectedSensors, writeLatency, writeErrors, sseClients };
+  // Store spool and errors (InfluxDB adapter, issue 3), read from store.stats() at scrape time.
+  let readStoreStats: () => StoreStats | undefined = () => undefined;
+  const storeSpooled = new Gauge({
+    name: 'kansui_store_spool_readings',
+    help: 'Readings durable in the local spool, not yet in the database',
+    registers: [registry],
+    collect() {
+      this.set(readStoreStats()?.spooled ?? 0);
+    },
+  });
+  const storeSpoolAge = new Gauge({
+    name: 'kansui_store_spool_oldest_age_seconds',
+    help: 'How long the oldest spooled reading has been waiting for the database',
+    registers: [registry],
+    collect() {
+      this.set((readStoreStats()?.oldestSpooledAgeMs ?? 0) / 1000);
+    },
+  });
+  // Counters mirrored from the store's cumulative totals: increment by what grew since the last scrape.
+  const seenErrors = new Map<string, number>();
+  const storeBackendErrors = new Counter({
+    name: 'kansui_store_backend_write_errors_total',
+    help: 'Failed write requests from the store to its database, by kind (timeout, network, server, throttled, auth, not_found, bad_line, other)',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      for (const [kind, total] of Object.entries(readStoreStats()?.writeErrors ?? {})) {
+        const grew = total - (seenErrors.get(kind) ?? 0);
+        if (grew > 0) this.inc({ kind }, grew);
+        else if (!seenErrors.has(kind)) this.inc({ kind }, 0);
+        seenErrors.set(kind, total);
+      }
+    },
+  });
+  let seenQuarantined = 0;
+  const storeQuarantined = new Counter({
+    name: 'kansui_store_quarantined_total',
+    help: 'Readings the database refused one by one, kept in the quarantine table',
+    registers: [registry],
+    collect() {
+      const total = readStoreStats()?.quarantined ?? 0;
+      if (total > seenQuarantined) this.inc(total - seenQuarantined);
+      seenQuarantined = Math.max(seenQuarantined, total);
+    },
+  });
+  const setStoreStats = (read: () => StoreStats | undefined) => {
+    readStoreStats = read;
+  };
+  return { registry, setConnectedSensors, setStoreStats, storeSpooled, storeSpoolAge, storeBackendErrors, storeQuarantined, accepted, duplicates, rejected, connectedSensors, writeLatency, writeErrors, sseClients };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

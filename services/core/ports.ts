@@ -30,6 +30,21 @@ export interface RangePoint {
 }
 
 /**
+ * What a store that buffers locally (the InfluxDB adapter's spool) reports
+ * for /metrics. Counters are cumulative since the store was opened.
+ */
+export interface StoreStats {
+  /** Readings durable in the local spool but not yet in the database. */
+  spooled: number;
+  /** How long (ms) the oldest spooled reading has been waiting; 0 when none. */
+  oldestSpooledAgeMs: number;
+  /** Failed write requests to the database, by kind (timeout, network, server, …). */
+  writeErrors: Record<string, number>;
+  /** Readings the database refused one by one, kept in quarantine. */
+  quarantined: number;
+}
+
+/**
  * Port for the time-series store of readings. Adapters: sqlite (default),
  * influx, memory. All pass test/contract/reading-store.contract.ts.
  */
@@ -47,6 +62,8 @@ export interface ReadingStore {
   latest(): Promise<Map<string, Reading>>;
   /** Whether the store answers right now (for /healthz). */
   healthy(): Promise<boolean>;
+  /** Spool and error counters, for adapters that buffer locally (optional). */
+  stats?(): StoreStats;
   close(): Promise<void>;
 }
 
