@@ -1,0 +1,148 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerSimSensors, toSimSensor } from '../../firmware-sim/credentials.ts';
+import { parseFault } from '../../firmware-sim/faults.ts';
+import { runLoad } from '../../firmware-sim/load.ts';
+import { createSimulator } from '../../firmware-sim/simulator.ts';
+import { addSensorViaCli } from '../helpers/cli.ts';
+import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
+import { openSse } from '../helpers/sse.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const SIM_CLI = fileURLToPath(new URL('../../firmware-sim/cli.ts', import.meta.url));
+
+async function metric(k: TestKansui, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${k.httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+async function rejectedTotal(k: TestKansui): Promise<number> {
+  const text = await (await fetch(`${k.httpUrl}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('kansui_readings_rejected_total{'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+function rowCount(k: TestKansui, sensorId?: string): Promise<number> {
+  const ids = sensorId ? [sensorId] : k.registry.list().map((s) => s.id);
+  return Promise.all(ids.map((id) => k.store.range({ sensorId: id, from: 0, to: Date.now() + 600_000 }))).then((r) =>
+    r.reduce((n, rows) => n + rows.length, 0),
+  );
+}
+
+describe('firmware simulator against the running service', () => {
+  let k: TestKansui;
+  beforeAll(async () => {
+    k = await startTestKansui({}, { sweepMs: 200 });
+  });
+  afterAll(async () => {
+    await k?.dispose();
+  });
+
+  it('`npm run sim` with a credentials file from `kansui sensor add` drives a level and a distance sensor from normal to danger (heavy-rain, time-scaled)', async () => {
+    const lines = [
+      await addSensorViaCli(k.dataDir, ['--id', 'cli-level', '--name', 'Underpass', '--lat', '34.27', '--lon', '135.40']),
+      await addSensorViaCli(k.dataDir, ['--id', 'cli-dist', '--name', 'Low road', '--lat', '34.271', '--lon', '135.401', '--mount-height-mm', '3000', '--min-range-mm', '250']),
+    ];
+    const creds = join(k.dataDir, 'creds.jsonl');
+    writeFileSync(creds, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const sse = openSse(`${k.httpUrl}/api/events`);
+
+    // 60 scenario minutes to peak at ×1800 = 2 s to peak; a reading every 0.2 s.
+    const child = spawn(process.execPath, [
+      '--import', 'tsx', SIM_CLI, '--credentials', creds, '--url', k.mqttUrl!, '--scenario', 'heavy-rain',
+      '--time-scale', '1800', '--interval', '0.2', '--duration', '3', '--json',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exit = new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)));
+    try {
+      for (const id of ['cli-level', 'cli-dist']) {
+        const statuses = new Set<string>();
+        await sse.waitFor((e) => {
+          if (e.event !== 'reading') return false;
+          const d = JSON.parse(e.data);
+          if (d.sensor_id === id) statuses.add(d.status);
+          return statuses.has('normal') && statuses.has('danger');
+        }, 15_000);
+      }
+      expect(await exit).toBe(0);
+    } finally {
+      child.kill();
+      await sse.close();
+    }
+    const events = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const done = events.find((e) => e.event === 'done');
+    expect(done, stderr).toBeDefined();
+    expect(done.acked).toBe(done.published);
+    expect(done.published).toBeGreaterThan(10);
+    // The distance sensor's readings were stored as depths.
+    const feature = await (await fetch(`${k.httpUrl}/api/sensors/cli-dist`)).json();
+    expect(feature.properties.level_cm).toBeGreaterThan(0);
+  });
+
+  it('fault injection: bad payloads are refused and counted, duplicates stored once, a dropped connection resends its queued readings', async () => {
+    const sensors = registerSimSensors(k.dataDir, [
+      { id: 'fault-a', name: 'A', lat: 34.27, lon: 135.4 },
+      { id: 'fault-b', name: 'B', lat: 34.27, lon: 135.41 },
+    ]).map(toSimSensor);
+    const rejectedBefore = await rejectedTotal(k);
+    const sim = createSimulator({
+      url: k.mqttUrl!,
+      sensors,
+      scenario: 'dry',
+      intervalS: 0.1,
+      faults: [
+        parseFault('bad-payload:every=4,sensor=fault-a'),
+        parseFault('duplicate:every=3,sensor=fault-a'),
+        parseFault('disconnect:at=0.5,for=0.8,sensor=fault-b'),
+      ],
+    });
+    let sawOffline = false;
+    sim.on('sample', (s) => {
+      if (s.sensorId === 'fault-b' && sim.stats().connected < 2) sawOffline = true;
+    });
+    await sim.start();
+    // Run until fault-b has been offline and back and both have sent a fair number.
+    await waitFor(() => sawOffline && sim.stats().connected === 2 && sim.stats().published >= 40, { timeoutMs: 10_000, what: 'faults to play out' });
+    await sim.stop();
+    const st = sim.stats();
+    expect(st.failed).toBe(0);
+    expect(st.acked).toBe(st.published); // including those queued while disconnected
+    expect(st.disconnects).toBeGreaterThanOrEqual(1);
+
+    const bad = await waitFor(async () => {
+      const n = (await rejectedTotal(k)) - rejectedBefore;
+      return n > 0 && n;
+    });
+    const rowsA = await rowCount(k, 'fault-a');
+    const rowsB = await rowCount(k, 'fault-b');
+    // Every payload was either stored, a duplicate of a stored one, or refused.
+    const dupes = await metric(k, 'kansui_readings_duplicate_total');
+    expect(rowsA + rowsB + dupes + bad).toBe(st.published);
+    expect(dupes).toBeGreaterThan(0);
+    expect(bad).toBeGreaterThan(0);
+  });
+
+  it('load mode publishes at the requested total rate, every reading stored', async () => {
+    const sensors = registerSimSensors(
+      k.dataDir,
+      Array.from({ length: 20 }, (_, i) => ({ id: `load-${i}`, name: `L${i}`, lat: 34.27, lon: 135.4, ...(i % 4 === 0 && { mountHeightMm: 3000 }) })),
+    ).map(toSimSensor);
+    const acceptedBefore = await metric(k, 'kansui_readings_accepted_total');
+    const result = await runLoad({ url: k.mqttUrl!, sensors, rate: 400, durationS: 1.5 });
+    expect(result.sensors).toBe(20);
+    expect(result.acked).toBe(result.sent);
+    // Paced: within 15 % of 400/s × 1.5 s.
+    expect(result.sent).toBeGreaterThan(0.85 * 600);
+    expect(result.sent).toBeLessThanOrEqual(600);
+    await waitFor(async () => (await metric(k, 'kansui_readings_accepted_total')) - acceptedBefore === result.acked, { what: 'all load readings accepted' });
+  });
+});
