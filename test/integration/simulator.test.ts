@@ -118,9 +118,9 @@ describe('firmware simulator against the running service', () => {
     expect(st.acked).toBe(st.published); // including those queued while disconnected
     expect(st.disconnects).toBeGreaterThanOrEqual(1);
 
-    const bad = await waitFor(async () => {
+    const bad: number = await waitFor(async () => {
       const n = (await rejectedTotal(k)) - rejectedBefore;
-      return n > 0 && n;
+      return n > 0 ? n : undefined;
     });
     const rowsA = await rowCount(k, 'fault-a');
     const rowsB = await rowCount(k, 'fault-b');
