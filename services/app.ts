@@ -14,6 +14,9 @@ import { createSensorsSnapshot } from './api/sensors-snapshot.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broker.ts';
 import { connectExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
 import type { Config } from './config.ts';
+import { createConsole, type KansuiConsole } from './console/create-console.ts';
+import { mosquittoFilesSink } from './broker/mosquitto-files.ts';
+import { combineSinks, embeddedBrokerSink } from './sensors/credential-sink.ts';
 import { createIngest, type Ingest } from './ingest/create-ingest.ts';
 import { createStatusTracker } from './ingest/status-tracker.ts';
 import { createLogger, createRateLimitedLog, type Logger } from './logger.ts';
@@ -39,6 +42,8 @@ export interface Kansui {
   logger: Logger;
   broker: EmbeddedBroker | undefined;
   external: ExternalSubscriber | undefined;
+  /** Sessions, audit log, calibrations, sensor health (issue 5). */
+  console: KansuiConsole;
   stop(): Promise<void>;
 }
 
@@ -133,6 +138,34 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   metrics.setConnectedSensors(() => broker?.connectedSensors() ?? (external?.connected() ? 1 : 0));
   metrics.setStoreStats(() => store.stats?.());
 
+  const sensorConsole = createConsole({
+    db,
+    users,
+    registry,
+    store,
+    ingest,
+    latest: ingest.latest,
+    sink: combineSinks(
+      embeddedBrokerSink(broker),
+      ...(config.MOSQUITTO_PASSWORD_FILE
+        ? [
+            mosquittoFilesSink({
+              passwordFile: config.MOSQUITTO_PASSWORD_FILE,
+              aclFile: config.MOSQUITTO_ACL_FILE,
+              ingestUsername: config.MQTT_USERNAME,
+              pidFile: config.MOSQUITTO_PID_FILE,
+              reloadCommand: config.MOSQUITTO_RELOAD_COMMAND,
+            }),
+          ]
+        : []),
+    ),
+    mqtt: { port: mqttPort, external: broker === undefined },
+    trustProxy: config.TRUST_PROXY,
+    tileUrl: config.MAP_TILE_URL,
+    timeZone,
+    now,
+  });
+
   // One cached sensors body for both /api/sensors and the open-data GeoJSON.
   const snapshot = createSensorsSnapshot({ registry, latest: ingest.latest, timeZone, now });
   const app = createApi({
@@ -145,8 +178,9 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     timeZone,
     now,
     log: (err) => logger.error({ err }, 'request failed'),
-    authenticators: [bearerAuthenticator((token) => users.verifyToken(token))],
-    routes: [createOpenDataRoutes({ registry, store, snapshot, timeZone, now })],
+    authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
+    middleware: sensorConsole.middleware,
+    routes: [createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
     health: async () => ({
       store: await store.healthy().catch(() => false),
@@ -177,5 +211,5 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     return stopping;
   }
 
-  return { config, httpPort, mqttPort, app, db, users, registry, store, ingest, hub, metrics, logger, broker, external, stop };
+  return { config, httpPort, mqttPort, app, db, users, registry, store, ingest, hub, metrics, logger, broker, external, console: sensorConsole, stop };
 }

@@ -50,6 +50,23 @@ export const ConfigSchema = z.object({
       return [lat, lon] as [number, number];
     }),
   MAP_ZOOM: z.coerce.number().int().min(1).max(19).default(13),
+  /**
+   * Behind a TLS-terminating reverse proxy that overwrites X-Forwarded-Proto,
+   * -Host and -For: believe them (Secure `__Host-` session cookie, HSTS,
+   * client address for login throttling). Never on without such a proxy.
+   */
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  /** External Mosquitto (MQTT_URL): password file kansui rewrites when it issues or revokes sensor credentials. */
+  MOSQUITTO_PASSWORD_FILE: optionalString,
+  /** …and the ACL file it writes next to it (deny by default, `pattern write flood/%u/reading`). */
+  MOSQUITTO_ACL_FILE: optionalString,
+  /** Mosquitto's pid file: kansui sends SIGHUP to reload after rewriting the files. */
+  MOSQUITTO_PID_FILE: optionalString,
+  /** Or a command that reloads it (run with /bin/sh), e.g. `systemctl reload mosquitto`. */
+  MOSQUITTO_RELOAD_COMMAND: optionalString,
 }).superRefine((c, ctx) => {
   // Cross-variable rules of the InfluxDB store (issue 3).
   if (c.STORE === 'influx' && !c.INFLUX_URL) {

@@ -1,5 +1,5 @@
 import { serveStatic } from '@hono/node-server/serve-static';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { compress } from 'hono/compress';
 import { streamSSE } from 'hono/streaming';
@@ -35,6 +35,11 @@ export interface ApiDeps {
   webDir?: string;
   /** How callers are recognised (bearer tokens, session cookies). */
   authenticators?: readonly Authenticator[];
+  /**
+   * App-wide middleware after authentication and before every route (CSRF
+   * guard, security headers: services/console/create-console.ts).
+   */
+  middleware?: readonly MiddlewareHandler<AuthEnv>[];
   /** Route modules owned elsewhere (sensors admin, alerts, console…), mounted before the static files. */
   routes?: readonly ((app: Hono<AuthEnv>) => void)[];
   /** Shared cached `/api/sensors` body (also served as open data); created here when not given. */
@@ -90,6 +95,7 @@ export function createApi(deps: ApiDeps): Hono<AuthEnv> {
   app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json(errorBody('payload_too_large', 'request body over 64 KiB'), 413) }));
 
   app.use('*', authenticate(deps.authenticators ?? []));
+  for (const mw of deps.middleware ?? []) app.use('*', mw);
 
   app.get('/healthz', async (c) => {
     const checks = await deps.health();

@@ -34,11 +34,14 @@ export function authenticate(authenticators: readonly Authenticator[]): Middlewa
  * Guard for a route: 401 when nobody is signed in, 403 when the role may not.
  * @example app.post('/api/sensors', requireRole('technician'), handler)
  */
-export function requireRole(...roles: Role[]): MiddlewareHandler<AuthEnv> {
-  return async (c, next) => {
+export function requireRole(...roles: Role[]): MiddlewareHandler<AuthEnv> & { readonly roles: readonly Role[] } {
+  const guard: MiddlewareHandler<AuthEnv> = async (c, next) => {
     const principal = c.get('principal');
     if (!principal) throw createError('unauthorized', 'sign in or send an API token');
     if (!hasRole(principal.role, roles)) throw createError('forbidden', `role ${principal.role} may not do this`);
     await next();
   };
+  // The roles stay readable on the handler so the authorization matrix test
+  // (test/integration/authz-matrix.test.ts) can find every route's guard in app.routes.
+  return Object.assign(guard, { roles: Object.freeze([...roles]) });
 }

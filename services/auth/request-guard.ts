@@ -1,0 +1,133 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import type { AuthEnv } from './middleware.ts';
+import { errorBody } from '../api/errors.ts';
+
+/**
+ * Whether this request reached us over HTTPS. Directly: the request URL says
+ * so. Behind a TLS-terminating proxy: only when TRUST_PROXY is on, and then
+ * the proxy's `X-Forwarded-Proto` is believed. Turn TRUST_PROXY on only when
+ * every request passes through a proxy that overwrites that header (nginx:
+ * `proxy_set_header X-Forwarded-Proto $scheme;`), otherwise a client could
+ * claim HTTPS itself (docs/operations.md).
+ */
+export function isHttps(c: Context, trustProxy: boolean): boolean {
+  if (new URL(c.req.url).protocol === 'https:') return true;
+  return trustProxy && firstValue(c.req.header('X-Forwarded-Proto'))?.toLowerCase() === 'https';
+}
+
+function firstValue(header: string | undefined): string | undefined {
+  return header?.split(',')[0]?.trim() || undefined;
+}
+
+/** The origin (scheme://host[:port]) this request was addressed to, as the browser saw it. */
+export function requestOrigin(c: Context, trustProxy: boolean): string {
+  const url = new URL(c.req.url);
+  const host = (trustProxy && firstValue(c.req.header('X-Forwarded-Host'))) || c.req.header('Host') || url.host;
+  return `${isHttps(c, trustProxy) ? 'https' : 'http'}://${host}`.toLowerCase();
+}
+
+/** Session cookie: `__Host-` prefixed (requires Secure, Path=/, no Domain; RFC 6265bis §4.1.3.2) when on HTTPS. */
+export function sessionCookieName(https: boolean): string {
+  return https ? '__Host-kansui_session' : 'kansui_session';
+}
+
+export function readSessionCookie(c: Context, trustProxy: boolean): string | undefined {
+  return getCookie(c, sessionCookieName(isHttps(c, trustProxy)));
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface RequestGuardOptions {
+  trustProxy: boolean;
+}
+
+/**
+ * CSRF protection for every state-changing request (issue 5), whoever owns
+ * the route (it runs before all route modules):
+ *
+ * 1. An `Origin` header that is not our own origin → 403. Browsers send
+ *    Origin on every cross-origin request and on every same-origin non-GET
+ *    (Fetch Standard, "append a request `Origin` header").
+ * 2. `Sec-Fetch-Site` other than `same-origin` / `none` → 403 (Fetch Metadata,
+ *    the OWASP CSRF Cheat Sheet's defence in depth).
+ * 3. A request carrying a session cookie but neither header → 403: a cookie
+ *    means a browser, and every current browser sends one of them. Scripts
+ *    using `Authorization: Bearer` send no cookie and need neither.
+ * 4. A body must be `application/json` (→ 415 otherwise): an HTML form cannot
+ *    send JSON, and a cross-origin fetch with JSON needs a CORS preflight,
+ *    which this server never grants.
+ */
+export function csrfGuard(options: RequestGuardOptions): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    if (SAFE_METHODS.has(c.req.method)) return next();
+    const origin = c.req.header('Origin');
+    const site = c.req.header('Sec-Fetch-Site');
+    if (origin !== undefined && origin.toLowerCase() !== requestOrigin(c, options.trustProxy)) {
+      return c.json(errorBody('cross_origin', 'cross-origin request refused'), 403);
+    }
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+      return c.json(errorBody('cross_origin', 'cross-site request refused'), 403);
+    }
+    if (origin === undefined && site === undefined && readSessionCookie(c, options.trustProxy) !== undefined) {
+      return c.json(errorBody('cross_origin', 'a signed-in browser request must carry Origin'), 403);
+    }
+    const length = c.req.header('Content-Length');
+    const hasBody = (length !== undefined && length !== '0') || c.req.header('Transfer-Encoding') !== undefined;
+    const type = c.req.header('Content-Type')?.split(';')[0]?.trim().toLowerCase();
+    if ((type !== undefined && type !== 'application/json') || (hasBody && type === undefined)) {
+      return c.json(errorBody('unsupported_media_type', 'request bodies must be application/json'), 415);
+    }
+    return next();
+  };
+}
+
+export interface SecurityHeaderOptions {
+  trustProxy: boolean;
+  /** MAP_TILE_URL: its host is allowed as an image source. */
+  tileUrl: string;
+}
+
+/** `https://{s}.tile.example/{z}/{x}/{y}.png` → `https://*.tile.example` (CSP host-source, CSP3 §2.3.2). */
+export function tileSource(tileUrl: string): string | undefined {
+  const m = /^(https?):\/\/([^/]+)/i.exec(tileUrl);
+  if (!m) return undefined;
+  const host = (m[2] as string).replace(/\{s\}/g, '*').replace(/\{[^}]*\}/g, '*');
+  return `${(m[1] as string).toLowerCase()}://${host}`;
+}
+
+/**
+ * Security headers on every HTML response (and nosniff on everything):
+ * scripts only from this origin (no inline script), images from here, data:
+ * (Leaflet's icons) and the tile host; framing forbidden; HSTS on HTTPS.
+ * style-src allows 'unsafe-inline' because Leaflet positions tiles and
+ * markers with style attributes; scripts stay strict, which is what stops XSS.
+ */
+export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandler<AuthEnv> {
+  const tiles = tileSource(options.tileUrl);
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    `img-src 'self' data: blob:${tiles ? ' ' + tiles : ''}`,
+    "connect-src 'self'",
+    "font-src 'self'",
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return async (c, next) => {
+    await next();
+    c.res.headers.set('X-Content-Type-Options', 'nosniff');
+    if (!c.res.headers.get('Content-Type')?.startsWith('text/html')) return;
+    c.res.headers.set('Content-Security-Policy', csp);
+    c.res.headers.set('X-Frame-Options', 'DENY');
+    c.res.headers.set('Referrer-Policy', 'same-origin');
+    c.res.headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+    // RFC 6797: only over HTTPS; one year is the HSTS preload list's minimum.
+    if (isHttps(c, options.trustProxy)) c.res.headers.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+  };
+}

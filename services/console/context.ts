@@ -1,0 +1,29 @@
+import type { LoginThrottle } from '../core/login-throttle.ts';
+import type { Reading } from '../core/reading.ts';
+import type { ReadingStore, SensorRegistry } from '../core/ports.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { SessionStore } from '../auth/session-store.ts';
+import type { UserStore } from '../auth/user-store.ts';
+import type { CalibrationStore } from '../sensors/calibration-store.ts';
+import type { CredentialSink } from '../sensors/credential-sink.ts';
+import type { SensorHealthTracker } from './sensor-health.ts';
+
+/** What the console's route modules share (built once in create-console.ts). */
+export interface ConsoleContext {
+  users: UserStore;
+  sessions: SessionStore;
+  audit: AuditLog;
+  throttle: LoginThrottle;
+  registry: SensorRegistry;
+  store: ReadingStore;
+  latest: ReadonlyMap<string, Reading>;
+  calibrations: CalibrationStore;
+  health: SensorHealthTracker;
+  sink: CredentialSink;
+  /** Whether a connected sensor is on the embedded broker right now (undefined: unknown, external broker). */
+  isConnected?: ((sensorId: string) => boolean) | undefined;
+  mqtt: { host?: string | undefined; port?: number | undefined; external: boolean };
+  trustProxy: boolean;
+  timeZone: string;
+  now: () => number;
+}

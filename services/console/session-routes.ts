@@ -1,0 +1,87 @@
+import type { Context, Hono } from 'hono';
+import { deleteCookie, setCookie } from 'hono/cookie';
+import { z } from 'zod';
+import { UsernameSchema } from '../core/auth.ts';
+import { createError } from '../core/errors.ts';
+import { NewPasswordSchema, PresentedPasswordSchema } from '../core/password-policy.ts';
+import { requireRole, type AuthEnv } from '../auth/middleware.ts';
+import { hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { isHttps, readSessionCookie, sessionCookieName } from '../auth/request-guard.ts';
+import { SESSION_ABSOLUTE_MS } from '../auth/session-store.ts';
+import { errorBody } from '../api/errors.ts';
+import type { ConsoleContext } from './context.ts';
+import { clientAddress, readJson } from './request.ts';
+
+const LoginSchema = z.object({ username: z.string().min(1).max(64), password: PresentedPasswordSchema }).strict();
+const PasswordChangeSchema = z.object({ currentPassword: PresentedPasswordSchema, newPassword: NewPasswordSchema }).strict();
+
+/** The one answer to every failed sign-in, whether or not the user exists (OWASP Authentication Cheat Sheet). */
+const LOGIN_FAILED = 'wrong username or password';
+
+export function mountSessionRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void {
+  const { users, sessions, audit, throttle, now, trustProxy } = ctx;
+
+  function startSession(c: Context<AuthEnv>, userId: number): void {
+    const https = isHttps(c, trustProxy);
+    // Rotate: whatever session this browser had before ends (session fixation, OWASP Session Management).
+    const old = readSessionCookie(c, trustProxy);
+    if (old) sessions.destroy(old);
+    const id = sessions.create(userId, clientAddress(c, trustProxy));
+    setCookie(c, sessionCookieName(https), id, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: https,
+      path: '/',
+      maxAge: SESSION_ABSOLUTE_MS / 1000,
+    });
+  }
+
+  app.post('/api/session', async (c) => {
+    const body = await readJson(c, LoginSchema);
+    const username = body.username.trim().toLowerCase();
+    const address = clientAddress(c, trustProxy);
+    const keys = [`addr:${address}`, `user:${username}`];
+    const wait = throttle.retryAfterMs(keys, now());
+    if (wait > 0) {
+      c.header('Retry-After', String(Math.ceil(wait / 1000)));
+      return c.json(errorBody('too_many_requests', 'too many failed sign-ins; try again later'), 429);
+    }
+    const user = UsernameSchema.safeParse(username).success ? users.get(username) : undefined;
+    const ok = (await verifyPassword(body.password, user?.passwordHash ?? null)) && user !== undefined && !user.disabled;
+    if (!ok || !user) {
+      throttle.recordFailure(keys, now());
+      throw createError('unauthorized', LOGIN_FAILED);
+    }
+    throttle.clear(`user:${username}`);
+    startSession(c, user.id);
+    audit.record({ actor: { userId: user.id, username: user.username }, action: 'session.login', targetType: 'session', targetId: user.username, address });
+    return c.json({ username: user.username, role: user.role });
+  });
+
+  app.get('/api/session', requireRole('staff', 'technician'), (c) => {
+    const p = c.get('principal')!;
+    return c.json({ username: p.username, role: p.role, via: p.via });
+  });
+
+  app.delete('/api/session', requireRole('staff', 'technician'), (c) => {
+    const id = readSessionCookie(c, trustProxy);
+    if (id) sessions.destroy(id);
+    deleteCookie(c, sessionCookieName(isHttps(c, trustProxy)), { path: '/', secure: isHttps(c, trustProxy) });
+    return c.body(null, 204);
+  });
+
+  /** Change one's own password: every session of the user ends (this browser gets a fresh one). */
+  app.put('/api/session/password', requireRole('staff', 'technician'), async (c) => {
+    const p = c.get('principal')!;
+    const body = await readJson(c, PasswordChangeSchema);
+    const user = users.getById(p.userId);
+    if (!user || !(await verifyPassword(body.currentPassword, user.passwordHash))) {
+      throw createError('forbidden', 'current password is wrong');
+    }
+    users.setPassword(user.id, await hashPassword(body.newPassword));
+    sessions.destroyAllFor(user.id);
+    if (p.via === 'session') startSession(c, user.id);
+    audit.record({ actor: p, action: 'user.password', targetType: 'user', targetId: user.username, address: clientAddress(c, trustProxy) });
+    return c.body(null, 204);
+  });
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/** What an audit entry records (issue 5: who, what, when, before/after). */
+export const AUDIT_ACTIONS = [
+  'session.login',
+  'session.logout',
+  'user.create',
+  'user.update',
+  'user.password',
+  'token.create',
+  'token.revoke',
+  'sensor.create',
+  'sensor.update',
+  'sensor.credentials.rotate',
+  'sensor.credentials.revoke',
+  'sensor.calibration.zero',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditEntry {
+  id: number;
+  /** Epoch ms. */
+  at: number;
+  /** `null` for the CLI or the system. */
+  actorUserId: number | null;
+  /** Username, or `cli` for the command line. */
+  actor: string;
+  action: AuditAction;
+  targetType: 'sensor' | 'user' | 'token' | 'session';
+  targetId: string;
+  before: unknown;
+  after: unknown;
+  /** Client address when the change came over HTTP. */
+  address: string | null;
+}
+
+export const AuditQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(1000).default(200),
+    before: z.coerce.number().int().positive().optional(),
+    target: z.string().max(200).optional(),
+  })
+  .strict();
+
+/** Keys that never go into an audit entry, whatever object is logged. */
+const SECRET_KEYS = new Set(['password', 'passwordHash', 'password_hash', 'token', 'tokenHash', 'token_hash']);
+
+/** A copy of `value` without secrets, safe to keep in the audit log. */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([k]) => !SECRET_KEYS.has(k))
+        .map(([k, v]) => [k, redactSecrets(v)]),
+    );
+  }
+  return value;
+}

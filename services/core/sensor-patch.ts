@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { createError } from './errors.ts';
+import { LIMITS } from './limits.ts';
+import { SensorInputSchema, SensorKind, SensorState, ThresholdsSchema, type Sensor } from './sensor.ts';
+
+const Mm = z.number().int().positive().max(LIMITS.maxDistanceMm);
+
+/**
+ * What `PATCH /api/sensors/{id}` accepts: any subset of the editable fields.
+ * `null` clears an optional field. Unknown keys are refused (a typo must not
+ * silently do nothing). The id and creation time never change.
+ */
+export const SensorPatchSchema = z
+  .object({
+    name: z.string().trim().min(1).max(120),
+    nameEn: z.string().trim().max(120).nullable(),
+    address: z.string().trim().max(200).nullable(),
+    lat: z.number().min(-90).max(90),
+    lon: z.number().min(-180).max(180),
+    kind: SensorKind,
+    mountHeightMm: Mm.nullable(),
+    minRangeMm: z.number().int().nonnegative().max(LIMITS.maxDistanceMm).nullable(),
+    thresholds: ThresholdsSchema,
+    intervalS: z.number().int().min(LIMITS.minIntervalS).max(LIMITS.maxIntervalS),
+    state: SensorState,
+  })
+  .partial()
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, { message: 'nothing to change' });
+export type SensorPatch = z.infer<typeof SensorPatchSchema>;
+
+/** Fields whose change is a new calibration version (services/sensors/calibration-store.ts). */
+export const CALIBRATION_FIELDS = ['mountHeightMm', 'minRangeMm'] as const;
+
+/**
+ * Apply a validated patch; the result is checked with the registration rules
+ * (e.g. minimum range below mount height), so an edit can never produce a
+ * sensor that registration would have refused.
+ */
+export function applySensorPatch(sensor: Sensor, patch: SensorPatch, now: number): Sensor {
+  const merged: Record<string, unknown> = { ...sensor };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  const { createdAt: _c, updatedAt: _u, ...input } = merged;
+  const parsed = SensorInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') || 'sensor';
+    throw createError('invalid_input', `${field}: ${issue?.message ?? 'invalid'}`, { field });
+  }
+  const checked = parsed.data;
+  return {
+    ...checked,
+    kind: checked.kind ?? sensor.kind,
+    createdAt: sensor.createdAt,
+    updatedAt: now,
+  };
+}
+
+/** Whether the calibration (mount height or minimum range) differs between two versions of a sensor. */
+export function calibrationChanged(before: Sensor, after: Sensor): boolean {
+  return CALIBRATION_FIELDS.some((k) => before[k] !== after[k]);
+}
+
+/**
+ * "Set zero now": the dry-road distance the sensor measures right now becomes
+ * its mount height (depth = mount height − distance, services/core/calibration.ts).
+ * Refused when the reading is stale (older than the offline threshold of
+ * 3 × interval, contract) or inside the sensor's blind zone.
+ */
+export function zeroCalibration(
+  sensor: Sensor,
+  observed: { distanceMm: number; observedAt: number } | undefined,
+  now: number,
+): { ok: true; mountHeightMm: number } | { ok: false; message: string } {
+  if (sensor.kind !== 'distance') return { ok: false, message: 'only a distance sensor can be zeroed' };
+  if (!observed) return { ok: false, message: 'no distance reading from this sensor yet' };
+  const maxAgeMs = LIMITS.offlineAfterIntervals * sensor.intervalS * 1000;
+  if (now - observed.observedAt > maxAgeMs) {
+    return { ok: false, message: `the last distance reading is older than ${LIMITS.offlineAfterIntervals} reporting intervals` };
+  }
+  const mountHeightMm = Math.round(observed.distanceMm);
+  if (mountHeightMm <= 0 || mountHeightMm > LIMITS.maxDistanceMm) return { ok: false, message: `distance ${observed.distanceMm} mm cannot be a mount height` };
+  if (sensor.minRangeMm !== undefined && mountHeightMm <= sensor.minRangeMm) {
+    return { ok: false, message: `distance ${mountHeightMm} mm is inside the minimum range ${sensor.minRangeMm} mm` };
+  }
+  return { ok: true, mountHeightMm };
+}
