@@ -7,6 +7,9 @@ import { waitFor } from './wait.ts';
 
 export const INFLUXD = '/usr/bin/influxd';
 
+/** The admin user of an influxd started with `authEnabled`. */
+export const INFLUX_ADMIN = { username: 'kansui-admin', password: 'test-admin-password' } as const;
+
 export interface RunningInfluxd {
   url: string;
   httpPort: number;
@@ -45,6 +48,8 @@ export interface InfluxQueryResult {
  * try { … } finally { await influx.stop(); }
  */
 export async function startInfluxd(options: { database?: string; authEnabled?: boolean } = {}): Promise<RunningInfluxd> {
+  // With auth on, the helper creates this admin first (1.x allows that one statement unauthenticated) and uses it.
+  const auth = options.authEnabled ? `Basic ${Buffer.from(`${INFLUX_ADMIN.username}:${INFLUX_ADMIN.password}`).toString('base64')}` : undefined;
   const temp = makeTempDir('kansui-influxd-');
   const dir = temp.dir;
   const database = options.database ?? 'kansui';
@@ -101,7 +106,7 @@ export async function startInfluxd(options: { database?: string; authEnabled?: b
   async function query(q: string, db = database): Promise<InfluxQueryResult> {
     const params = new URLSearchParams({ q, epoch: 'ms' });
     if (db) params.set('db', db);
-    const res = await fetch(`${url}/query`, { method: 'POST', body: params });
+    const res = await fetch(`${url}/query`, { method: 'POST', body: params, headers: auth ? { Authorization: auth } : {} });
     const body = (await res.json()) as InfluxQueryResult & { error?: string };
     if (!res.ok || body.error) throw new Error(`influx query failed (${res.status}): ${body.error ?? JSON.stringify(body)}`);
     const failed = body.results.find((r) => r.error);
@@ -117,6 +122,11 @@ export async function startInfluxd(options: { database?: string; authEnabled?: b
   }
 
   await launch();
+  if (auth) {
+    const params = new URLSearchParams({ q: `CREATE USER "${INFLUX_ADMIN.username}" WITH PASSWORD '${INFLUX_ADMIN.password}' WITH ALL PRIVILEGES` });
+    const res = await fetch(`${url}/query`, { method: 'POST', body: params });
+    if (!res.ok) throw new Error(`influxd: creating the admin user failed: ${res.status} ${await res.text()}`);
+  }
   await query(`CREATE DATABASE "${database}"`, '');
   let stopped = false;
 

@@ -3,7 +3,7 @@ import { DomainError } from '../../services/core/errors.ts';
 import type { ReadingStore } from '../../services/core/ports.ts';
 import type { Reading } from '../../services/core/reading.ts';
 import { createInfluxReadingStore, type InfluxReadingStoreOptions, type InfluxStoreEvent } from '../../services/storage/influx-reading-store.ts';
-import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.ts';
+import { INFLUX_ADMIN, startInfluxd, type RunningInfluxd } from '../helpers/influxd.ts';
 import { makeTempDir } from '../helpers/kansui.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -131,5 +131,41 @@ describe('InfluxDB store: spool, replay and quarantine against a real influxd', 
     await waitFor(() => store.stats?.().spooled === 0, { what: 'drain after SIGCONT', timeoutMs: 15_000 });
     expect(await count('hung', 'hung')).toBe(80);
     expect(events.at(-1)).toMatchObject({ type: 'drained' });
+  });
+});
+
+describe('InfluxDB store with authentication (1.x user and password)', () => {
+  it('writes with INFLUX_USERNAME/INFLUX_PASSWORD; a wrong password is an auth error and readings are spooled, not lost', async () => {
+    const influx = await startInfluxd({ authEnabled: true });
+    const temp = makeTempDir('kansui-influx-auth-');
+    const stores: ReadingStore[] = [];
+    try {
+      const good = await createInfluxReadingStore({ dataDir: temp.dir, url: influx.url, database: 'kansui', ...INFLUX_ADMIN });
+      stores.push(good);
+      await good.write(readings('auth', 5));
+      expect(good.stats?.().spooled).toBe(0);
+      expect((await good.range({ sensorId: 'auth', from: T0, to: T0 + 10 })).length).toBe(5);
+      await good.close();
+
+      const events: InfluxStoreEvent[] = [];
+      const bad = await createInfluxReadingStore({
+        dataDir: temp.dir,
+        url: influx.url,
+        database: 'kansui',
+        username: INFLUX_ADMIN.username,
+        password: 'wrong',
+        retryMinMs: 50,
+        onEvent: (e) => events.push(e),
+      });
+      stores.push(bad);
+      await bad.write(readings('auth', 10).slice(5));
+      expect(bad.stats?.()).toMatchObject({ spooled: 5 });
+      expect(bad.stats?.().writeErrors.auth).toBeGreaterThanOrEqual(1);
+      expect(events).toContainEqual(expect.objectContaining({ type: 'unreachable', kind: 'auth' }));
+    } finally {
+      for (const s of stores) await s.close();
+      await influx.stop();
+      temp.remove();
+    }
   });
 });
