@@ -1,0 +1,240 @@
+// Japanese by default, English on request; the choice is remembered in localStorage.
+
+const STORAGE_KEY = 'kansui.lang';
+
+/** @type {Record<'ja'|'en', Record<string, string>>} */
+const STRINGS = {
+  ja: {
+    title: '冠水マップ',
+    skipToList: '一覧へ移動',
+    loading: '読み込み中…',
+    viewSwitch: '表示の切り替え',
+    viewMap: '地図',
+    viewList: '一覧',
+    listHeading: 'センサー一覧（危険度順）',
+    mapHeading: '地図',
+    legend: '凡例',
+    legendAndData: '凡例・データについて',
+    openData: 'オープンデータ (GeoJSON)',
+    footNote: '水位は路面からの深さです。更新が途絶えたセンサーは「欠測」と灰色で表示します。',
+    langButton: 'English',
+    'status.normal': '平常',
+    'status.caution': '注意',
+    'status.warning': '警戒',
+    'status.danger': '危険',
+    'status.offline': '欠測',
+    'status.maintenance': '点検中',
+    'statusLong.normal': '平常（冠水なし）',
+    'statusLong.caution': '注意（路面に水）',
+    'statusLong.warning': '警戒（通行注意）',
+    'statusLong.danger': '危険（冠水・通行止め）',
+    'statusLong.offline': '欠測（データが届いていません）',
+    'statusLong.maintenance': '点検中（データは参考値）',
+    summaryNone: 'センサーがありません',
+    summaryCount: '{n}件',
+    noData: 'データなし',
+    justNow: 'たった今',
+    minutesAgo: '{n}分前',
+    hoursAgo: '{n}時間前',
+    daysAgo: '{n}日前',
+    updated: '更新',
+    bannerDown: 'ライブ更新が途切れています。再接続しています…（表示は {time} 時点）',
+    bannerBack: 'ライブ更新に再接続しました',
+    bannerOfflineCopy: 'オフライン表示：{time} 時点の保存データです。ライブではありません。',
+    bannerLoadFailed: 'データを読み込めませんでした。接続を確認してください。再試行しています…',
+    mapUnavailable: '地図を表示できません。一覧で状況を確認できます。',
+    tilesUnavailable: '背景地図を読み込めません。センサーの位置と状態は表示されています。',
+    close: '閉じる',
+    level: '水位',
+    thresholds: '基準',
+    trend: '傾向',
+    trendRising: '上昇中 +{v} cm/10分',
+    trendFalling: '下降中 −{v} cm/10分',
+    trendSteady: '横ばい',
+    trendUnknown: '判定できません（データ不足）',
+    lastUpdate: '最終更新',
+    chart: '水位グラフ',
+    range24h: '24時間',
+    range7d: '7日間',
+    chartTitle: '過去{range}の水位',
+    chartDesc: '最高 {max} cm（{at}）、最新 {last} cm。点線は基準の水位。',
+    chartEmpty: 'この期間のデータはありません',
+    chartLoading: 'グラフを読み込み中…',
+    chartFailed: 'グラフを読み込めませんでした',
+    share: 'リンクをコピー',
+    shared: 'リンクをコピーしました',
+    shareTitle: '{name} の冠水状況',
+    battery: '電池',
+    address: '場所',
+    interval: '送信間隔',
+    minutes: '{n}分',
+    maintenanceNote: 'このセンサーは点検中です。表示中の値は参考です。',
+    offlineNote: '{time} 以降データが届いていません。現地の状況はわかりません。',
+    gaugeLabel: '水位 {level} cm（注意 {c} cm、警戒 {w} cm、危険 {d} cm）',
+    markerLabel: '{name}：{status}、{level}',
+    notifyButton: '通知',
+    notifyTitle: '冠水の通知を受け取る',
+    notifyExplain: 'このブラウザに通知を送ります。アカウントや個人情報は不要です。選んだセンサーが基準に達したときだけ届き、いつでも止められます。',
+    notifyScope: '対象',
+    notifyAll: 'すべてのセンサー',
+    notifyPicked: '選んだセンサーのみ',
+    notifyNonePicked: 'センサーの詳細画面で「このセンサーを通知」を押すと追加されます。',
+    notifyMin: '通知する段階',
+    notifyMinCaution: '注意以上',
+    notifyMinWarning: '警戒以上',
+    notifyMinDanger: '危険のみ',
+    notifySubscribe: '通知を受け取る',
+    notifyUpdate: '設定を保存',
+    notifyUnsubscribe: '通知を止める',
+    notifyCancel: 'キャンセル',
+    notifyDone: '通知の設定を保存しました',
+    notifyStopped: '通知を止めました',
+    notifyDenied: '通知が許可されていません。ブラウザの設定で許可してください。',
+    notifyFailed: '通知を設定できませんでした：{msg}',
+    notifyThis: 'このセンサーを通知',
+    notifyThisOn: '通知設定中',
+  },
+  en: {
+    title: 'Road flood map',
+    skipToList: 'Skip to list',
+    loading: 'Loading…',
+    viewSwitch: 'Switch view',
+    viewMap: 'Map',
+    viewList: 'List',
+    listHeading: 'Sensors (most severe first)',
+    mapHeading: 'Map',
+    legend: 'Legend',
+    legendAndData: 'Legend and data',
+    openData: 'Open data (GeoJSON)',
+    footNote: 'Level is water depth above the road. Sensors that stopped reporting show as “Offline” in grey.',
+    langButton: '日本語',
+    'status.normal': 'Normal',
+    'status.caution': 'Caution',
+    'status.warning': 'Warning',
+    'status.danger': 'Danger',
+    'status.offline': 'Offline',
+    'status.maintenance': 'Maintenance',
+    'statusLong.normal': 'Normal (no flooding)',
+    'statusLong.caution': 'Caution (water on road)',
+    'statusLong.warning': 'Warning (drive with care)',
+    'statusLong.danger': 'Danger (flooded, road closed)',
+    'statusLong.offline': 'Offline (no data arriving)',
+    'statusLong.maintenance': 'Maintenance (values for reference only)',
+    summaryNone: 'No sensors',
+    summaryCount: '{n}',
+    noData: 'no data',
+    justNow: 'just now',
+    minutesAgo: '{n} min ago',
+    hoursAgo: '{n} h ago',
+    daysAgo: '{n} d ago',
+    updated: 'Updated',
+    bannerDown: 'Live updates interrupted. Reconnecting… (showing the state at {time})',
+    bannerBack: 'Live updates reconnected',
+    bannerOfflineCopy: 'Offline: saved data from {time}. This is not live.',
+    bannerLoadFailed: 'Could not load the data. Check your connection. Retrying…',
+    mapUnavailable: 'The map cannot be shown. The list still shows every sensor.',
+    tilesUnavailable: 'Background map tiles cannot load. Sensor positions and statuses are still shown.',
+    close: 'Close',
+    level: 'Level',
+    thresholds: 'Thresholds',
+    trend: 'Trend',
+    trendRising: 'Rising +{v} cm/10 min',
+    trendFalling: 'Falling −{v} cm/10 min',
+    trendSteady: 'Steady',
+    trendUnknown: 'Unknown (not enough data)',
+    lastUpdate: 'Last update',
+    chart: 'Level chart',
+    range24h: '24 h',
+    range7d: '7 days',
+    chartTitle: 'Water level, last {range}',
+    chartDesc: 'Highest {max} cm ({at}), latest {last} cm. Dotted lines are the thresholds.',
+    chartEmpty: 'No data in this period',
+    chartLoading: 'Loading chart…',
+    chartFailed: 'Could not load the chart',
+    share: 'Copy link',
+    shared: 'Link copied',
+    shareTitle: 'Flooding at {name}',
+    battery: 'Battery',
+    address: 'Location',
+    interval: 'Reports every',
+    minutes: '{n} min',
+    maintenanceNote: 'This sensor is under maintenance. Values are for reference only.',
+    offlineNote: 'No data since {time}. The situation on site is unknown.',
+    gaugeLabel: 'Level {level} cm (caution {c} cm, warning {w} cm, danger {d} cm)',
+    markerLabel: '{name}: {status}, {level}',
+    notifyButton: 'Alerts',
+    notifyTitle: 'Get flood alerts',
+    notifyExplain: 'We send notifications to this browser. No account or personal details needed. You only get one when a sensor you picked reaches the level you choose, and you can stop at any time.',
+    notifyScope: 'Sensors',
+    notifyAll: 'All sensors',
+    notifyPicked: 'Only the sensors I picked',
+    notifyNonePicked: 'Open a sensor and press “Alert me for this sensor” to add it.',
+    notifyMin: 'Alert me from',
+    notifyMinCaution: 'Caution and above',
+    notifyMinWarning: 'Warning and above',
+    notifyMinDanger: 'Danger only',
+    notifySubscribe: 'Turn on alerts',
+    notifyUpdate: 'Save',
+    notifyUnsubscribe: 'Stop alerts',
+    notifyCancel: 'Cancel',
+    notifyDone: 'Alert settings saved',
+    notifyStopped: 'Alerts stopped',
+    notifyDenied: 'Notifications are blocked. Allow them in your browser settings.',
+    notifyFailed: 'Could not set up alerts: {msg}',
+    notifyThis: 'Alert me for this sensor',
+    notifyThisOn: 'Alerts on',
+  },
+};
+
+/** @returns {'ja'|'en'} */
+function initialLang() {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (saved === 'ja' || saved === 'en') return saved;
+  } catch {
+    // Storage blocked (private mode): fall back to the default.
+  }
+  return 'ja';
+}
+
+let lang = initialLang();
+const listeners = new Set();
+
+export function getLang() {
+  return lang;
+}
+
+/** Switch language, remember it, and re-render every listener. */
+export function setLang(next) {
+  if (next !== 'ja' && next !== 'en') return;
+  lang = next;
+  try {
+    localStorage.setItem(STORAGE_KEY, next);
+  } catch {
+    // Not remembered, still switched.
+  }
+  applyStaticText();
+  for (const fn of listeners) fn(lang);
+}
+
+export function onLangChange(fn) {
+  listeners.add(fn);
+}
+
+/**
+ * Translate a key, filling `{name}` placeholders.
+ * @example t('minutesAgo', { n: 3 }) // "3分前"
+ */
+export function t(key, vars) {
+  let s = STRINGS[lang][key] ?? STRINGS.ja[key] ?? key;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
+  return s;
+}
+
+/** Fill every element marked with data-i18n / data-i18n-aria-label, and the document language. */
+export function applyStaticText(root = document) {
+  document.documentElement.lang = lang;
+  document.title = `${t('title')} | kansui`;
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-aria-label]')) el.setAttribute('aria-label', t(el.dataset.i18nAriaLabel));
+}

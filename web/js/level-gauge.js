@@ -1,0 +1,36 @@
+// A small horizontal gauge: where the current level sits between the thresholds.
+import { t } from './i18n.js';
+
+const W = 300;
+const H = 30;
+/** Band colours are the status colours (Okabe–Ito; docs/map.md). */
+const BANDS = [
+  ['normal', '#009E73'],
+  ['caution', '#F0E442'],
+  ['warning', '#E69F00'],
+  ['danger', '#D55E00'],
+];
+
+/**
+ * @param {number|null} levelCm
+ * @param {{caution:number, warning:number, danger:number}} th
+ */
+export function renderLevelGauge(levelCm, th) {
+  const max = Math.max(th.danger * 1.4, (levelCm ?? 0) * 1.05);
+  const x = (v) => (Math.min(v, max) / max) * W;
+  const edges = [0, th.caution, th.warning, th.danger, max];
+  const bands = BANDS.map(([k, c], i) => {
+    const x0 = x(/** @type {number} */ (edges[i]));
+    const x1 = x(/** @type {number} */ (edges[i + 1]));
+    return `<rect x="${x0.toFixed(1)}" y="8" width="${(x1 - x0).toFixed(1)}" height="12" fill="${c}" data-band="${k}"/>`;
+  }).join('');
+  const ticks = [th.caution, th.warning, th.danger]
+    .map((v) => `<line x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="6" y2="22" stroke="#000" stroke-width="1.5"/>`)
+    .join('');
+  const pointer =
+    levelCm === null
+      ? ''
+      : `<path d="M${x(levelCm).toFixed(1)} 22 l-6 8 h12z" fill="#000"/><line x1="${x(levelCm).toFixed(1)}" x2="${x(levelCm).toFixed(1)}" y1="2" y2="24" stroke="#000" stroke-width="3"/>`;
+  const label = t('gaugeLabel', { level: levelCm === null ? '—' : levelCm.toFixed(1), c: th.caution, w: th.warning, d: th.danger });
+  return `<svg class="gauge" viewBox="-6 0 ${W + 12} ${H + 2}" role="img" aria-label="${label}"><rect x="0" y="8" width="${W}" height="12" fill="none" stroke="#000"/>${bands}${ticks}${pointer}</svg>`;
+}

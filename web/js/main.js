@@ -1,0 +1,197 @@
+// The public flood map: wires the components. Order matters for speed on a weak connection:
+// the sensor data request is already in flight (preload in index.html), the list renders from it
+// alone, and Leaflet and the map come after.
+import { fetchConfig, fetchSensors, serverNow } from './api.js';
+import { createConnBanner } from './conn-banner.js';
+import { setTimeZone } from './format.js';
+import { applyStaticText, getLang, onLangChange, setLang, t } from './i18n.js';
+import { createListView } from './list-view.js';
+import { connectLive } from './live-stream.js';
+import { createSensorStore } from './sensor-store.js';
+import { DISPLAY_STATUSES, symbolSvg } from './status.js';
+import { createSummaryBar } from './summary-bar.js';
+
+const VIEW_KEY = 'kansui.view';
+/** Relative times ("3分前") and local offline checks refresh this often. */
+const TICK_MS = 15_000;
+
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+applyStaticText();
+const store = createSensorStore({ now: serverNow });
+const banner = createConnBanner($('banner'));
+createSummaryBar($('summary'), store);
+
+let panel = null;
+let mapView = null;
+const pending = { select: /** @type {string|null} */ (null) };
+
+function select(id, { fromHash = false } = {}) {
+  if (!panel) {
+    pending.select = id;
+    return;
+  }
+  if (!panel.open(id)) return;
+  if (!fromHash) history.replaceState(null, '', `#sensor=${encodeURIComponent(id)}`);
+  mapView?.focus(id);
+}
+
+createListView({ listEl: /** @type {HTMLOListElement} */ ($('list')), store, now: serverNow, onSelect: (id) => select(id) });
+
+// --- language toggle (remembered in localStorage by i18n.js)
+const langBtn = $('lang-btn');
+function renderLangButton() {
+  langBtn.textContent = t('langButton');
+  langBtn.lang = getLang() === 'ja' ? 'en' : 'ja';
+}
+langBtn.addEventListener('click', () => setLang(getLang() === 'ja' ? 'en' : 'ja'));
+onLangChange(renderLangButton);
+renderLangButton();
+
+// --- legend: every status with its symbol and words
+function renderLegend() {
+  $('legend').innerHTML = DISPLAY_STATUSES.map((s) => `<li data-status="${s}">${symbolSvg(s)}<span>${t(`statusLong.${s}`)}</span></li>`).join('');
+}
+onLangChange(renderLegend);
+renderLegend();
+
+// --- map / list switch (remembered)
+const main = $('main');
+function setView(view) {
+  main.dataset.view = view;
+  for (const b of document.querySelectorAll('[data-view-btn]')) b.setAttribute('aria-pressed', String(b.dataset.viewBtn === view));
+  try {
+    localStorage.setItem(VIEW_KEY, view);
+  } catch {}
+  if (view === 'map') mapView?.resize();
+}
+for (const b of document.querySelectorAll('[data-view-btn]')) b.addEventListener('click', () => setView(b.dataset.viewBtn));
+try {
+  const saved = localStorage.getItem(VIEW_KEY);
+  if (saved === 'list' || saved === 'map') setView(saved);
+} catch {}
+
+// --- data: first load, live stream, resync
+let loaded = false;
+let liveSince = Date.now();
+let fromCache = false;
+/** Stream events that arrive before the first snapshot are applied after it (none are lost). */
+let early = [];
+
+async function loadSensors() {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const r = await fetchSensors();
+      store.replaceAll(r.features);
+      fromCache = r.cachedAt !== null;
+      if (fromCache) banner.offlineCopy(r.cachedAt);
+      else if (banner.mode === 'load-failed' || banner.mode === 'offline-copy') banner.live();
+      return;
+    } catch {
+      banner.loadFailed();
+      await new Promise((r) => setTimeout(r, Math.min(2000 * 2 ** attempt, 30_000)));
+    }
+  }
+}
+
+const live = connectLive({
+  onReading(e) {
+    if (!loaded) early.push(['r', e]);
+    else store.applyReading(e);
+  },
+  onStatus(e) {
+    if (!loaded) early.push(['s', e]);
+    else store.applyStatus(e);
+  },
+  onResync() {
+    if (loaded) loadSensors();
+  },
+  onState(state) {
+    document.body.dataset.live = state;
+    if (state === 'live') {
+      liveSince = Date.now();
+      // An offline copy is replaced by fresh data as soon as the server answers again.
+      if (fromCache) loadSensors();
+      else banner.live();
+    } else if (state === 'down') banner.down(liveSince);
+  },
+});
+setInterval(() => {
+  if (live.state === 'live') liveSince = Date.now();
+}, 5000);
+
+loadSensors().then(() => {
+  loaded = true;
+  for (const [kind, e] of early) kind === 'r' ? store.applyReading(e) : store.applyStatus(e);
+  early = [];
+  scheduleTick();
+  openFromHash();
+});
+
+// --- freshness: tick for relative times, and exactly at the next offline boundary
+let tickTimer;
+function scheduleTick() {
+  clearTimeout(tickTimer);
+  const untilBoundary = store.nextBoundary() - serverNow();
+  tickTimer = setTimeout(() => {
+    store.tick();
+    scheduleTick();
+  }, Math.max(50, Math.min(TICK_MS, untilBoundary + 20)));
+}
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') (store.tick(), scheduleTick());
+});
+
+// --- share links: #sensor=ID opens the map on that sensor
+function openFromHash() {
+  const m = /^#sensor=(.+)$/.exec(location.hash);
+  if (m) select(decodeURIComponent(m[1]), { fromHash: true });
+}
+addEventListener('hashchange', openFromHash);
+
+// --- everything below is not needed for the first glance: load it next.
+Promise.all([import('./sensor-panel.js'), import('./notify.js')]).then(([{ createSensorPanel }, { createNotify }]) => {
+  const notify = createNotify({
+    button: /** @type {HTMLButtonElement} */ ($('notify-btn')),
+    dialog: /** @type {HTMLDialogElement} */ ($('notify-dialog')),
+    store,
+    onChange: () => panel?.openId && panel.open(panel.openId),
+  });
+  panel = createSensorPanel({
+    el: $('panel'),
+    store,
+    now: serverNow,
+    notify,
+    onClose() {
+      history.replaceState(null, '', location.pathname + location.search);
+    },
+  });
+  applyStaticText($('panel'));
+  onLangChange(() => applyStaticText($('panel')));
+  if (pending.select) select(pending.select);
+});
+
+const mapModule = import('./map-view.js');
+const leaflet = mapModule.then((m) => m.loadLeaflet());
+Promise.all([fetchConfig(), mapModule, leaflet])
+  .then(([config, { createMapView }, L]) => {
+    setTimeZone(config.time_zone);
+    mapView = createMapView({ L, container: $('map'), note: $('map-note'), config, store, onSelect: (id) => select(id) });
+    if (panel?.openId) mapView.focus(panel.openId);
+    document.body.dataset.map = 'ready';
+  })
+  .catch(() => {
+    // No Leaflet (offline without a cached copy) or no config: the list still has everything.
+    const note = $('map-note');
+    note.textContent = t('mapUnavailable');
+    note.hidden = false;
+    onLangChange(() => (note.textContent = t('mapUnavailable')));
+    document.body.dataset.map = 'failed';
+  });
+
+// --- installable app: the service worker caches the shell and the last data (sw.js)
+if ('serviceWorker' in navigator) {
+  addEventListener('load', () => {
+    navigator.serviceWorker.register('/sw.js').catch(() => {});
+  });
+}

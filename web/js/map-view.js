@@ -1,0 +1,149 @@
+// The Leaflet map: one marker per sensor, styled by status. Loaded after the list, so a slow or
+// failed map never hides the data.
+import { formatLevel } from './format.js';
+import { onLangChange, t } from './i18n.js';
+import { sensorName } from './list-view.js';
+import { SEVERITY, setSymbol, symbolSvg } from './status.js';
+
+/** Versioned URL: cached for a year (services/api/static-cache.ts). */
+const LEAFLET_JS = '/vendor/leaflet-1.9.4/leaflet.js';
+const LEAFLET_CSS = '/vendor/leaflet-1.9.4/leaflet.css';
+
+/** Load Leaflet's script and stylesheet once; resolves with window.L. */
+export function loadLeaflet() {
+  return new Promise((resolve, reject) => {
+    if (window.L) return resolve(window.L);
+    const css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = LEAFLET_CSS;
+    document.head.appendChild(css);
+    const js = document.createElement('script');
+    js.src = LEAFLET_JS;
+    js.onload = () => resolve(window.L);
+    js.onerror = () => reject(new Error('leaflet failed to load'));
+    document.head.appendChild(js);
+  });
+}
+
+/**
+ * @param {{ L: any, container: HTMLElement, note: HTMLElement, config: any, store: any,
+ *           onSelect: (id: string) => void }} deps
+ */
+export function createMapView(deps) {
+  const { L, store, config } = deps;
+  const map = L.map(deps.container, { zoomControl: true, attributionControl: true }).setView(config.map.center, config.map.zoom);
+  const tiles = L.tileLayer(config.map.tile_url, { attribution: config.map.attribution, maxZoom: 19 }).addTo(map);
+  let tileErrors = 0;
+  let tileLoads = 0;
+  tiles.on('tileerror', () => {
+    // With no tiles the markers still show; say why the background is blank.
+    if (++tileErrors >= 4 && tileLoads === 0) {
+      deps.note.textContent = t('tilesUnavailable');
+      deps.note.hidden = false;
+    }
+  });
+  tiles.on('tileload', () => {
+    tileLoads++;
+    deps.note.hidden = true;
+  });
+  onLangChange(() => {
+    if (!deps.note.hidden) deps.note.textContent = t('tilesUnavailable');
+  });
+
+  /** @type {Map<string, {marker: any, el: HTMLElement|null, status: string, label: string}>} */
+  const markers = new Map();
+  let fitted = false;
+
+  function label(s) {
+    return t('markerLabel', { name: sensorName(s), status: t(`status.${s.status}`), level: formatLevel(s.levelCm) });
+  }
+
+  function decorate(entry, s) {
+    const el = entry.marker.getElement();
+    if (!el) return;
+    entry.el = el;
+    el.dataset.sensorId = s.id;
+    el.dataset.status = s.status;
+    const text = label(s);
+    el.setAttribute('aria-label', text);
+    el.title = text;
+    entry.label = text;
+    entry.status = s.status;
+  }
+
+  function update(entry, s) {
+    const el = entry.el;
+    if (!el) return decorate(entry, s);
+    if (entry.status !== s.status) {
+      entry.status = s.status;
+      el.dataset.status = s.status;
+      setSymbol(/** @type {SVGElement} */ (el.firstElementChild), s.status);
+      entry.marker.setZIndexOffset(SEVERITY[s.status] * 1000);
+    }
+    const text = label(s);
+    if (text !== entry.label) {
+      entry.label = text;
+      el.setAttribute('aria-label', text);
+      el.title = text;
+    }
+  }
+
+  function add(s) {
+    const icon = L.divIcon({ className: 'mk', html: symbolSvg(s.status), iconSize: [30, 30], iconAnchor: [15, 15] });
+    const marker = L.marker([s.lat, s.lon], { icon, keyboard: true, zIndexOffset: SEVERITY[s.status] * 1000, riseOnHover: true });
+    marker.on('click', () => deps.onSelect(s.id));
+    const entry = { marker, el: null, status: s.status, label: '' };
+    markers.set(s.id, entry);
+    marker.addTo(map);
+    decorate(entry, s);
+  }
+
+  function renderAll() {
+    for (const [id, entry] of markers) if (!store.get(id)) (entry.marker.remove(), markers.delete(id));
+    const latlngs = [];
+    for (const s of store.all()) {
+      const entry = markers.get(s.id);
+      if (!entry) add(s);
+      else {
+        entry.marker.setLatLng([s.lat, s.lon]);
+        update(entry, s);
+      }
+      latlngs.push([s.lat, s.lon]);
+    }
+    if (!fitted && latlngs.length) {
+      fitted = true;
+      map.fitBounds(latlngs, { padding: [24, 24], maxZoom: 15 });
+    }
+  }
+
+  store.subscribe((change) => {
+    if (change.full) return renderAll();
+    for (const id of change.ids) {
+      const s = store.get(id);
+      const entry = markers.get(id);
+      if (s && entry) update(entry, s);
+    }
+  });
+  onLangChange(() => {
+    for (const [id, entry] of markers) {
+      const s = store.get(id);
+      if (s) update(entry, s);
+    }
+  });
+  renderAll();
+
+  return {
+    map,
+    /** Centre on a sensor (share links, selection from the list). */
+    focus(id) {
+      const s = store.get(id);
+      if (!s) return;
+      fitted = true;
+      map.setView([s.lat, s.lon], Math.max(map.getZoom(), 16));
+    },
+    /** Leaflet measures its container; call after the container was hidden and shown again. */
+    resize() {
+      map.invalidateSize();
+    },
+  };
+}

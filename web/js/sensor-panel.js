@@ -1,0 +1,199 @@
+// The sensor panel: level against thresholds, trend, freshness, 24 h / 7 d chart, share link.
+import { fetchReadings } from './api.js';
+import { formatClock, formatDateTime, formatLevel, relativeTime } from './format.js';
+import { onLangChange, t } from './i18n.js';
+import { renderLevelChart } from './level-chart.js';
+import { renderLevelGauge } from './level-gauge.js';
+import { sensorName } from './list-view.js';
+import { setSymbol, symbolSvg } from './status.js';
+import { computeTrend } from './trend.js';
+
+const RANGES = { '24h': 24, '7d': 168 };
+
+function esc(s) {
+  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+}
+
+/**
+ * @param {{ el: HTMLElement, store: any, now: () => number, onClose: () => void,
+ *           notify?: { available: () => boolean, isFollowing: (id: string) => boolean, follow: (id: string) => void } }} deps
+ */
+export function createSensorPanel(deps) {
+  const { el, store } = deps;
+  let id = null;
+  let range = '24h';
+  /** @type {{from:number, to:number, points:{t:number, v:number}[]} | null} */
+  let series = null;
+  let seriesState = 'loading';
+  let loadSeq = 0;
+  let chartTimer;
+
+  el.innerHTML =
+    '<div class="panel-head"><span class="panel-sym"></span><h2 id="panel-title" class="panel-title"></h2>' +
+    '<button type="button" class="btn panel-close" data-act="close"><span aria-hidden="true">×</span><span class="visually-hidden" data-i18n="close"></span></button></div>' +
+    '<p class="panel-status"></p><p class="panel-note" hidden></p>' +
+    '<dl class="facts"><div><dt data-i18n="level"></dt><dd class="f-level"></dd></div>' +
+    '<div><dt data-i18n="trend"></dt><dd class="f-trend"></dd></div>' +
+    '<div><dt data-i18n="lastUpdate"></dt><dd class="f-time"></dd></div>' +
+    '<div class="f-addr-row"><dt data-i18n="address"></dt><dd class="f-addr"></dd></div></dl>' +
+    '<div class="gauge-box"></div>' +
+    '<div class="chart-tabs" role="group"><button type="button" class="btn" data-range="24h" data-i18n="range24h"></button>' +
+    '<button type="button" class="btn" data-range="7d" data-i18n="range7d"></button></div>' +
+    '<div class="chart-box" aria-live="polite"></div>' +
+    '<div class="panel-actions"><button type="button" class="btn" data-act="share" data-i18n="share"></button>' +
+    '<button type="button" class="btn" data-act="notify" hidden></button></div>' +
+    '<p class="toast" role="status" aria-live="polite"></p>';
+  const q = (sel) => /** @type {HTMLElement} */ (el.querySelector(sel));
+  const parts = {
+    sym: q('.panel-sym'), title: q('.panel-title'), status: q('.panel-status'), note: q('.panel-note'),
+    level: q('.f-level'), trend: q('.f-trend'), time: q('.f-time'), addr: q('.f-addr'), addrRow: q('.f-addr-row'),
+    gauge: q('.gauge-box'), chart: q('.chart-box'), toast: q('.toast'), notify: q('[data-act="notify"]'), tabs: q('.chart-tabs'),
+  };
+  parts.sym.innerHTML = symbolSvg('normal');
+
+  el.addEventListener('click', (e) => {
+    const target = /** @type {HTMLElement} */ (e.target).closest('button');
+    if (!target) return;
+    if (target.dataset.act === 'close') api.close();
+    else if (target.dataset.act === 'share') share();
+    else if (target.dataset.act === 'notify' && id) deps.notify?.follow(id);
+    else if (target.dataset.range && target.dataset.range !== range) {
+      range = target.dataset.range;
+      load();
+    }
+  });
+  el.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') api.close();
+  });
+
+  function toast(text) {
+    parts.toast.textContent = text;
+  }
+
+  async function share() {
+    const s = id && store.get(id);
+    if (!s) return;
+    const url = `${location.origin}${location.pathname}#sensor=${encodeURIComponent(s.id)}`;
+    try {
+      await navigator.clipboard.writeText(url);
+      toast(t('shared'));
+    } catch {
+      // No clipboard permission (older browsers, http): show the link to copy by hand.
+      toast(url);
+    }
+  }
+
+  function renderChart() {
+    const s = id && store.get(id);
+    if (!s) return;
+    if (seriesState === 'loading') parts.chart.innerHTML = `<p class="chart-msg">${esc(t('chartLoading'))}</p>`;
+    else if (seriesState === 'failed' || !series) parts.chart.innerHTML = `<p class="chart-msg">${esc(t('chartFailed'))}</p>`;
+    else {
+      parts.chart.innerHTML = renderLevelChart({
+        ...series,
+        thresholds: s.thresholds,
+        intervalS: s.intervalS,
+        rangeLabel: t(range === '24h' ? 'range24h' : 'range7d'),
+        days: range === '7d',
+      });
+    }
+    for (const b of parts.tabs.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.range === range));
+  }
+
+  function render() {
+    const s = id && store.get(id);
+    if (!s) return;
+    const now = deps.now();
+    el.dataset.sensorId = s.id;
+    el.dataset.status = s.status;
+    setSymbol(/** @type {SVGElement} */ (parts.sym.firstElementChild), s.status);
+    parts.title.textContent = sensorName(s);
+    parts.status.textContent = t(`statusLong.${s.status}`);
+    parts.status.dataset.status = s.status;
+    const note = s.status === 'maintenance' ? t('maintenanceNote') : s.status === 'offline' && s.observedAtMs !== null ? t('offlineNote', { time: formatDateTime(s.observedAtMs) }) : '';
+    parts.note.textContent = note;
+    parts.note.hidden = !note;
+    parts.level.textContent = formatLevel(s.levelCm);
+    parts.time.textContent = s.observedAtMs === null ? t('noData') : `${relativeTime(s.observedAtMs, now)}（${formatClock(s.observedAtMs)}）`;
+    parts.addr.textContent = s.address ?? '';
+    parts.addrRow.hidden = !s.address;
+    parts.gauge.innerHTML = renderLevelGauge(s.levelCm, s.thresholds);
+    // Trend only from the 24 h series (7 d is bucketed), and not for a silent sensor.
+    const trend = range === '24h' && series && s.status !== 'offline' ? computeTrend(series.points) : null;
+    parts.trend.dataset.trend = trend?.direction ?? 'unknown';
+    parts.trend.textContent = !trend
+      ? t('trendUnknown')
+      : trend.direction === 'steady'
+        ? `→ ${t('trendSteady')}`
+        : trend.direction === 'rising'
+          ? `↑ ${t('trendRising', { v: trend.cmPer10Min.toFixed(1) })}`
+          : `↓ ${t('trendFalling', { v: Math.abs(trend.cmPer10Min).toFixed(1) })}`;
+    const n = deps.notify;
+    parts.notify.hidden = !n?.available();
+    if (n?.available()) parts.notify.textContent = n.isFollowing(s.id) ? `🔔 ${t('notifyThisOn')}` : t('notifyThis');
+  }
+
+  async function load() {
+    const seq = ++loadSeq;
+    seriesState = 'loading';
+    series = null;
+    renderChart();
+    try {
+      const r = await fetchReadings(/** @type {string} */ (id), RANGES[range]);
+      if (seq !== loadSeq) return;
+      series = r;
+      seriesState = 'ok';
+    } catch {
+      if (seq !== loadSeq) return;
+      seriesState = 'failed';
+    }
+    renderChart();
+    render();
+  }
+
+  // Live readings extend the open chart (redrawn at most twice a second).
+  store.onReading((sensorId, ts, levelCm) => {
+    if (sensorId !== id || !series || range !== '24h') return;
+    if (series.points.some((p) => p.t === ts)) return;
+    series.points.push({ t: ts, v: levelCm });
+    series.points.sort((a, b) => a.t - b.t);
+    series.to = Math.max(series.to, ts);
+    clearTimeout(chartTimer);
+    chartTimer = setTimeout(() => (renderChart(), render()), 500);
+  });
+  store.subscribe((change) => {
+    if (id && (change.full || change.tick || change.ids.has(id))) render();
+  });
+  onLangChange(() => {
+    if (id) (render(), renderChart());
+  });
+
+  const api = {
+    get openId() {
+      return id;
+    },
+    open(nextId) {
+      if (!store.get(nextId)) return false;
+      const same = nextId === id;
+      id = nextId;
+      el.hidden = false;
+      render();
+      if (!same) {
+        range = '24h';
+        load();
+      }
+      parts.title.setAttribute('tabindex', '-1');
+      parts.title.focus({ preventScroll: true });
+      return true;
+    },
+    close() {
+      if (!id) return;
+      id = null;
+      loadSeq++;
+      el.hidden = true;
+      delete el.dataset.sensorId;
+      deps.onClose();
+    },
+  };
+  return api;
+}

@@ -1,0 +1,141 @@
+// Every sensor's current state in the page, fed by /api/sensors and the live stream.
+import { displayStatus, OFFLINE_AFTER_INTERVALS } from './status.js';
+
+/**
+ * @typedef {{
+ *   id: string, lat: number, lon: number, name: string, nameEn: string|null, address: string|null,
+ *   state: string, serverStatus: string, levelCm: number|null, observedAtMs: number|null,
+ *   offlineAtMs: number|null, intervalS: number, thresholds: {caution:number, warning:number, danger:number},
+ *   batteryV: number|null, status: string
+ * }} SensorView
+ */
+
+function fromFeature(f) {
+  const p = f.properties;
+  return {
+    id: String(f.id),
+    lon: f.geometry.coordinates[0],
+    lat: f.geometry.coordinates[1],
+    name: p.name,
+    nameEn: p.name_en ?? null,
+    address: p.address ?? null,
+    state: p.state ?? 'active',
+    serverStatus: p.status,
+    levelCm: p.level_cm ?? null,
+    observedAtMs: p.observed_at ? Date.parse(p.observed_at) : null,
+    offlineAtMs: p.offline_at ? Date.parse(p.offline_at) : null,
+    intervalS: p.interval_s,
+    thresholds: p.thresholds,
+    batteryV: p.battery_v ?? null,
+    status: 'offline',
+  };
+}
+
+/**
+ * Holds sensors and tells subscribers which changed, at most once per frame
+ * (100 readings/s must not mean 100 re-renders/s).
+ * @param {{ now: () => number }} deps server clock
+ */
+export function createSensorStore(deps) {
+  /** @type {Map<string, SensorView>} */
+  const sensors = new Map();
+  const listeners = new Set();
+  const readingListeners = new Set();
+  let dirty = new Set();
+  let full = false;
+  let ticked = false;
+  let scheduled = false;
+
+  function flush() {
+    if (!scheduled) return;
+    scheduled = false;
+    const change = { full, ids: dirty, tick: ticked };
+    full = false;
+    ticked = false;
+    dirty = new Set();
+    for (const fn of listeners) fn(change);
+  }
+
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    // A frame when visible; the timeout covers hidden tabs, where frames stop.
+    requestAnimationFrame(flush);
+    setTimeout(flush, 100);
+  }
+
+  function refresh(s) {
+    const next = displayStatus(s, deps.now());
+    if (next !== s.status) {
+      s.status = next;
+      return true;
+    }
+    return false;
+  }
+
+  return {
+    get: (id) => sensors.get(id),
+    all: () => sensors.values(),
+    get size() {
+      return sensors.size;
+    },
+    /** Replace everything (first load, or `resync` from the stream). Retired sensors are not shown to the public. */
+    replaceAll(features) {
+      sensors.clear();
+      for (const f of features) {
+        const s = fromFeature(f);
+        if (s.state === 'retired') continue;
+        refresh(s);
+        sensors.set(s.id, s);
+      }
+      full = true;
+      schedule();
+    },
+    /** A `reading` event: {sensor_id, ts, level_cm, status, latest, battery_v?}. */
+    applyReading(ev) {
+      const s = sensors.get(ev.sensor_id);
+      const ts = Date.parse(ev.ts);
+      for (const fn of readingListeners) fn(ev.sensor_id, ts, ev.level_cm);
+      if (!s || ev.latest === false) return;
+      // Events replayed after a reconnect may be older than what /api/sensors already gave us.
+      if (s.observedAtMs !== null && ts < s.observedAtMs) return;
+      s.levelCm = ev.level_cm;
+      s.observedAtMs = ts;
+      s.offlineAtMs = ts + OFFLINE_AFTER_INTERVALS * s.intervalS * 1000;
+      if (ev.status) s.serverStatus = ev.status;
+      if (ev.battery_v !== undefined) s.batteryV = ev.battery_v;
+      refresh(s);
+      dirty.add(s.id);
+      schedule();
+    },
+    /** A `status` event: {sensor_id, status, previous}. */
+    applyStatus(ev) {
+      const s = sensors.get(ev.sensor_id);
+      if (!s) return;
+      s.serverStatus = ev.status;
+      refresh(s);
+      dirty.add(s.id);
+      schedule();
+    },
+    /** Re-evaluate silence for every sensor; relative times change too, so every row is "touched". */
+    tick() {
+      for (const s of sensors.values()) if (refresh(s)) dirty.add(s.id);
+      ticked = true;
+      schedule();
+    },
+    /** Earliest future offline boundary, to tick exactly when a sensor falls silent. */
+    nextBoundary() {
+      const now = deps.now();
+      let next = Infinity;
+      for (const s of sensors.values()) if (s.offlineAtMs !== null && s.offlineAtMs > now && s.offlineAtMs < next) next = s.offlineAtMs;
+      return next;
+    },
+    subscribe(fn) {
+      listeners.add(fn);
+    },
+    /** Every reading as it arrives, older ones too (for an open chart). */
+    onReading(fn) {
+      readingListeners.add(fn);
+    },
+  };
+}

@@ -1,0 +1,126 @@
+// Service worker: the page opens without a connection, with the last sensor data it saw,
+// clearly marked as not live (the page reads X-Kansui-Cached-At). Also shows push alerts.
+//
+// Strategy (docs/map.md): network first for everything, so online users always get fresh
+// files and data; the cache is only the fallback. Versioned vendor files never change, so
+// they are served from the cache first. The live stream and other API calls are never cached.
+
+const CACHE = 'kansui-map-v1';
+const SHELL = [
+  '/',
+  '/app.css',
+  '/manifest.webmanifest',
+  '/icons/icon.svg',
+  '/js/main.js',
+  '/js/api.js',
+  '/js/conn-banner.js',
+  '/js/format.js',
+  '/js/i18n.js',
+  '/js/level-chart.js',
+  '/js/level-gauge.js',
+  '/js/list-view.js',
+  '/js/live-stream.js',
+  '/js/map-view.js',
+  '/js/notify.js',
+  '/js/sensor-panel.js',
+  '/js/sensor-store.js',
+  '/js/status.js',
+  '/js/summary-bar.js',
+  '/js/trend.js',
+  '/vendor/leaflet-1.9.4/leaflet.js',
+  '/vendor/leaflet-1.9.4/leaflet.css',
+];
+/** API responses kept as "last known": the sensor states and the map settings. */
+const CACHED_API = new Set(['/api/sensors', '/api/config']);
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((c) => c.addAll(SHELL))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+/** Re-wrap a cached API response so the page knows it is an old copy, and from when. */
+async function markCached(res) {
+  const headers = new Headers(res.headers);
+  headers.set('X-Kansui-Cached-At', String(Date.parse(res.headers.get('Date') ?? '') || Date.now()));
+  return new Response(await res.blob(), { status: res.status, statusText: res.statusText, headers });
+}
+
+async function networkFirst(request, isApi) {
+  const cache = await caches.open(CACHE);
+  try {
+    const res = await fetch(request);
+    if (res.ok) cache.put(isApi ? new URL(request.url).pathname : request, res.clone());
+    return res;
+  } catch (err) {
+    const hit = await cache.match(isApi ? new URL(request.url).pathname : request, { ignoreSearch: !isApi });
+    if (!hit) throw err;
+    return isApi ? markCached(hit) : hit;
+  }
+}
+
+self.addEventListener('fetch', (event) => {
+  const req = event.request;
+  if (req.method !== 'GET') return;
+  const url = new URL(req.url);
+  if (url.origin !== location.origin) return; // map tiles: the browser's own HTTP cache only
+  if (url.pathname.startsWith('/vendor/leaflet-')) {
+    event.respondWith(caches.match(req).then((hit) => hit ?? fetch(req)));
+    return;
+  }
+  if (url.pathname.startsWith('/api/')) {
+    if (CACHED_API.has(url.pathname)) event.respondWith(networkFirst(req, true));
+    return; // /api/events and the rest: straight to the network
+  }
+  if (url.pathname.startsWith('/console')) return;
+  if (req.mode === 'navigate') {
+    event.respondWith(networkFirst(req, false).catch(() => caches.match('/')));
+    return;
+  }
+  event.respondWith(networkFirst(req, false));
+});
+
+// --- Web Push (payload from the alerts module): {title, body, sensor_id?, status?, url?, tag?}
+self.addEventListener('push', (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = { body: event.data?.text() };
+  }
+  const url = data.url ?? (data.sensor_id ? `/#sensor=${encodeURIComponent(data.sensor_id)}` : '/');
+  event.waitUntil(
+    self.registration.showNotification(data.title ?? '冠水マップ', {
+      body: data.body ?? '',
+      tag: data.tag ?? data.sensor_id ?? 'kansui',
+      renotify: true,
+      icon: '/icons/icon-192.png',
+      badge: '/icons/icon-192.png',
+      data: { url },
+    }),
+  );
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const target = new URL(event.notification.data?.url ?? '/', location.origin).href;
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((wins) => {
+      const win = wins.find((w) => new URL(w.url).origin === location.origin);
+      if (win) return win.navigate(target).then((w) => (w ?? win).focus());
+      return self.clients.openWindow(target);
+    }),
+  );
+});
