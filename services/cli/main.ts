@@ -5,6 +5,7 @@ import { loadConfig } from '../config.ts';
 import { registerSensor, rotateSensorCredentials } from '../sensors/provision.ts';
 import { openMetadataDatabase } from '../storage/metadata-db.ts';
 import { createSqliteSensorRegistry } from '../storage/sqlite-sensor-registry.ts';
+import { USER_USAGE, runUserCommand } from './user-commands.ts';
 
 const USAGE = `usage: kansui <command> [options]
 
@@ -18,10 +19,12 @@ commands:
       Print every sensor as JSON.
   sensor rotate --id ID
       Issue a new MQTT password (the old one stops working at the next connect).
+${USER_USAGE}
 
 Uses DATA_DIR (default ./data), the same as the running service.`;
 
-type Out = { stdout: (s: string) => void; stderr: (s: string) => void };
+/** `stdin` reads all of standard input (tests pass their own; default: fd 0). */
+type Out = { stdout: (s: string) => void; stderr: (s: string) => void; stdin?: () => string };
 
 function num(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -85,6 +88,8 @@ export function runCli(argv: string[], env: Record<string, string | undefined>, 
       }
       return 0;
     }
+    const userResult = runUserCommand(group, command, rest, config, out);
+    if (userResult !== undefined) return userResult;
     if (group === 'sensor' && command === 'rotate') {
       const { values: v } = parseArgs({ args: rest, options: { id: { type: 'string' } }, strict: true });
       if (!v.id) throw new DomainError('invalid_input', '--id is required');

@@ -44,7 +44,7 @@ describe('console sensor API: provision, rotate, revoke, edit, set zero, health,
     const feature = await (await fetch(`${k.httpUrl}/api/sensors/wakayama-7`)).json();
     expect(feature.properties).toMatchObject({ level_cm: 16, status: 'warning' });
 
-    const closed = new Promise((r) => sensor.once('close', r));
+    const closed = new Promise<void>((r) => sensor.once('close', () => r()));
     const rotated = await consoleFetch(k, 'POST', '/api/sensors/wakayama-7/credentials', { token: tech });
     expect(rotated.status).toBe(200);
     const fresh = (await rotated.json()).mqtt.password as string;
@@ -53,7 +53,7 @@ describe('console sensor API: provision, rotate, revoke, edit, set zero, health,
     await expect(connectMqtt(k.mqttUrl!, { username: 'wakayama-7', password: created.mqtt.password })).rejects.toThrow(/Bad username or password|Not authorized/i);
     const again = await connect('wakayama-7', fresh);
 
-    const gone = new Promise((r) => again.once('close', r));
+    const gone = new Promise<void>((r) => again.once('close', () => r()));
     expect((await consoleFetch(k, 'DELETE', '/api/sensors/wakayama-7/credentials', { token: tech })).status).toBe(204);
     await gone;
     await expect(connectMqtt(k.mqttUrl!, { username: 'wakayama-7', password: fresh })).rejects.toThrow();
@@ -89,7 +89,7 @@ describe('console sensor API: provision, rotate, revoke, edit, set zero, health,
     const feature = await (await fetch(`${k.httpUrl}/api/sensors/move-me`)).json();
     expect(feature.geometry.coordinates).toEqual([135.2, 34.2]);
 
-    const closed = new Promise((r) => c.once('close', r));
+    const closed = new Promise<void>((r) => c.once('close', () => r()));
     expect((await consoleFetch(k, 'PATCH', '/api/sensors/move-me', { token: tech, body: { state: 'retired' } })).status).toBe(200);
     await closed;
     await expect(connectMqtt(k.mqttUrl!, { username: 'move-me', password: mqtt.password })).rejects.toThrow();
