@@ -37,6 +37,8 @@ export interface Recipient {
   /** Where it came from: environment (read-only), staff via the API, or a resident's browser. */
   source: 'env' | 'api' | 'resident';
   label?: string;
+  /** Webhook only: the HMAC-SHA256 key for `X-Kansui-Signature` (never shown by the API after creation). */
+  secret?: string;
 }
 
 /** What staff may set when adding a recipient through the API. */

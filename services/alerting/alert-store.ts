@@ -1,0 +1,315 @@
+import type { Alert, AlertEventType, AlertKind, ResolveReason } from '../core/alerts/alert.ts';
+import type { ChannelKind, PushSubscriptionJson, Recipient } from '../core/alerts/channel.ts';
+import type { AlertSettings, AlertSeverity } from '../core/alerts/policy.ts';
+import { migrate, type SqliteDatabase } from '../storage/sqlite.ts';
+
+/**
+ * Migrations of the alerts module (name `alerts` in schema_migrations). The
+ * partial unique index makes "one active alert per sensor and kind" a
+ * database rule, not only a code path.
+ */
+const MIGRATIONS = [
+  `CREATE TABLE alerts (
+     id TEXT PRIMARY KEY,
+     sensor_id TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     peak_severity TEXT NOT NULL,
+     cause TEXT NOT NULL,
+     state TEXT NOT NULL,
+     rising INTEGER NOT NULL DEFAULT 0,
+     level_cm REAL,
+     observed_at INTEGER,
+     battery_v REAL,
+     raised_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     acknowledged_at INTEGER,
+     acknowledged_by TEXT,
+     ack_note TEXT,
+     resolved_at INTEGER,
+     resolved_reason TEXT
+   );
+   CREATE UNIQUE INDEX alerts_one_active ON alerts (sensor_id, kind) WHERE state <> 'resolved';
+   CREATE INDEX alerts_raised_at ON alerts (raised_at);
+   CREATE TABLE alert_events (
+     id INTEGER PRIMARY KEY,
+     alert_id TEXT NOT NULL REFERENCES alerts (id),
+     type TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     severity TEXT NOT NULL,
+     level_cm REAL,
+     actor TEXT,
+     note TEXT
+   );
+   CREATE INDEX alert_events_alert ON alert_events (alert_id);
+   CREATE TABLE alert_recipients (
+     id TEXT PRIMARY KEY,
+     channel TEXT NOT NULL,
+     target TEXT NOT NULL,
+     subscription TEXT,
+     sensors TEXT NOT NULL,
+     min_severity TEXT NOT NULL,
+     kinds TEXT NOT NULL,
+     lang TEXT NOT NULL,
+     source TEXT NOT NULL,
+     label TEXT,
+     secret TEXT,
+     unsubscribe_hash TEXT,
+     client TEXT,
+     created_at INTEGER NOT NULL,
+     created_by TEXT
+   );
+   CREATE UNIQUE INDEX alert_recipients_push ON alert_recipients (target) WHERE channel = 'webpush';
+   CREATE UNIQUE INDEX alert_recipients_unsub ON alert_recipients (unsubscribe_hash) WHERE unsubscribe_hash IS NOT NULL;
+   CREATE TABLE alert_deliveries (
+     id INTEGER PRIMARY KEY,
+     notice_id TEXT NOT NULL,
+     alert_id TEXT NOT NULL,
+     event TEXT NOT NULL,
+     recipient_id TEXT NOT NULL,
+     channel TEXT NOT NULL,
+     target TEXT NOT NULL,
+     attempt INTEGER NOT NULL,
+     ok INTEGER NOT NULL,
+     final INTEGER NOT NULL,
+     status INTEGER,
+     error TEXT,
+     duration_ms REAL NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX alert_deliveries_alert ON alert_deliveries (alert_id);
+   CREATE INDEX alert_deliveries_at ON alert_deliveries (at);
+   CREATE TABLE alert_settings (
+     sensor_id TEXT PRIMARY KEY,
+     preset TEXT NOT NULL,
+     standby_cm REAL,
+     updated_at INTEGER NOT NULL
+   );`,
+];
+
+export interface AlertEventRow {
+  type: AlertEventType;
+  at: number;
+  severity: AlertSeverity;
+  levelCm: number | undefined;
+  actor: string | undefined;
+  note: string | undefined;
+}
+
+/** One attempt to deliver one notice to one recipient. */
+export interface DeliveryLogEntry {
+  noticeId: string;
+  alertId: string;
+  event: AlertEventType;
+  recipientId: string;
+  channel: ChannelKind;
+  /** Shown to staff; push endpoints are reduced to their origin (they are capability URLs). */
+  target: string;
+  attempt: number;
+  ok: boolean;
+  /** No further attempt follows (delivered, permanent failure, or retries exhausted). */
+  final: boolean;
+  status: number | undefined;
+  error: string | undefined;
+  durationMs: number;
+  at: number;
+}
+
+export interface AlertQuery {
+  active?: boolean;
+  from?: number;
+  to?: number;
+  sensorId?: string;
+  limit?: number;
+}
+
+type Row = Record<string, unknown>;
+const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
+
+function toAlert(r: Row): Alert {
+  return {
+    id: r.id as string,
+    sensorId: r.sensor_id as string,
+    kind: r.kind as AlertKind,
+    severity: r.severity as AlertSeverity,
+    peakSeverity: r.peak_severity as AlertSeverity,
+    cause: r.cause as Alert['cause'],
+    state: r.state as Alert['state'],
+    rising: r.rising === 1,
+    levelCm: opt(r.level_cm),
+    observedAt: opt(r.observed_at),
+    batteryV: opt(r.battery_v),
+    raisedAt: r.raised_at as number,
+    updatedAt: r.updated_at as number,
+    acknowledgedAt: opt(r.acknowledged_at),
+    acknowledgedBy: opt(r.acknowledged_by),
+    ackNote: opt(r.ack_note),
+    resolvedAt: opt(r.resolved_at),
+    resolvedReason: opt<ResolveReason>(r.resolved_reason),
+  };
+}
+
+function toRecipient(r: Row): Recipient {
+  return {
+    id: r.id as string,
+    channel: r.channel as ChannelKind,
+    target: r.target as string,
+    ...(r.subscription ? { subscription: JSON.parse(r.subscription as string) as PushSubscriptionJson } : {}),
+    sensors: JSON.parse(r.sensors as string) as string[],
+    minSeverity: r.min_severity as AlertSeverity,
+    kinds: JSON.parse(r.kinds as string) as AlertKind[],
+    lang: r.lang as 'ja' | 'en',
+    source: r.source as Recipient['source'],
+    ...(r.label ? { label: r.label as string } : {}),
+    ...(r.secret ? { secret: r.secret as string } : {}),
+  };
+}
+
+/**
+ * Alerts, their timelines, recipients, the delivery log and per-sensor alert
+ * settings, in the metadata database (DATA_DIR/kansui.db).
+ *
+ * Delivery-log rows are buffered and written in one transaction per event
+ * loop turn: a fan-out to 10,000 push subscribers must not cost 10,000
+ * fsyncs (synchronous = FULL, services/storage/sqlite.ts).
+ */
+export function createAlertStore(db: SqliteDatabase) {
+  migrate(db, 'alerts', MIGRATIONS);
+  const cols =
+    'id, sensor_id, kind, severity, peak_severity, cause, state, rising, level_cm, observed_at, battery_v, raised_at, updated_at, acknowledged_at, acknowledged_by, ack_note, resolved_at, resolved_reason';
+  const params = (a: Alert) => [
+    a.id, a.sensorId, a.kind, a.severity, a.peakSeverity, a.cause, a.state, a.rising ? 1 : 0,
+    a.levelCm ?? null, a.observedAt ?? null, a.batteryV ?? null, a.raisedAt, a.updatedAt,
+    a.acknowledgedAt ?? null, a.acknowledgedBy ?? null, a.ackNote ?? null, a.resolvedAt ?? null, a.resolvedReason ?? null,
+  ];
+  const insertAlert = db.prepare(`INSERT INTO alerts (${cols}) VALUES (${cols.split(',').map(() => '?').join(', ')})`);
+  const updateAlert = db.prepare(
+    `UPDATE alerts SET ${cols.split(', ').slice(1).map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
+  );
+  const insertEvent = db.prepare('INSERT INTO alert_events (alert_id, type, at, severity, level_cm, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertDelivery = db.prepare(
+    'INSERT INTO alert_deliveries (notice_id, alert_id, event, recipient_id, channel, target, attempt, ok, final, status, error, duration_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+
+  let pending: DeliveryLogEntry[] = [];
+  let flushScheduled = false;
+  const writeDeliveries = db.transaction((rows: DeliveryLogEntry[]) => {
+    for (const d of rows) {
+      insertDelivery.run(d.noticeId, d.alertId, d.event, d.recipientId, d.channel, d.target, d.attempt, d.ok ? 1 : 0, d.final ? 1 : 0, d.status ?? null, d.error ?? null, d.durationMs, d.at);
+    }
+  });
+  function flushDeliveries(): void {
+    flushScheduled = false;
+    if (!pending.length) return;
+    const rows = pending;
+    pending = [];
+    writeDeliveries(rows);
+  }
+
+  return {
+    /** Write a new alert and its first timeline event atomically. */
+    insert: db.transaction((alert: Alert, event: AlertEventRow) => {
+      insertAlert.run(...params(alert));
+      insertEvent.run(alert.id, event.type, event.at, event.severity, event.levelCm ?? null, event.actor ?? null, event.note ?? null);
+    }),
+    /** Save a changed alert and the timeline event that changed it atomically. */
+    update: db.transaction((alert: Alert, event: AlertEventRow | undefined) => {
+      updateAlert.run(...params(alert).slice(1), alert.id);
+      if (event) insertEvent.run(alert.id, event.type, event.at, event.severity, event.levelCm ?? null, event.actor ?? null, event.note ?? null);
+    }),
+    get(id: string): Alert | undefined {
+      const r = db.prepare(`SELECT ${cols} FROM alerts WHERE id = ?`).get(id) as Row | undefined;
+      return r ? toAlert(r) : undefined;
+    },
+    active(): Alert[] {
+      return (db.prepare(`SELECT ${cols} FROM alerts WHERE state <> 'resolved' ORDER BY raised_at, id`).all() as Row[]).map(toAlert);
+    },
+    /** History: alerts overlapping [from, to] (raised before `to`, not resolved before `from`), newest first. */
+    list(q: AlertQuery): Alert[] {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.active) where.push("state <> 'resolved'");
+      if (q.sensorId) (where.push('sensor_id = ?'), args.push(q.sensorId));
+      if (q.to !== undefined) (where.push('raised_at <= ?'), args.push(q.to));
+      if (q.from !== undefined) (where.push('(resolved_at IS NULL OR resolved_at >= ?)'), args.push(q.from));
+      const sql = `SELECT ${cols} FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC, id DESC LIMIT ?`;
+      return (db.prepare(sql).all(...args, q.limit ?? 500) as Row[]).map(toAlert);
+    },
+    events(alertId: string): AlertEventRow[] {
+      return (db.prepare('SELECT type, at, severity, level_cm, actor, note FROM alert_events WHERE alert_id = ? ORDER BY id').all(alertId) as Row[]).map((r) => ({
+        type: r.type as AlertEventType,
+        at: r.at as number,
+        severity: r.severity as AlertSeverity,
+        levelCm: opt(r.level_cm),
+        actor: opt(r.actor),
+        note: opt(r.note),
+      }));
+    },
+
+    recipients(): Recipient[] {
+      return (db.prepare('SELECT * FROM alert_recipients ORDER BY created_at, id').all() as Row[]).map(toRecipient);
+    },
+    addRecipient(r: Recipient, extra: { unsubscribeHash?: string; client?: string; createdBy?: string; now: number }): void {
+      db.prepare(
+        'INSERT INTO alert_recipients (id, channel, target, subscription, sensors, min_severity, kinds, lang, source, label, secret, unsubscribe_hash, client, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        r.id, r.channel, r.target, r.subscription ? JSON.stringify(r.subscription) : null, JSON.stringify(r.sensors), r.minSeverity,
+        JSON.stringify(r.kinds), r.lang, r.source, r.label ?? null, r.secret ?? null, extra.unsubscribeHash ?? null, extra.client ?? null, extra.now, extra.createdBy ?? null,
+      );
+    },
+    removeRecipient(id: string): boolean {
+      return db.prepare('DELETE FROM alert_recipients WHERE id = ?').run(id).changes > 0;
+    },
+    /** Web Push: the recipient with this endpoint or unsubscribe-token hash. */
+    findPush(by: { endpoint?: string; unsubscribeHash?: string }): Recipient | undefined {
+      const r = by.endpoint
+        ? (db.prepare("SELECT * FROM alert_recipients WHERE channel = 'webpush' AND target = ?").get(by.endpoint) as Row | undefined)
+        : (db.prepare('SELECT * FROM alert_recipients WHERE unsubscribe_hash = ?').get(by.unsubscribeHash ?? '') as Row | undefined);
+      return r ? toRecipient(r) : undefined;
+    },
+
+    logDelivery(entry: DeliveryLogEntry): void {
+      pending.push(entry);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushDeliveries);
+      }
+    },
+    flushDeliveries,
+    deliveries(q: { alertId?: string; limit?: number; failedOnly?: boolean }): DeliveryLogEntry[] {
+      flushDeliveries();
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.alertId) (where.push('alert_id = ?'), args.push(q.alertId));
+      if (q.failedOnly) where.push('ok = 0');
+      const sql = `SELECT * FROM alert_deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+      return (db.prepare(sql).all(...args, q.limit ?? 200) as Row[]).map((r) => ({
+        noticeId: r.notice_id as string,
+        alertId: r.alert_id as string,
+        event: r.event as AlertEventType,
+        recipientId: r.recipient_id as string,
+        channel: r.channel as ChannelKind,
+        target: r.target as string,
+        attempt: r.attempt as number,
+        ok: r.ok === 1,
+        final: r.final === 1,
+        status: opt(r.status),
+        error: opt(r.error),
+        durationMs: r.duration_ms as number,
+        at: r.at as number,
+      }));
+    },
+
+    settings(sensorId: string): AlertSettings | undefined {
+      const r = db.prepare('SELECT preset, standby_cm FROM alert_settings WHERE sensor_id = ?').get(sensorId) as Row | undefined;
+      if (!r) return undefined;
+      return { preset: r.preset as AlertSettings['preset'], ...(r.standby_cm !== null && { standbyCm: r.standby_cm as number }) };
+    },
+    setSettings(sensorId: string, s: AlertSettings, now: number): void {
+      db.prepare(
+        'INSERT INTO alert_settings (sensor_id, preset, standby_cm, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(sensor_id) DO UPDATE SET preset = excluded.preset, standby_cm = excluded.standby_cm, updated_at = excluded.updated_at',
+      ).run(sensorId, s.preset, s.standbyCm ?? null, now);
+    },
+  };
+}
+export type AlertStore = ReturnType<typeof createAlertStore>;

@@ -1,0 +1,82 @@
+import webpush from 'web-push';
+import type { AlertChannel, AlertNotice, Recipient } from '../../core/alerts/channel.ts';
+import { outcomeOf } from './http-outcome.ts';
+
+export interface VapidKeys {
+  publicKey: string;
+  privateKey: string;
+  /** `mailto:` or `https:` contact for the push service operator (RFC 8292 §2.1). */
+  subject: string;
+}
+
+/** How long a notice is worth delivering to a phone that is offline: an hour-old flood notice is stale (RFC 8030 §5.2 TTL). */
+const TTL_S = 3600;
+/** VAPID JWTs may live up to 24 h (RFC 8292 §2); sign for 12 h and reuse for 1 h per push service origin. */
+const JWT_LIFETIME_S = 12 * 3600;
+const JWT_REUSE_MS = 3600_000;
+
+/** The small JSON a service worker shows (in the subscriber's language). RFC 8291 §4: keep under 4 KiB. */
+export function pushPayload(notice: AlertNotice, lang: 'ja' | 'en'): string {
+  const t = notice.text[lang];
+  return JSON.stringify({
+    title: t.title,
+    body: t.body,
+    tag: `kansui-${notice.alert.id}`,
+    url: notice.url ?? null,
+    event: notice.event,
+    alert_id: notice.alert.id,
+    sensor_id: notice.alert.sensorId,
+    severity: notice.alert.severity,
+  });
+}
+
+/**
+ * Web Push (RFC 8030) with VAPID (RFC 8292) and aes128gcm payload encryption
+ * (RFC 8291), using the `web-push` package's encryption and VAPID signing but
+ * sending with fetch, so thousands of sends share keep-alive connections and
+ * one signed JWT per push service. 404 and 410 mean the subscription is gone
+ * (RFC 8030 §7.3): permanent, and the dispatcher removes the subscriber.
+ */
+export function createWebPushChannel(keys: VapidKeys): AlertChannel {
+  const jwtCache = new Map<string, { header: string; until: number }>();
+  function authorization(endpoint: string): string {
+    const audience = new URL(endpoint).origin;
+    const cached = jwtCache.get(audience);
+    const t = Date.now();
+    if (cached && cached.until > t) return cached.header;
+    const exp = Math.floor(t / 1000) + JWT_LIFETIME_S;
+    const { Authorization } = webpush.getVapidHeaders(audience, keys.subject, keys.publicKey, keys.privateKey, 'aes128gcm', exp) as { Authorization: string };
+    jwtCache.set(audience, { header: Authorization, until: t + JWT_REUSE_MS });
+    return Authorization;
+  }
+  return {
+    kind: 'webpush',
+    async send(notice, recipient: Recipient, signal) {
+      const sub = recipient.subscription;
+      if (!sub) return { ok: false, error: 'recipient has no push subscription', permanent: true };
+      const { cipherText } = webpush.encrypt(sub.keys.p256dh, sub.keys.auth, pushPayload(notice, recipient.lang), 'aes128gcm');
+      const res = await fetch(sub.endpoint, {
+        method: 'POST',
+        headers: {
+          Authorization: authorization(sub.endpoint),
+          'Content-Encoding': 'aes128gcm',
+          'Content-Type': 'application/octet-stream',
+          TTL: String(TTL_S),
+          // RFC 8030 §5.3: wake the device for danger and for new alerts.
+          Urgency: notice.alert.severity === 'danger' || notice.event === 'raised' ? 'high' : 'normal',
+          // RFC 8030 §5.4: a newer notice of the same alert replaces an undelivered older one (≤ 32 base64url chars).
+          Topic: notice.alert.id.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 32),
+        },
+        body: new Uint8Array(cipherText),
+        signal,
+      });
+      const outcome = await outcomeOf(res);
+      if (!outcome.ok && (res.status === 404 || res.status === 410)) return { ...outcome, permanent: true };
+      return outcome;
+    },
+  };
+}
+
+export function generateVapidKeys(): { publicKey: string; privateKey: string } {
+  return webpush.generateVAPIDKeys();
+}

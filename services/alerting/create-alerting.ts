@@ -1,0 +1,288 @@
+import { randomBytes } from 'node:crypto';
+import {
+  acknowledgeAlert,
+  classifyChange,
+  HEALTH_SEVERITY,
+  NOTIFIED_EVENTS,
+  planFloodAlert,
+  type ActiveAlerts,
+  type Alert,
+  type AlertCause,
+  type AlertEventType,
+  type AlertKind,
+  type ResolveReason,
+} from '../core/alerts/alert.ts';
+import { composeNotice, wantsNotice, type AlertChannel, type Recipient } from '../core/alerts/channel.ts';
+import { createAlertState, evaluateReading, type SensorAlertState } from '../core/alerts/engine.ts';
+import {
+  DEFAULT_ALERT_POLICY,
+  DEFAULT_ALERT_SETTINGS,
+  maxLevel,
+  rankLevel,
+  type AlertPolicy,
+  type AlertSettings,
+  type AlertSeverity,
+  type FloodLevel,
+} from '../core/alerts/policy.ts';
+import { createError } from '../core/errors.ts';
+import type { SensorRegistry } from '../core/ports.ts';
+import type { Reading } from '../core/reading.ts';
+import type { Sensor } from '../core/sensor.ts';
+import { offlineAt } from '../core/status.ts';
+import type { SqliteDatabase } from '../storage/sqlite.ts';
+import { createAlertStore, type AlertStore } from './alert-store.ts';
+import { createDispatcher, type Dispatcher, type RetryPolicy } from './dispatcher.ts';
+import { alertToJson } from './alert-json.ts';
+
+export interface AlertingOptions {
+  db: SqliteDatabase;
+  registry: SensorRegistry;
+  latest: ReadonlyMap<string, Reading>;
+  /** SSE hub: `alert` events go out through it. */
+  publish: (event: string, data: unknown) => void;
+  channels: readonly AlertChannel[];
+  /** Recipients from the environment (read-only, not stored). */
+  envRecipients?: readonly Recipient[];
+  policy?: AlertPolicy;
+  retry?: Partial<RetryPolicy>;
+  timeZone: string;
+  /** Public base URL for links in messages. */
+  baseUrl?: string;
+  now?: () => number;
+  /** How often silence is checked for `offline` (ms). */
+  sweepMs?: number;
+  onError?: (err: Error, context: string) => void;
+  onSpike?: (sensorId: string, outcome: string, levelCm: number) => void;
+}
+
+function newAlertId(now: number): string {
+  return `al_${now.toString(36)}${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * The alert runner: turns ingest readings and silence into alert lifecycle
+ * changes (persisted), `alert` SSE events, and notices to every matching
+ * recipient through the dispatcher.
+ */
+export function createAlerting(options: AlertingOptions) {
+  const now = options.now ?? Date.now;
+  const policy = options.policy ?? DEFAULT_ALERT_POLICY;
+  const store: AlertStore = createAlertStore(options.db);
+  const states = new Map<string, SensorAlertState>();
+  const active = new Map<string, Map<AlertKind, Alert>>();
+  const recipients = new Map<string, Recipient>();
+  for (const r of options.envRecipients ?? []) recipients.set(r.id, r);
+  for (const r of store.recipients()) recipients.set(r.id, r);
+  for (const a of store.active()) activeOf(a.sensorId).set(a.kind, a);
+
+  const dispatcher: Dispatcher = createDispatcher({
+    channels: options.channels,
+    log: (e) => store.logDelivery(e),
+    ...(options.retry && { retry: options.retry }),
+    now,
+    onGone: (r) => {
+      // Web Push 404/410: the browser dropped the subscription; stop sending to it.
+      if (r.channel === 'webpush' && r.source === 'resident') removeRecipient(r.id);
+    },
+  });
+
+  function activeOf(sensorId: string): Map<AlertKind, Alert> {
+    let m = active.get(sensorId);
+    if (!m) active.set(sensorId, (m = new Map()));
+    return m;
+  }
+
+  function settingsOf(sensorId: string): AlertSettings {
+    return store.settings(sensorId) ?? DEFAULT_ALERT_SETTINGS;
+  }
+
+  function emit(event: AlertEventType, alert: Alert, sensor: Sensor | undefined): void {
+    const settings = settingsOf(alert.sensorId);
+    options.publish('alert', { event, ...alertToJson(alert, { timeZone: options.timeZone, settings, includeAck: false }) });
+    if (!NOTIFIED_EVENTS.has(event) || !sensor) return;
+    const notice = composeNotice({
+      event,
+      alert,
+      sensor,
+      settings,
+      timeZone: options.timeZone,
+      ...(options.baseUrl && { baseUrl: options.baseUrl }),
+    });
+    const to: Recipient[] = [];
+    for (const r of recipients.values()) if (dispatcher.has(r.channel) && wantsNotice(r, alert)) to.push(r);
+    dispatcher.dispatch(notice, to);
+  }
+
+  function raise(sensor: Sensor, kind: AlertKind, severity: AlertSeverity, cause: AlertCause, rising: boolean, reading: Pick<Reading, 'levelCm' | 'observedAt' | 'batteryV'> | undefined): void {
+    const t = now();
+    const alert: Alert = {
+      id: newAlertId(t),
+      sensorId: sensor.id,
+      kind,
+      severity,
+      peakSeverity: severity,
+      cause,
+      state: 'raised',
+      rising,
+      levelCm: reading?.levelCm,
+      observedAt: reading?.observedAt,
+      batteryV: reading?.batteryV,
+      raisedAt: t,
+      updatedAt: t,
+      acknowledgedAt: undefined,
+      acknowledgedBy: undefined,
+      ackNote: undefined,
+      resolvedAt: undefined,
+      resolvedReason: undefined,
+    };
+    store.insert(alert, { type: 'raised', at: t, severity, levelCm: alert.levelCm, actor: undefined, note: cause });
+    activeOf(sensor.id).set(kind, alert);
+    emit('raised', alert, sensor);
+  }
+
+  function resolve(sensor: Sensor | undefined, alert: Alert, reason: ResolveReason, reading?: Reading): void {
+    const t = now();
+    const done: Alert = {
+      ...alert,
+      state: 'resolved',
+      resolvedAt: t,
+      resolvedReason: reason,
+      updatedAt: t,
+      ...(reading && { levelCm: reading.levelCm, observedAt: reading.observedAt }),
+    };
+    store.update(done, { type: 'resolved', at: t, severity: done.severity, levelCm: done.levelCm, actor: undefined, note: reason });
+    active.get(alert.sensorId)?.delete(alert.kind);
+    emit('resolved', done, sensor);
+  }
+
+  function changeFlood(sensor: Sensor, alert: Alert, severity: AlertSeverity, cause: AlertCause, rising: boolean, reading: Reading): void {
+    const t = now();
+    const type = alert.severity === severity ? 'updated' : classifyChange(alert.severity, severity);
+    const next: Alert = {
+      ...alert,
+      severity,
+      peakSeverity: maxLevel(alert.peakSeverity, severity) as AlertSeverity,
+      cause,
+      rising,
+      levelCm: reading.levelCm,
+      observedAt: reading.observedAt,
+      updatedAt: t,
+      // Worse than when it was acknowledged: it needs someone's attention again.
+      state: type === 'escalated' ? 'raised' : alert.state,
+    };
+    store.update(next, { type, at: t, severity, levelCm: reading.levelCm, actor: undefined, note: cause });
+    activeOf(sensor.id).set('flood', next);
+    emit(type, next, sensor);
+  }
+
+  function resolveAll(sensor: Sensor, reason: ResolveReason): void {
+    for (const a of [...(active.get(sensor.id)?.values() ?? [])]) resolve(sensor, a, reason);
+    states.delete(sensor.id);
+  }
+
+  function onReading(reading: Reading, sensor: Sensor): void {
+    try {
+      if (sensor.state !== 'active') {
+        if (active.get(sensor.id)?.size) resolveAll(sensor, sensor.state === 'maintenance' ? 'maintenance' : 'sensor_retired');
+        states.delete(sensor.id);
+        return;
+      }
+      const mine = activeOf(sensor.id);
+      const offline = mine.get('offline');
+      if (offline) resolve(sensor, offline, 'reading_received', reading);
+
+      const prev = states.get(sensor.id) ?? createAlertState((mine.get('flood')?.severity as FloodLevel | undefined) ?? 'normal');
+      const e = evaluateReading(prev, reading, sensor.thresholds, policy);
+      states.set(sensor.id, e.state);
+      if (e.spike) options.onSpike?.(sensor.id, e.spike, reading.levelCm);
+      if (!e.applied && e.spike !== 'held') return;
+
+      const flood = mine.get('flood');
+      const cause: AlertCause = e.state.rising && rankLevel(e.state.level) === 0 ? 'rate_of_rise' : 'level';
+      const plan = planFloodAlert(flood, e.effective, cause, e.state.rising);
+      if (plan?.type === 'raise') raise(sensor, 'flood', plan.severity, plan.cause, e.state.rising, reading);
+      else if (plan?.type === 'change' && flood) changeFlood(sensor, flood, plan.severity, plan.cause, plan.rising, reading);
+      else if (plan?.type === 'resolve' && flood) resolve(sensor, flood, 'level_normal', reading);
+
+      const battery = mine.get('low_battery');
+      if (e.state.lowBattery && !battery) raise(sensor, 'low_battery', HEALTH_SEVERITY.low_battery, 'low_battery', false, reading);
+      else if (!e.state.lowBattery && battery) resolve(sensor, battery, 'battery_ok', reading);
+    } catch (err) {
+      options.onError?.(err as Error, `alert evaluation for ${sensor.id}`);
+    }
+  }
+
+  /** Raise `offline` for silent sensors; resolve alerts of sensors put into maintenance or retired. */
+  function sweep(): void {
+    const t = now();
+    for (const sensor of options.registry.list()) {
+      try {
+        const mine = active.get(sensor.id);
+        if (sensor.state !== 'active') {
+          if (mine?.size) resolveAll(sensor, sensor.state === 'maintenance' ? 'maintenance' : 'sensor_retired');
+          continue;
+        }
+        const latest = options.latest.get(sensor.id);
+        // A sensor that never reported is "not yet installed", not an outage.
+        if (!latest || mine?.get('offline')) continue;
+        if (t >= offlineAt(latest.observedAt, sensor.intervalS)) raise(sensor, 'offline', HEALTH_SEVERITY.offline, 'offline', false, latest);
+      } catch (err) {
+        options.onError?.(err as Error, `offline sweep for ${sensor.id}`);
+      }
+    }
+  }
+
+  const sweepTimer = setInterval(sweep, options.sweepMs ?? 5_000);
+  sweepTimer.unref();
+
+  function removeRecipient(id: string): boolean {
+    const r = recipients.get(id);
+    if (!r || r.source === 'env') return false;
+    recipients.delete(id);
+    return store.removeRecipient(id);
+  }
+
+  return {
+    store,
+    dispatcher,
+    policy,
+    onReading,
+    sweep,
+    /** Active alerts (kind → alert) per sensor, for status badges. */
+    activeFor(sensorId: string): ActiveAlerts {
+      return Object.fromEntries(active.get(sensorId) ?? []) as ActiveAlerts;
+    },
+    settingsOf,
+    setSettings(sensorId: string, s: AlertSettings): void {
+      store.setSettings(sensorId, s, now());
+    },
+    /** Acknowledge: who, when, note. 404 unknown, 409 resolved or already acknowledged. */
+    acknowledge(id: string, by: string, note: string | undefined): Alert {
+      const alert = store.get(id);
+      if (!alert) throw createError('not_found', `unknown alert ${id}`);
+      const r = acknowledgeAlert(alert, by, note, now());
+      if (!r.ok) throw createError('conflict', r.reason);
+      store.update(r.alert, { type: 'acknowledged', at: r.alert.updatedAt, severity: r.alert.severity, levelCm: r.alert.levelCm, actor: by, note });
+      const mine = active.get(alert.sensorId);
+      if (mine?.get(alert.kind)?.id === id) mine.set(alert.kind, r.alert);
+      emit('acknowledged', r.alert, undefined);
+      return r.alert;
+    },
+    recipients(): Recipient[] {
+      return [...recipients.values()];
+    },
+    addRecipient(r: Recipient, extra: { unsubscribeHash?: string; client?: string; createdBy?: string }): void {
+      store.addRecipient(r, { ...extra, now: now() });
+      recipients.set(r.id, r);
+    },
+    removeRecipient,
+    /** Resolves when every queued delivery attempt (retries included) is done. */
+    idle: () => dispatcher.idle().then(() => store.flushDeliveries()),
+    async close(): Promise<void> {
+      clearInterval(sweepTimer);
+      await dispatcher.close();
+      store.flushDeliveries();
+    },
+  };
+}
+export type Alerting = ReturnType<typeof createAlerting>;

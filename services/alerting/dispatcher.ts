@@ -1,0 +1,179 @@
+import type { AlertChannel, AlertNotice, ChannelKind, DeliveryOutcome, Recipient } from '../core/alerts/channel.ts';
+import type { DeliveryLogEntry } from './alert-store.ts';
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** Wait before the 2nd attempt; doubles each time (exponential backoff) up to `maxDelayMs`. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** One attempt is abandoned after this long, so a hung receiver cannot hold a slot. */
+  timeoutMs: number;
+}
+
+/**
+ * Defaults: 6 attempts over about a minute (1 + 2 + 4 + 8 + 16 s between them)
+ * covers a receiver restarting; 10 s per attempt is longer than any healthy
+ * webhook, LINE or push service takes to answer.
+ */
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 1_000, maxDelayMs: 30_000, timeoutMs: 10_000 };
+
+/**
+ * Parallel attempts per channel. Web Push is high because one alert may fan
+ * out to thousands of residents (issue 4 benchmark: 10,000 subscribers in ≤ 1 s);
+ * the others go to a handful of staff systems.
+ */
+export const DEFAULT_CONCURRENCY: Record<ChannelKind, number> = { webpush: 256, webhook: 16, line: 16, email: 8 };
+
+export interface DispatcherOptions {
+  channels: readonly AlertChannel[];
+  log: (entry: DeliveryLogEntry) => void;
+  retry?: Partial<RetryPolicy>;
+  concurrency?: Partial<Record<ChannelKind, number>>;
+  now?: () => number;
+  /** Told when a recipient is gone for good (e.g. Web Push 404/410: the subscription expired). */
+  onGone?: (recipient: Recipient, outcome: DeliveryOutcome) => void;
+}
+
+interface Job {
+  notice: AlertNotice;
+  recipient: Recipient;
+  attempt: number;
+}
+
+/** What staff see as the target of a delivery; a push endpoint is a secret capability URL, so only its origin. */
+export function describeTarget(r: Recipient): string {
+  if (r.channel !== 'webpush') return r.target;
+  try {
+    return `${new URL(r.target).origin}/…`;
+  } catch {
+    return 'push endpoint';
+  }
+}
+
+/**
+ * Sends notices through channels: one queue per channel, so a slow or failing
+ * channel never delays another; several attempts in flight per channel, so a
+ * slow receiver does not delay the rest of its channel; retries with
+ * exponential backoff; every attempt reported to `log` (the staff-visible
+ * delivery log).
+ */
+export function createDispatcher(options: DispatcherOptions) {
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const concurrency = { ...DEFAULT_CONCURRENCY, ...options.concurrency };
+  const now = options.now ?? Date.now;
+  const channels = new Map(options.channels.map((c) => [c.kind, c]));
+  const queues = new Map<ChannelKind, { jobs: Job[]; running: number }>();
+  const timers = new Set<NodeJS.Timeout>();
+  const aborters = new Set<AbortController>();
+  let idleWaiters: (() => void)[] = [];
+  let closed = false;
+
+  function busy(): boolean {
+    if (timers.size) return true;
+    for (const q of queues.values()) if (q.jobs.length || q.running) return true;
+    return false;
+  }
+
+  function checkIdle(): void {
+    if (busy()) return;
+    const w = idleWaiters;
+    idleWaiters = [];
+    for (const f of w) f();
+  }
+
+  function queueFor(kind: ChannelKind) {
+    let q = queues.get(kind);
+    if (!q) queues.set(kind, (q = { jobs: [], running: 0 }));
+    return q;
+  }
+
+  function pump(kind: ChannelKind): void {
+    const q = queueFor(kind);
+    const channel = channels.get(kind);
+    while (channel && !closed && q.running < concurrency[kind] && q.jobs.length) {
+      const job = q.jobs.shift() as Job;
+      q.running++;
+      void attempt(channel, job).finally(() => {
+        q.running--;
+        pump(kind);
+        checkIdle();
+      });
+    }
+  }
+
+  async function attempt(channel: AlertChannel, job: Job): Promise<void> {
+    const started = performance.now();
+    const controller = new AbortController();
+    aborters.add(controller);
+    const timer = setTimeout(() => controller.abort(new Error(`timed out after ${retry.timeoutMs} ms`)), retry.timeoutMs);
+    let outcome: DeliveryOutcome;
+    try {
+      outcome = await channel.send(job.notice, job.recipient, controller.signal);
+    } catch (err) {
+      const e = controller.signal.aborted ? (controller.signal.reason as Error) : (err as Error);
+      outcome = { ok: false, error: e?.message ?? String(e), permanent: false };
+    } finally {
+      clearTimeout(timer);
+      aborters.delete(controller);
+    }
+    const last = outcome.ok || outcome.permanent || job.attempt >= retry.attempts || closed;
+    options.log({
+      noticeId: job.notice.noticeId,
+      alertId: job.notice.alert.id,
+      event: job.notice.event,
+      recipientId: job.recipient.id,
+      channel: channel.kind,
+      target: describeTarget(job.recipient),
+      attempt: job.attempt,
+      ok: outcome.ok,
+      final: last,
+      status: outcome.status,
+      error: outcome.ok ? undefined : outcome.error,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      at: now(),
+    });
+    if (!outcome.ok && outcome.permanent) options.onGone?.(job.recipient, outcome);
+    if (last) return;
+    const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (job.attempt - 1));
+    const t = setTimeout(() => {
+      timers.delete(t);
+      queueFor(channel.kind).jobs.push({ ...job, attempt: job.attempt + 1 });
+      pump(channel.kind);
+      checkIdle();
+    }, delay);
+    timers.add(t);
+  }
+
+  return {
+    /** Queue one notice for each recipient; returns at once. */
+    dispatch(notice: AlertNotice, recipients: readonly Recipient[]): void {
+      if (closed) return;
+      const touched = new Set<ChannelKind>();
+      for (const r of recipients) {
+        if (!channels.has(r.channel)) continue;
+        queueFor(r.channel).jobs.push({ notice, recipient: r, attempt: 1 });
+        touched.add(r.channel);
+      }
+      for (const k of touched) pump(k);
+    },
+    /** Channels that are configured. */
+    has: (kind: ChannelKind) => channels.has(kind),
+    /** Resolves when nothing is queued, in flight or waiting to be retried. */
+    idle(): Promise<void> {
+      if (!busy()) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+    /** Stop: pending retries are dropped, attempts in flight aborted. */
+    async close(): Promise<void> {
+      closed = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      for (const q of queues.values()) q.jobs = [];
+      for (const a of aborters) a.abort(new Error('shutting down'));
+      await Promise.all([...channels.values()].map((c) => c.close?.()));
+      checkIdle();
+    },
+  };
+}
+export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -1,0 +1,63 @@
+import { createEmailChannel } from '../../services/alerting/channels/email.ts';
+import { createLineChannel } from '../../services/alerting/channels/line.ts';
+import { createWebhookChannel } from '../../services/alerting/channels/webhook.ts';
+import { createWebPushChannel, generateVapidKeys } from '../../services/alerting/channels/web-push.ts';
+import type { Recipient } from '../../services/core/alerts/channel.ts';
+import { startLineReceiver, startPushService, startSmtpReceiver, startWebhookReceiver } from '../helpers/alert-receivers.ts';
+import { describeAlertChannelContract } from './alert-channel.contract.ts';
+
+const common = { sensors: ['*'], minSeverity: 'caution' as const, kinds: ['flood' as const], source: 'api' as const };
+
+describeAlertChannelContract('webhook (HMAC-signed JSON POST)', async () => {
+  const receiver = await startWebhookReceiver('s3cret-for-tests');
+  return {
+    channel: createWebhookChannel({ timeZone: 'Asia/Tokyo', defaultSecret: 's3cret-for-tests' }),
+    recipient: (lang = 'ja'): Recipient => ({ ...common, id: 'r-webhook', channel: 'webhook', target: receiver.url, lang }),
+    receiver,
+    permanentFault: { times: 1, status: 400 },
+    transientFault: { times: 1, status: 503 },
+    close: () => receiver.close(),
+  };
+});
+
+describeAlertChannelContract('LINE Messaging API push', async () => {
+  const receiver = await startLineReceiver('line-token-abc');
+  return {
+    channel: createLineChannel({ token: 'line-token-abc', baseUrl: receiver.baseUrl }),
+    recipient: (lang = 'ja'): Recipient => ({ ...common, id: `r-line-${lang}`, channel: 'line', target: 'U4af4980629aaaaaaaaaaaaaaaaaaaaaa', lang }),
+    receiver,
+    permanentFault: { times: 1, status: 400 },
+    transientFault: { times: 1, status: 500 },
+    close: () => receiver.close(),
+  };
+});
+
+describeAlertChannelContract('e-mail over SMTP', async () => {
+  const receiver = await startSmtpReceiver();
+  const channel = createEmailChannel({ smtpUrl: receiver.url, from: 'kansui <alerts@kansui.test>' });
+  return {
+    channel,
+    recipient: (lang = 'ja'): Recipient => ({ ...common, id: `r-mail-${lang}`, channel: 'email', target: 'bousai@city.test', lang }),
+    receiver,
+    permanentFault: { times: 1, status: 550 },
+    transientFault: { times: 1, status: 451 },
+    close: async () => {
+      await channel.close?.();
+      await receiver.close();
+    },
+  };
+});
+
+describeAlertChannelContract('Web Push (VAPID, aes128gcm decrypted by the test push service)', async () => {
+  const vapid = generateVapidKeys();
+  const receiver = await startPushService({ vapidPublicKey: vapid.publicKey });
+  const sub = receiver.subscribe();
+  return {
+    channel: createWebPushChannel({ ...vapid, subject: 'mailto:bousai@city.test' }),
+    recipient: (lang = 'ja'): Recipient => ({ ...common, id: 'r-push', channel: 'webpush', target: sub.endpoint, subscription: sub, lang, source: 'resident' }),
+    receiver,
+    permanentFault: { times: 1, status: 410 },
+    transientFault: { times: 1, status: 503 },
+    close: () => receiver.close(),
+  };
+});
