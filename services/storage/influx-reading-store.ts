@@ -146,19 +146,22 @@ export async function createInfluxReadingStore(options: InfluxReadingStoreOption
   }
 
   // --- the drainer ---------------------------------------------------------
-  let wake: (() => void) | undefined;
+  // Two separate wake-ups: new spool rows end the idle wait, but never the
+  // back-off after a failure (else every spooled batch would retry a dead server).
+  let wakeIdle: (() => void) | undefined;
+  let wakePause: (() => void) | undefined;
   function kick(): void {
-    const w = wake;
-    wake = undefined;
+    const w = wakeIdle;
+    wakeIdle = undefined;
     w?.();
   }
   function pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        wake = undefined;
+        wakePause = undefined;
         resolve();
       }, ms);
-      wake = () => {
+      wakePause = () => {
         clearTimeout(timer);
         resolve();
       };
@@ -169,7 +172,7 @@ export async function createInfluxReadingStore(options: InfluxReadingStoreOption
     let delay = retryMinMs;
     while (!closed) {
       if (spool.depth() === 0) {
-        await new Promise<void>((resolve) => (wake = resolve));
+        await new Promise<void>((resolve) => (wakeIdle = resolve));
         continue;
       }
       const rows = spool.head(batchLines);
@@ -185,7 +188,6 @@ export async function createInfluxReadingStore(options: InfluxReadingStoreOption
       } catch (err) {
         if (closed) return;
         markDown(err, (err as { kind?: WriteErrorKind }).kind ?? classifyError(err));
-        // Only a live write (or close) wakes this pause early; otherwise back off.
         await pause(delay);
         delay = Math.min(delay * 2, retryMaxMs);
       }
@@ -314,6 +316,7 @@ export async function createInfluxReadingStore(options: InfluxReadingStoreOption
       if (closed) return;
       closed = true;
       kick();
+      wakePause?.();
       await drainer;
       spool.close();
     },

@@ -59,17 +59,22 @@ describe('InfluxDB store: spool, replay and quarantine against a real influxd', 
       const result = await store.write(readings('down', 300));
       expect(result).toEqual({ written: 300, duplicates: 0 });
       expect(store.stats?.()).toMatchObject({ spooled: 300 });
+      // More batches while it is down go straight to the spool and do not make the drainer retry each time.
+      const errorsBefore = store.stats?.().writeErrors.network ?? 0;
+      for (let i = 1; i <= 30; i++) await store.write(readings('down', 300 + i * 10).slice(300 + (i - 1) * 10));
+      expect(store.stats?.().spooled).toBe(600);
+      expect((store.stats?.().writeErrors.network ?? 0) - errorsBefore).toBeLessThan(10);
       expect(await store.healthy()).toBe(false);
       await expect(store.range({ sensorId: 'down', from: T0, to: T0 + 1000 })).rejects.toBeInstanceOf(DomainError);
-      expect((await store.latest()).get('down')?.observedAt).toBe(T0 + 299);
+      expect((await store.latest()).get('down')?.observedAt).toBe(T0 + 599);
     } finally {
       await influx.restart();
     }
     const s = store as ReadingStore;
     await waitFor(() => s.stats?.().spooled === 0, { what: 'spool to drain', timeoutMs: 15_000 });
-    expect(await count('down_at_start', 'down')).toBe(300);
+    expect(await count('down_at_start', 'down')).toBe(600);
     expect(await s.healthy()).toBe(true);
-    expect((await s.range({ sensorId: 'down', from: T0, to: T0 + 1000 })).length).toBe(300);
+    expect((await s.range({ sensorId: 'down', from: T0, to: T0 + 1000 })).length).toBe(600);
   });
 
   it('a spool left by a stopped process is replayed by the next one on the same DATA_DIR', async () => {
