@@ -11,6 +11,9 @@ import { createUserStore, type UserStore } from './auth/user-store.ts';
 import { createEventHub, type EventHub } from './api/event-hub.ts';
 import { createOpenDataRoutes } from './api/open-data-routes.ts';
 import { createSensorsSnapshot } from './api/sensors-snapshot.ts';
+import type { Alerting, AlertingOptions } from './alerting/create-alerting.ts';
+import { createAlertingFromConfig } from './alerting/from-config.ts';
+import { alertRoutes } from './alerting/routes.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broker.ts';
 import { connectExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
 import type { Config } from './config.ts';
@@ -44,6 +47,8 @@ export interface Kansui {
   external: ExternalSubscriber | undefined;
   /** Sessions, audit log, calibrations, sensor health (issue 5). */
   console: KansuiConsole;
+  /** Alert runner, store and channels (issue 4). */
+  alerting: Alerting;
   stop(): Promise<void>;
 }
 
@@ -54,6 +59,8 @@ export interface StartOptions {
   sweepMs?: number;
   /** Replace the store adapter (tests). */
   store?: ReadingStore;
+  /** Alerting overrides (tests: short retry backoff). */
+  alerting?: Partial<AlertingOptions>;
 }
 
 /**
@@ -77,6 +84,19 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   const hub = createEventHub();
   const tracker = createStatusTracker({ registry, latest: ingest.latest, now });
   tracker.sweep(); // seed with current statuses so only changes are announced
+
+  const { alerting, vapidPublicKey } = createAlertingFromConfig(config, {
+    db,
+    registry,
+    latest: ingest.latest,
+    publish: (event, data) => hub.publish(event, data),
+    timeZone,
+    now,
+    sweepMs: options.sweepMs ?? 5_000,
+    onError: (err, context) => logger.error({ err, context }, 'alerting failed'),
+    onSpike: (sensorId, outcome, levelCm) => logger.info({ sensor_id: sensorId, outcome, level_cm: levelCm }, 'implausible jump'),
+    ...(options.alerting && { overrides: options.alerting }),
+  });
 
   const logRejected = createRateLimitedLog((_key, msg, fields) => logger.warn(fields, msg));
   ingest.on('rejected', (reason, detail, sensorId) => {
@@ -106,6 +126,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       ...(reading.rssiDbm !== undefined && { rssi_dbm: reading.rssiDbm }),
     });
   });
+  ingest.on('reading', (reading, sensor) => alerting.onReading(reading, sensor));
   const sweepTimer = setInterval(() => {
     registry.refresh();
     for (const c of tracker.sweep()) {
@@ -180,7 +201,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     log: (err) => logger.error({ err }, 'request failed'),
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
     middleware: sensorConsole.middleware,
-    routes: [createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount],
+    routes: [createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
     health: async () => ({
       store: await store.healthy().catch(() => false),
@@ -202,6 +223,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       await broker?.close();
       await external?.close();
       await ingest.drain();
+      await alerting.close();
       (server as import('node:http').Server).closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
       await store.close();
@@ -211,5 +233,5 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     return stopping;
   }
 
-  return { config, httpPort, mqttPort, app, db, users, registry, store, ingest, hub, metrics, logger, broker, external, console: sensorConsole, stop };
+  return { config, httpPort, mqttPort, app, db, users, registry, store, ingest, hub, metrics, logger, broker, external, console: sensorConsole, alerting, stop };
 }

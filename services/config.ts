@@ -67,7 +67,53 @@ export const ConfigSchema = z.object({
   MOSQUITTO_PID_FILE: optionalString,
   /** Or a command that reloads it (run with /bin/sh), e.g. `systemctl reload mosquitto`. */
   MOSQUITTO_RELOAD_COMMAND: optionalString,
+  // Alert channels for headless deployments (issue 4, docs/alerts.md); staff can add more through the API.
+  /** Comma-separated webhook URLs that get every alert (signed with ALERT_WEBHOOK_SECRET). */
+  ALERT_WEBHOOK_URLS: optionalString.pipe(
+    z
+      .string()
+      .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
+      .pipe(z.array(z.url({ protocol: /^https?$/ })))
+      .optional(),
+  ),
+  /** HMAC-SHA256 key for `X-Kansui-Signature` on env webhooks; 16+ characters. */
+  ALERT_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16).optional()),
+  /** LINE Messaging API channel access token (not LINE Notify, which ended in March 2025). */
+  LINE_CHANNEL_TOKEN: optionalString,
+  /** Comma-separated LINE user/group/room ids to push to. */
+  LINE_TO: optionalString.transform((v) => v?.split(',').map((s) => s.trim()).filter(Boolean)),
+  LINE_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.line.me'),
+  /** e.g. smtp://user:pass@mail.example:587 or smtps://…:465 (nodemailer URL form). */
+  SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
+  ALERT_EMAIL_TO: optionalString.transform((v) => v?.split(',').map((s) => s.trim()).filter(Boolean)),
+  ALERT_EMAIL_FROM: z.string().min(3).default('kansui <kansui@localhost>'),
+  /** Web Push VAPID key pair (base64url, e.g. from `npx web-push generate-vapid-keys`). */
+  VAPID_PUBLIC_KEY: optionalString,
+  VAPID_PRIVATE_KEY: optionalString,
+  VAPID_SUBJECT: z.string().regex(/^(mailto:|https:)/, 'expected mailto: or https: (RFC 8292 §2.1)').default('mailto:admin@localhost'),
+  /** Lowest severity the environment-configured recipients receive. */
+  ALERT_MIN_SEVERITY: z.enum(['caution', 'warning', 'danger']).default('caution'),
+  /** Public URL of this service, for links in alert messages (e.g. https://kansui.city.example). */
+  ALERT_PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** Hysteresis and rate of rise (defaults from issue 4; see services/core/alerts/policy.ts). */
+  ALERT_DEAD_BAND_CM: z.coerce.number().min(0).max(100).default(2),
+  ALERT_HOLD_S: z.coerce.number().int().min(0).max(86_400).default(600),
+  ALERT_RISE_CM: z.coerce.number().positive().max(1000).default(10),
+  ALERT_RISE_WINDOW_S: z.coerce.number().int().min(60).max(86_400).default(600),
 }).superRefine((c, ctx) => {
+  // Alert channels (issue 4): a recipient list needs its channel's credentials.
+  if (c.ALERT_WEBHOOK_URLS?.length && !c.ALERT_WEBHOOK_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['ALERT_WEBHOOK_SECRET'], message: 'required when ALERT_WEBHOOK_URLS is set (receivers verify X-Kansui-Signature with it)' });
+  }
+  if (c.LINE_TO?.length && !c.LINE_CHANNEL_TOKEN) {
+    ctx.addIssue({ code: 'custom', path: ['LINE_CHANNEL_TOKEN'], message: 'required when LINE_TO is set' });
+  }
+  if (c.ALERT_EMAIL_TO?.length && !c.SMTP_URL) {
+    ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'required when ALERT_EMAIL_TO is set' });
+  }
+  if ((c.VAPID_PUBLIC_KEY === undefined) !== (c.VAPID_PRIVATE_KEY === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['VAPID_PRIVATE_KEY'], message: 'VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY go together' });
+  }
   // Cross-variable rules of the InfluxDB store (issue 3).
   if (c.STORE === 'influx' && !c.INFLUX_URL) {
     ctx.addIssue({ code: 'custom', path: ['INFLUX_URL'], message: 'required when STORE=influx (e.g. http://localhost:8086)' });

@@ -66,11 +66,13 @@ export function createDispatcher(options: DispatcherOptions) {
   const queues = new Map<ChannelKind, { jobs: Job[]; running: number }>();
   const timers = new Set<NodeJS.Timeout>();
   const aborters = new Set<AbortController>();
+  /** Per-recipient order: a recipient's next notice waits until its previous one is finished. */
+  const backlog = new Map<string, Job[]>();
   let idleWaiters: (() => void)[] = [];
   let closed = false;
 
   function busy(): boolean {
-    if (timers.size) return true;
+    if (timers.size || backlog.size) return true;
     for (const q of queues.values()) if (q.jobs.length || q.running) return true;
     return false;
   }
@@ -134,7 +136,10 @@ export function createDispatcher(options: DispatcherOptions) {
       at: now(),
     });
     if (!outcome.ok && outcome.permanent) options.onGone?.(job.recipient, outcome);
-    if (last) return;
+    if (last) {
+      release(job.recipient.id);
+      return;
+    }
     const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (job.attempt - 1));
     const t = setTimeout(() => {
       timers.delete(t);
@@ -145,14 +150,33 @@ export function createDispatcher(options: DispatcherOptions) {
     timers.add(t);
   }
 
+  function release(recipientId: string): void {
+    const waiting = backlog.get(recipientId);
+    const next = waiting?.shift();
+    if (!next) {
+      backlog.delete(recipientId);
+      return;
+    }
+    if (closed) return;
+    queueFor(next.recipient.channel).jobs.push(next);
+    pump(next.recipient.channel);
+  }
+
   return {
-    /** Queue one notice for each recipient; returns at once. */
+    /** Queue one notice for each recipient; returns at once. Each recipient gets its notices in order. */
     dispatch(notice: AlertNotice, recipients: readonly Recipient[]): void {
       if (closed) return;
       const touched = new Set<ChannelKind>();
       for (const r of recipients) {
         if (!channels.has(r.channel)) continue;
-        queueFor(r.channel).jobs.push({ notice, recipient: r, attempt: 1 });
+        const job = { notice, recipient: r, attempt: 1 };
+        const waiting = backlog.get(r.id);
+        if (waiting) {
+          waiting.push(job);
+          continue;
+        }
+        backlog.set(r.id, []);
+        queueFor(r.channel).jobs.push(job);
         touched.add(r.channel);
       }
       for (const k of touched) pump(k);
@@ -170,6 +194,7 @@ export function createDispatcher(options: DispatcherOptions) {
       for (const t of timers) clearTimeout(t);
       timers.clear();
       for (const q of queues.values()) q.jobs = [];
+      backlog.clear();
       for (const a of aborters) a.abort(new Error('shutting down'));
       await Promise.all([...channels.values()].map((c) => c.close?.()));
       checkIdle();

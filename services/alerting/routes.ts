@@ -1,0 +1,385 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { AckBodySchema } from '../core/alerts/alert.ts';
+import { PushSubscriptionSchema, RecipientInputSchema, SensorSelectionSchema, type Recipient } from '../core/alerts/channel.ts';
+import { AlertSeveritySchema, PRESETS, PresetNameSchema } from '../core/alerts/policy.ts';
+import { createError } from '../core/errors.ts';
+import type { SensorRegistry } from '../core/ports.ts';
+import { ThresholdsSchema } from '../core/sensor.ts';
+import { formatIso, parseTimeParam } from '../core/time.ts';
+import { requireRole, type AuthEnv } from '../auth/middleware.ts';
+import { errorBody } from '../api/errors.ts';
+import { alertToJson } from './alert-json.ts';
+import type { Alerting } from './create-alerting.ts';
+import { describeTarget } from './dispatcher.ts';
+import { renderActiveCap, renderAlertCap, renderAtom, type FeedContext } from './feeds.ts';
+
+export interface AlertRoutesDeps {
+  alerting: Alerting;
+  registry: SensorRegistry;
+  timeZone: string;
+  now?: () => number;
+  /** Web Push public key (base64url) when push is configured. */
+  vapidPublicKey?: string;
+  /** Resident subscription writes allowed per client address per minute. */
+  pushWritesPerMinute?: number;
+  /** Client address for rate limiting (default: the TCP peer). */
+  clientAddress?: (c: Context) => string;
+}
+
+const TimeParam = z.string().transform((v, ctx) => {
+  const ms = parseTimeParam(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected ISO 8601 with offset or epoch milliseconds' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const AlertsQuery = z
+  .object({
+    active: z.enum(['true', 'false']).optional(),
+    from: TimeParam.optional(),
+    to: TimeParam.optional(),
+    sensor: z.string().max(64).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+  })
+  .strict();
+
+const DeliveriesQuery = z
+  .object({
+    alert: z.string().max(64).optional(),
+    failed: z.enum(['true', 'false']).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+  })
+  .strict();
+
+/** The browser contract (docs/alerts.md): what the public map posts to subscribe. */
+const PushSubscribeSchema = z
+  .object({
+    subscription: PushSubscriptionSchema,
+    sensors: SensorSelectionSchema,
+    min_status: AlertSeveritySchema.default('warning'),
+    lang: z.enum(['ja', 'en']).default('ja'),
+  })
+  .strict();
+
+const PushUnsubscribeSchema = z.union([
+  z.object({ endpoint: z.string().min(1).max(2048) }).strict(),
+  z.object({ unsubscribe_token: z.string().min(16).max(128) }).strict(),
+]);
+
+const SettingsSchema = z
+  .object({
+    preset: PresetNameSchema,
+    thresholds: ThresholdsSchema.optional(),
+    standby_cm: z.number().min(0).max(2000).nullable().optional(),
+  })
+  .strict();
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const param = issue?.path.join('.') || (issue as { keys?: string[] } | undefined)?.keys?.join(',') || 'body';
+    throw createError('invalid_input', `${param}: ${issue?.message ?? 'invalid'}`, { param });
+  }
+  return r.data;
+}
+
+async function jsonBody(c: Context): Promise<unknown> {
+  if (!/^application\/json\b/i.test(c.req.header('Content-Type') ?? '')) {
+    throw createError('invalid_input', 'send the body as application/json', { param: 'body' });
+  }
+  try {
+    return await c.req.json();
+  } catch {
+    throw createError('invalid_input', 'body: malformed JSON', { param: 'body' });
+  }
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * Same-origin only for the public (no account) write endpoints, so another
+ * site cannot subscribe or unsubscribe a visitor's browser (CSRF): an
+ * `Origin` that is not ours, or `Sec-Fetch-Site` saying cross-site, is
+ * refused. Requests without either header are not from a browser page.
+ */
+function sameOriginOnly(): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const origin = c.req.header('Origin');
+    const host = c.req.header('Host') ?? new URL(c.req.url).host;
+    if (origin !== undefined) {
+      let ok = false;
+      try {
+        ok = new URL(origin).host === host;
+      } catch {
+        ok = false;
+      }
+      if (!ok) return c.json(errorBody('forbidden', 'cross-origin request refused'), 403);
+    }
+    const site = c.req.header('Sec-Fetch-Site');
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+      return c.json(errorBody('forbidden', 'cross-site request refused'), 403);
+    }
+    await next();
+  };
+}
+
+/** Token bucket per client address: `perMinute` writes, refilled continuously. */
+function rateLimit(perMinute: number, addressOf: (c: Context) => string, now: () => number): MiddlewareHandler<AuthEnv> {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return async (c, next) => {
+    const key = addressOf(c);
+    const t = now();
+    const b = buckets.get(key) ?? { tokens: perMinute, at: t };
+    b.tokens = Math.min(perMinute, b.tokens + ((t - b.at) / 60_000) * perMinute);
+    b.at = t;
+    if (b.tokens < 1) {
+      c.header('Retry-After', String(Math.ceil(((1 - b.tokens) * 60) / perMinute)));
+      return c.json(errorBody('rate_limited', 'too many subscription changes from this address; try again shortly'), 429);
+    }
+    b.tokens -= 1;
+    buckets.set(key, b);
+    if (buckets.size > 50_000) buckets.clear(); // bound memory under address spraying
+    await next();
+  };
+}
+
+function defaultClientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown'; // app.request() in tests has no socket
+  }
+}
+
+function publicRecipient(r: Recipient) {
+  return {
+    id: r.id,
+    channel: r.channel,
+    target: describeTarget(r),
+    sensors: r.sensors,
+    min_severity: r.minSeverity,
+    kinds: r.kinds,
+    lang: r.lang,
+    source: r.source,
+    label: r.label ?? null,
+  };
+}
+
+/**
+ * HTTP routes of the alerting module: alert history and acknowledgement,
+ * CAP and Atom feeds, delivery log, recipients, per-sensor alert settings,
+ * and the residents' Web Push subscription API. Mounted through `routes`.
+ */
+export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void {
+  const now = deps.now ?? Date.now;
+  const { alerting, registry } = deps;
+  const json = (a: Parameters<typeof alertToJson>[0], includeAck: boolean) =>
+    alertToJson(a, { timeZone: deps.timeZone, settings: alerting.settingsOf(a.sensorId), includeAck });
+  const feedContext = (c: Context): FeedContext => ({
+    baseUrl: new URL(c.req.url).origin,
+    timeZone: deps.timeZone,
+    now: now(),
+    sensorOf: (id) => registry.get(id),
+    settingsOf: alerting.settingsOf,
+  });
+  const sensorOrThrow = (id: string) => {
+    const s = registry.get(id) ?? (registry.refresh() ? registry.get(id) : undefined);
+    if (!s) throw createError('not_found', `unknown sensor ${id}`);
+    return s;
+  };
+
+  return (app) => {
+    app.get('/api/alerts', (c) => {
+      const q = parse(AlertsQuery, c.req.query());
+      if (q.from !== undefined && q.to !== undefined && q.from > q.to) throw createError('invalid_input', 'from: must not be after to', { param: 'from' });
+      const alerts = alerting.store.list({
+        active: q.active === 'true',
+        ...(q.from !== undefined && { from: q.from }),
+        ...(q.to !== undefined && { to: q.to }),
+        ...(q.sensor && { sensorId: q.sensor }),
+        limit: q.limit ?? 500,
+      });
+      const staff = c.get('principal') !== undefined;
+      c.header('Cache-Control', 'no-cache');
+      return c.json({ alerts: alerts.map((a) => json(a, staff)) });
+    });
+
+    app.get('/api/alerts.cap', (c) => {
+      c.header('Content-Type', 'application/cap+xml; charset=utf-8');
+      c.header('Cache-Control', 'no-cache');
+      return c.body(renderActiveCap(alerting.store.active(), feedContext(c)));
+    });
+
+    app.get('/api/alerts.atom', (c) => {
+      c.header('Content-Type', 'application/atom+xml; charset=utf-8');
+      c.header('Cache-Control', 'no-cache');
+      return c.body(renderAtom(alerting.store.active(), feedContext(c)));
+    });
+
+    app.get('/api/alerts/:id/cap', (c) => {
+      const alert = alerting.store.get(c.req.param('id'));
+      if (!alert || alert.kind !== 'flood') throw createError('not_found', `unknown alert ${c.req.param('id')}`);
+      c.header('Content-Type', 'application/cap+xml; charset=utf-8');
+      return c.body(renderAlertCap(alert, feedContext(c)));
+    });
+
+    app.get('/api/alerts/:id', (c) => {
+      const alert = alerting.store.get(c.req.param('id'));
+      if (!alert) throw createError('not_found', `unknown alert ${c.req.param('id')}`);
+      const staff = c.get('principal') !== undefined;
+      return c.json({
+        ...json(alert, staff),
+        timeline: alerting.store.events(alert.id).map((e) => ({
+          type: e.type,
+          at: formatIso(e.at, deps.timeZone),
+          severity: e.severity,
+          level_cm: e.levelCm ?? null,
+          ...(staff && { actor: e.actor ?? null, note: e.note ?? null }),
+        })),
+      });
+    });
+
+    app.post('/api/alerts/:id/ack', requireRole('staff'), async (c) => {
+      const raw = c.req.header('Content-Length') === '0' ? {} : await jsonBody(c);
+      const body = parse(AckBodySchema, raw);
+      const principal = c.get('principal');
+      const alert = alerting.acknowledge(c.req.param('id'), principal?.username ?? '?', body.note || undefined);
+      return c.json(json(alert, true));
+    });
+
+    app.get('/api/alert-deliveries', requireRole('staff'), (c) => {
+      const q = parse(DeliveriesQuery, c.req.query());
+      const rows = alerting.store.deliveries({ ...(q.alert && { alertId: q.alert }), failedOnly: q.failed === 'true', limit: q.limit ?? 200 });
+      return c.json({
+        deliveries: rows.map((d) => ({
+          notice_id: d.noticeId,
+          alert_id: d.alertId,
+          event: d.event,
+          recipient_id: d.recipientId,
+          channel: d.channel,
+          target: d.target,
+          attempt: d.attempt,
+          ok: d.ok,
+          final: d.final,
+          status: d.status ?? null,
+          error: d.error ?? null,
+          duration_ms: d.durationMs,
+          at: formatIso(d.at, deps.timeZone),
+        })),
+      });
+    });
+
+    app.get('/api/alert-recipients', requireRole('staff'), (c) => {
+      const all = alerting.recipients();
+      const residents = all.filter((r) => r.source === 'resident').length;
+      return c.json({ recipients: all.filter((r) => r.source !== 'resident').map(publicRecipient), resident_push_subscriptions: residents });
+    });
+
+    app.post('/api/alert-recipients', requireRole('staff'), async (c) => {
+      const input = parse(RecipientInputSchema, await jsonBody(c));
+      if (input.sensors[0] !== '*') for (const id of input.sensors) sensorOrThrow(id);
+      const secret = input.channel === 'webhook' ? randomBytes(24).toString('base64url') : undefined;
+      const r: Recipient = {
+        id: `rc_${randomBytes(8).toString('hex')}`,
+        channel: input.channel,
+        target: input.target,
+        sensors: input.sensors,
+        minSeverity: input.min_severity,
+        kinds: input.kinds,
+        lang: input.lang,
+        source: 'api',
+        ...(input.label && { label: input.label }),
+        ...(secret && { secret }),
+      };
+      alerting.addRecipient(r, { createdBy: c.get('principal')?.username });
+      // The webhook secret is shown once, here; the receiver needs it to check X-Kansui-Signature.
+      return c.json({ ...publicRecipient(r), ...(secret && { secret }) }, 201);
+    });
+
+    app.delete('/api/alert-recipients/:id', requireRole('staff'), (c) => {
+      const id = c.req.param('id');
+      const r = alerting.recipients().find((x) => x.id === id);
+      if (!r) throw createError('not_found', `unknown recipient ${id}`);
+      if (r.source === 'env') throw createError('conflict', `recipient ${id} comes from the environment; change the configuration instead`);
+      alerting.removeRecipient(id);
+      return c.body(null, 204);
+    });
+
+    app.get('/api/alert-presets', (c) => c.json({ presets: PRESETS }));
+
+    app.get('/api/sensors/:id/alert-settings', (c) => {
+      const sensor = sensorOrThrow(c.req.param('id'));
+      const s = alerting.settingsOf(sensor.id);
+      const labels = PRESETS[s.preset].labels;
+      return c.json({
+        sensor_id: sensor.id,
+        preset: s.preset,
+        thresholds: sensor.thresholds,
+        standby_cm: s.standbyCm ?? null,
+        level_names: labels,
+        policy: { dead_band_cm: alerting.policy.deadBandCm, hold_s: alerting.policy.holdMs / 1000, rise_cm: alerting.policy.riseCm, rise_window_s: alerting.policy.riseWindowMs / 1000 },
+      });
+    });
+
+    app.put('/api/sensors/:id/alert-settings', requireRole('technician'), async (c) => {
+      const sensor = sensorOrThrow(c.req.param('id'));
+      const body = parse(SettingsSchema, await jsonBody(c));
+      const thresholds = body.thresholds ?? sensor.thresholds;
+      if (body.standby_cm !== undefined && body.standby_cm !== null) {
+        if (body.preset !== 'river_channel') throw createError('invalid_input', 'standby_cm: only the river_channel preset has a standby level', { param: 'standby_cm' });
+        if (body.standby_cm >= thresholds.caution) throw createError('invalid_input', 'standby_cm: must be below the caution threshold', { param: 'standby_cm' });
+      }
+      if (body.thresholds) registry.update(sensor.id, { thresholds: body.thresholds, updatedAt: now() });
+      alerting.setSettings(sensor.id, { preset: body.preset, ...(body.standby_cm != null && { standbyCm: body.standby_cm }) });
+      return c.json({ sensor_id: sensor.id, preset: body.preset, thresholds, standby_cm: body.standby_cm ?? null });
+    });
+
+    // Residents' Web Push subscriptions: no account, same-origin only, rate-limited per address.
+    app.get('/api/push/vapid-public-key', (c) => {
+      if (!deps.vapidPublicKey) throw createError('not_found', 'Web Push is not configured on this server');
+      c.header('Cache-Control', 'public, max-age=3600');
+      return c.json({ key: deps.vapidPublicKey });
+    });
+
+    const guard = [sameOriginOnly(), rateLimit(deps.pushWritesPerMinute ?? 10, deps.clientAddress ?? defaultClientAddress, now)] as const;
+
+    app.post('/api/push/subscriptions', ...guard, async (c) => {
+      if (!deps.vapidPublicKey) throw createError('not_found', 'Web Push is not configured on this server');
+      const body = parse(PushSubscribeSchema, await jsonBody(c));
+      if (body.sensors[0] !== '*') for (const id of body.sensors) sensorOrThrow(id);
+      // Re-subscribing the same browser replaces its old choice (one row per endpoint).
+      const existing = alerting.store.findPush({ endpoint: body.subscription.endpoint });
+      if (existing) alerting.removeRecipient(existing.id);
+      const token = randomBytes(24).toString('base64url');
+      const r: Recipient = {
+        id: `ps_${randomBytes(8).toString('hex')}`,
+        channel: 'webpush',
+        target: body.subscription.endpoint,
+        subscription: body.subscription,
+        sensors: body.sensors,
+        minSeverity: body.min_status,
+        kinds: ['flood'],
+        lang: body.lang,
+        source: 'resident',
+      };
+      alerting.addRecipient(r, { unsubscribeHash: hashToken(token), client: (deps.clientAddress ?? defaultClientAddress)(c) });
+      return c.json({ id: r.id, unsubscribe_token: token }, 201);
+    });
+
+    app.delete('/api/push/subscriptions', ...guard, async (c) => {
+      const body = parse(PushUnsubscribeSchema, await jsonBody(c));
+      const r = 'endpoint' in body ? alerting.store.findPush({ endpoint: body.endpoint }) : alerting.store.findPush({ unsubscribeHash: hashToken(body.unsubscribe_token) });
+      // 204 either way: the browser's goal (no more pushes) holds, and it reveals nothing about others.
+      if (r) alerting.removeRecipient(r.id);
+      return c.body(null, 204);
+    });
+  };
+}
