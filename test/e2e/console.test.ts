@@ -1,0 +1,118 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser.ts';
+import { TEST_PASSWORD, createTestUser } from '../helpers/console.ts';
+import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
+import { connectMqtt, publishReading } from '../helpers/mqtt.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+describe('console in real Chromium: a technician provisions a sensor end to end', () => {
+  let k: TestKansui;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const clients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    k = await startTestKansui();
+    await createTestUser(k, 'yamada', 'technician');
+    browser = await launchBrowser();
+    context = await browser.newContext({ locale: 'ja-JP' });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: k.httpUrl });
+    page = await context.newPage();
+    // CSP violations and script errors show up as console errors / page errors.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/tile|Failed to load resource/i.test(m.text())) pageErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+  afterAll(async () => {
+    for (const c of clients) c.end(true);
+    await browser?.close();
+    await k?.dispose();
+  });
+
+  it('signs in, registers by clicking the map, copies the password; the sensor publishes and shows on the public map; rotating cuts it off', async () => {
+    await page.goto(`${k.httpUrl}/console/`);
+    await page.fill('#username', 'yamada');
+    await page.fill('#password', 'wrong password entirely');
+    await page.click('#sign-in');
+    await page.waitForSelector('#login-error:has-text("ユーザー名またはパスワードが違います")');
+    await page.fill('#password', TEST_PASSWORD);
+    await page.click('#sign-in');
+    await page.waitForSelector('#sensor-table');
+    const cookies = await context.cookies();
+    expect(cookies.find((c) => c.name === 'kansui_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+
+    await page.click('nav a[href="#/sensors/new"]');
+    await page.fill('#f-id', 'e2e-underpass-1');
+    await page.fill('#f-name', '打田アンダーパス');
+    await page.fill('#f-nameEn', 'Uchita underpass');
+    await page.waitForSelector('#map-picker[data-ready="true"]');
+    await page.click('#map-picker', { position: { x: 120, y: 90 } });
+    const lat = Number(await page.inputValue('#f-lat'));
+    const lon = Number(await page.inputValue('#f-lon'));
+    expect(lat).toBeGreaterThan(33);
+    expect(lat).toBeLessThan(36);
+    expect(lon).toBeGreaterThan(134);
+    expect(lon).toBeLessThan(137);
+    await page.click('#register');
+
+    const shown = (await page.textContent('[data-testid="mqtt-password"]'))!.trim();
+    expect(await page.textContent('[data-testid="mosquitto-pub"]')).toContain(`-P '${shown}'`);
+    await page.click('#copy-password');
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied).toBe(shown);
+
+    // A simulated sensor uses what was copied.
+    const sensor = await connectMqtt(k.mqttUrl!, { username: 'e2e-underpass-1', password: copied });
+    clients.push(sensor);
+    await publishReading(sensor, 'e2e-underpass-1', { level_cm: 14, battery_v: 3.5 });
+    const collection = await (await fetch(`${k.httpUrl}/api/sensors`)).json();
+    const feature = collection.features.find((f: { id: string }) => f.id === 'e2e-underpass-1');
+    expect(feature.geometry.coordinates).toEqual([lon, lat]);
+    expect(feature.properties).toMatchObject({ name: '打田アンダーパス', level_cm: 14, status: 'caution' });
+
+    // The public map page lists it (its markers and list items carry data-sensor-id).
+    const publicPage = await context.newPage();
+    publicPage.on('pageerror', (e) => pageErrors.push(`public: ${e.message}`));
+    await publicPage.goto(`${k.httpUrl}/`, { waitUntil: 'domcontentloaded' });
+    await publicPage.waitForSelector('[data-sensor-id="e2e-underpass-1"]');
+    await publicPage.close();
+
+    // The console's list shows its health.
+    await page.click('nav a[href="#/sensors"]');
+    const row = page.locator('tr[data-sensor-id="e2e-underpass-1"]');
+    await row.waitFor();
+    expect(await row.textContent()).toContain('14 cm');
+
+    // Rotate: the connected sensor is cut off and the old password stops working.
+    await page.click('a[href="#/sensor/e2e-underpass-1"]');
+    page.once('dialog', (d) => void d.accept());
+    const closed = new Promise<void>((r) => sensor.once('close', () => r()));
+    await page.click('#rotate');
+    const rotated = (await page.locator('[data-testid="mqtt-password"]').textContent())!.trim();
+    expect(rotated).not.toBe(copied);
+    await closed;
+    await expect(connectMqtt(k.mqttUrl!, { username: 'e2e-underpass-1', password: copied })).rejects.toThrow();
+    clients.push(await connectMqtt(k.mqttUrl!, { username: 'e2e-underpass-1', password: rotated }));
+
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('moves, puts into maintenance and reads back the audit trail as the technician cannot (admin only)', async () => {
+    await page.goto(`${k.httpUrl}/console/#/sensor/e2e-underpass-1`);
+    await page.waitForSelector('#sensor-edit');
+    await page.fill('#f-lat', '34.2700');
+    await page.fill('#f-lon', '135.4000');
+    await page.selectOption('#f-state', 'maintenance');
+    await page.click('#save');
+    await waitFor(async () => (await (await fetch(`${k.httpUrl}/api/sensors/e2e-underpass-1`)).json()).properties.state === 'maintenance', { what: 'edit saved' });
+    const f = await (await fetch(`${k.httpUrl}/api/sensors/e2e-underpass-1`)).json();
+    expect(f.geometry.coordinates).toEqual([135.4, 34.27]);
+    expect(await page.locator('nav a[href="#/audit"]').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,86 @@
+import { api, setUnauthorizedHandler } from './api.js';
+import { clear, h } from './dom.js';
+import { t, toggleLang } from './i18n.js';
+import { renderAlerts } from './alerts-view.js';
+import { renderAudit } from './audit-view.js';
+import { renderLogin } from './login-view.js';
+import { renderPassword } from './password-view.js';
+import { renderSensorDetail } from './sensor-detail.js';
+import { renderSensorList } from './sensor-list.js';
+import { renderSensorNew } from './sensor-new.js';
+import { renderUsers } from './users-view.js';
+
+const view = document.getElementById('view');
+const nav = document.getElementById('nav');
+const whoami = document.getElementById('whoami');
+const logoutBtn = document.getElementById('logout');
+const langBtn = document.getElementById('lang');
+
+let session;
+let cleanup = () => {};
+
+function navLinks() {
+  const links = [['#/sensors', 'navSensors'], ['#/alerts', 'navAlerts']];
+  if (session.role !== 'staff') links.splice(1, 0, ['#/sensors/new', 'navNew']);
+  if (session.role === 'admin') links.push(['#/users', 'navUsers'], ['#/audit', 'navAudit']);
+  links.push(['#/password', 'changeOwnPassword'], ['/', 'navPublic']);
+  clear(nav).append(...links.map(([href, key]) => h('a', { href, 'aria-current': location.hash === href ? 'page' : undefined }, t(key))));
+  nav.hidden = false;
+}
+
+function chrome() {
+  langBtn.textContent = t('lang');
+  logoutBtn.textContent = t('signOut');
+  document.title = t('title');
+  document.querySelector('[data-i18n="title"]').textContent = t('title');
+  if (session) {
+    whoami.textContent = `${session.username} (${session.role})`;
+    logoutBtn.hidden = false;
+    navLinks();
+  } else {
+    whoami.textContent = '';
+    logoutBtn.hidden = true;
+    nav.hidden = true;
+  }
+}
+
+async function route() {
+  cleanup();
+  cleanup = () => {};
+  chrome();
+  if (!session) return renderLogin(view, (s) => ((session = s), route()));
+  const hash = location.hash || '#/sensors';
+  try {
+    let m;
+    if (hash === '#/sensors') cleanup = renderSensorList(view, session) ?? cleanup;
+    else if (hash === '#/sensors/new') renderSensorNew(view);
+    else if ((m = /^#\/sensor\/(.+)$/.exec(hash))) await renderSensorDetail(view, session, decodeURIComponent(m[1]));
+    else if (hash === '#/alerts') await renderAlerts(view);
+    else if (hash === '#/users') await renderUsers(view);
+    else if (hash === '#/audit') await renderAudit(view);
+    else if (hash === '#/password') renderPassword(view);
+    else location.hash = '#/sensors';
+  } catch (err) {
+    if (err.status !== 401) clear(view).append(h('p', { class: 'error', role: 'alert' }, err.status === 403 ? t('forbidden') : err.message));
+  }
+}
+
+setUnauthorizedHandler(() => {
+  session = undefined;
+  route();
+});
+langBtn.addEventListener('click', () => {
+  toggleLang();
+  route();
+});
+logoutBtn.addEventListener('click', async () => {
+  await api('DELETE', '/api/session').catch(() => {});
+  session = undefined;
+  route();
+});
+window.addEventListener('hashchange', route);
+
+api('GET', '/api/session')
+  .then((s) => (session = s))
+  .catch(() => (session = undefined))
+  .finally(route);

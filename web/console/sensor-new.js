@@ -1,0 +1,38 @@
+import { api } from './api.js';
+import { clear, h } from './dom.js';
+import { t } from './i18n.js';
+import { credentialsPanel } from './credentials-panel.js';
+import { sensorForm } from './sensor-form.js';
+
+/** Register a sensor; on success its credentials are shown once. */
+export function renderSensorNew(view) {
+  const form = sensorForm(undefined);
+  const error = h('p', { class: 'error', role: 'alert' });
+  const result = h('div');
+  const submit = h('button', { type: 'submit', id: 'register' }, t('register'));
+  const el = h(
+    'form',
+    {
+      id: 'sensor-new',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        error.textContent = '';
+        submit.disabled = true;
+        try {
+          const created = await api('POST', '/api/sensors', form.read());
+          clear(result).append(credentialsPanel(created), h('p', {}, h('a', { href: `#/sensor/${encodeURIComponent(created.id)}` }, created.id, ' →')));
+          el.querySelector('fieldset')?.setAttribute('disabled', '');
+          result.scrollIntoView();
+        } catch (err) {
+          error.textContent = err.message;
+          submit.disabled = false;
+        }
+      },
+    },
+    h('h1', {}, t('navNew')),
+    form.element,
+    error,
+    submit,
+  );
+  clear(view).append(el, result);
+}
