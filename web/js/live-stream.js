@@ -33,7 +33,10 @@ export function connectLive(handlers) {
     source = es;
     es.onopen = () => {
       retryMs = RETRY_MIN_MS;
+      const wasDown = state === 'down';
       setState('live');
+      // No event id yet means the server cannot replay what happened while we were away: refetch instead.
+      if (wasDown && !lastId) handlers.onResync();
     };
     es.onerror = () => {
       if (es !== source) return;
