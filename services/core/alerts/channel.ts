@@ -134,8 +134,8 @@ export function composeNotice(input: {
   let ja: NoticeText;
   let en: NoticeText;
   if (event === 'resolved') {
-    ja = { title: `【解除】${nameJa}`, body: `${nameJa} の${KIND_JA[alert.kind]}の警報は解除されました。` };
-    en = { title: `[All clear] ${nameEn}`, body: `The ${KIND_EN[alert.kind].toLowerCase()} alert for ${nameEn} has ended.` };
+    ja = { title: `【解除】${nameJa}（${KIND_JA[alert.kind]}）`, body: `${nameJa} の${KIND_JA[alert.kind]}の警報は解除されました。` };
+    en = { title: `[All clear] ${nameEn} (${KIND_EN[alert.kind].toLowerCase()})`, body: `The ${KIND_EN[alert.kind].toLowerCase()} alert for ${nameEn} has ended.` };
   } else if (alert.kind === 'flood') {
     const verbJa = event === 'escalated' ? 'に上がりました' : 'に達しました';
     const verbEn = event === 'escalated' ? 'rose to' : 'reached';
