@@ -65,6 +65,9 @@ Load mode (benchmarks):
                           increasing per sensor
   --duration S            seconds to publish (default 10)
   --window N              most unacknowledged publishes per connection (default 8)
+  --client mqtt.js|lean   MQTT client for load (default mqtt.js). lean: a minimal
+                          QoS 1 publisher (firmware-sim/lean-mqtt.ts) whose CPU cost
+                          per publish is a fraction of mqtt.js's, for benchmarks
   --wait-go               after connecting, print {"event":"connected"} and wait
                           for a line on stdin before publishing
 
@@ -107,6 +110,7 @@ const OPTIONS = {
   fault: { type: 'string', multiple: true },
   rate: { type: 'string' },
   window: { type: 'string' },
+  client: { type: 'string' },
   'wait-go': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean' },
@@ -218,9 +222,11 @@ export async function runSimCli(argv: string[], env: SimEnv & Record<string, str
       const durationS = num(v.duration, 'duration', z.number().positive().max(3600), 10);
       const window = num(v.window, 'window', z.number().int().min(1).max(1000), 8);
       if (faults.length) throw new UsageError('--fault is for scenario mode, not --rate');
+      const client = v.client ?? 'mqtt.js';
+      if (client !== 'mqtt.js' && client !== 'lean') throw new UsageError(`--client ${client}: mqtt.js or lean`);
       const sensors = selectSensors(v, env);
       const result = await runLoad({
-        url, sensors, rate, durationS, window, qos,
+        url, sensors, rate, durationS, window, qos, client,
         beforePublish: async () => {
           say('connected', { sensors: sensors.length }, `${sensors.length} sensors connected to ${url}`);
           if (v['wait-go']) await waitForLine();

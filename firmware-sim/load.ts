@@ -1,4 +1,4 @@
-import type { MqttClient } from 'mqtt';
+import { connectLeanPublisher } from './lean-mqtt.ts';
 import { closeSession, openSensorSession, waitConnected, type SimSensor } from './mqtt-session.ts';
 
 export interface LoadOptions {
@@ -17,6 +17,12 @@ export interface LoadOptions {
   beforePublish?: () => Promise<void>;
   /** Clean session (benchmarks default to clean so no broker state leaks between phases). */
   clean?: boolean;
+  /**
+   * `mqtt.js` (full client, as in scenario mode) or `lean` (firmware-sim/lean-mqtt.ts:
+   * pre-encoded QoS 1 PUBLISH, one socket write per connection per tick), so the
+   * generator's own CPU does not cap what a benchmark can offer.
+   */
+  client?: 'mqtt.js' | 'lean';
 }
 
 export interface LoadResult {
@@ -30,10 +36,16 @@ export interface LoadResult {
   behind: number;
   /** acked / elapsedS */
   ackedPerS: number;
+  /** CPU seconds this process used while publishing (user + system). */
+  cpuS: number;
 }
 
 interface Pub {
-  client: MqttClient;
+  send(body: string, onAck: () => void): void;
+  isConnected(): boolean;
+  /** Lean client: write what this tick queued. */
+  flush?(): void;
+  close(): Promise<void>;
   topic: string;
   kind: SimSensor['kind'];
   mountHeightMm: number;
@@ -59,19 +71,55 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const concurrency = options.connectConcurrency ?? 200;
   const connectStarted = performance.now();
   const pubs: Pub[] = [];
+  const lean = options.client === 'lean';
+  if (lean && qos !== 1) throw new Error('the lean load client publishes QoS 1 only');
+  const url = new URL(options.url);
   for (let i = 0; i < options.sensors.length; i += concurrency) {
-    const batch = options.sensors.slice(i, i + concurrency).map((sensor) => {
+    const batch = options.sensors.slice(i, i + concurrency).map(async (sensor) => {
+      const topic = `flood/${sensor.id}/reading`;
+      const base = { topic, kind: sensor.kind, mountHeightMm: sensor.mountHeightMm ?? 3000, inflight: 0, lastTs: 0, seq: 0 };
+      if (lean) {
+        const acks: (() => void)[] = [];
+        const c = await connectLeanPublisher({
+          host: url.hostname, port: Number(url.port || 1883), clientId: `sim-${sensor.id}`.slice(0, 64),
+          username: sensor.username, password: sensor.password, topic, clean: options.clean ?? true,
+        });
+        // PUBACKs arrive in publish order for one connection [MQTT-4.6.0-2].
+        let seen = 0;
+        c.socket.on('data', () => {
+          while (seen < c.acked) {
+            seen++;
+            acks.shift()?.();
+          }
+        });
+        pubs.push({
+          ...base,
+          send(body, onAck) {
+            acks.push(onAck);
+            c.publish(Buffer.from(body));
+          },
+          isConnected: () => c.connected,
+          flush: () => c.flush(),
+          close: () => c.end(),
+        });
+        return;
+      }
       const client = openSensorSession({ url: options.url, sensor, clean: options.clean ?? true });
       pubs.push({
-        client,
-        topic: `flood/${sensor.id}/reading`,
-        kind: sensor.kind,
-        mountHeightMm: sensor.mountHeightMm ?? 3000,
-        inflight: 0,
-        lastTs: 0,
-        seq: 0,
+        ...base,
+        send(body, onAck) {
+          client.publish(topic, body, { qos }, (err) => {
+            if (!err) onAck();
+            else this.inflight--;
+          });
+        },
+        isConnected: () => client.connected,
+        close: async () => {
+          await Promise.race([closeSession(client), new Promise<void>((r) => setTimeout(r, 2000).unref())]);
+          client.end(true);
+        },
       });
-      return waitConnected(client, 30_000);
+      await waitConnected(client, 30_000);
     });
     await Promise.all(batch);
   }
@@ -82,6 +130,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let acked = 0;
   let behind = 0;
   let cursor = 0;
+  const cpuStart = process.cpuUsage();
   const started = performance.now();
   const endAt = started + options.durationS * 1000;
 
@@ -97,9 +146,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       : `{"ts":${ts},"level_cm":${level},"seq":${seq}}`;
     p.inflight++;
     sent++;
-    p.client.publish(p.topic, body, { qos }, (err) => {
+    p.send(body, () => {
       p.inflight--;
-      if (!err) acked++;
+      acked++;
     });
   }
 
@@ -110,7 +159,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     while (done < n && skipped < pubs.length) {
       const p = pubs[cursor] as Pub;
       cursor = (cursor + 1) % pubs.length;
-      if (p.inflight >= window || !p.client.connected) {
+      if (p.inflight >= window || !p.isConnected()) {
         skipped++;
         continue;
       }
@@ -137,16 +186,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       } else {
         publishMany(pubs.length * window);
       }
+      if (lean) for (const p of pubs) p.flush?.();
     }, TICK_MS);
   });
   const elapsedS = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
 
   // Wait briefly for the last acks so `acked` is complete, then hang up.
   const drainUntil = performance.now() + 5_000;
   while (pubs.some((p) => p.inflight > 0) && performance.now() < drainUntil) {
     await new Promise((r) => setTimeout(r, 20));
   }
-  await Promise.all(pubs.map((p) => Promise.race([closeSession(p.client), new Promise<void>((r) => setTimeout(r, 2000).unref())])));
-  for (const p of pubs) p.client.end(true);
-  return { sensors: pubs.length, connectS, elapsedS, sent, acked, behind, ackedPerS: acked / elapsedS };
+  await Promise.all(pubs.map((p) => p.close()));
+  return { sensors: pubs.length, connectS, elapsedS, sent, acked, behind, ackedPerS: acked / elapsedS, cpuS: (cpu.user + cpu.system) / 1e6 };
 }
