@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.ts';
-import { TEST_PASSWORD, createTestUser } from '../helpers/console.ts';
+import { TEST_PASSWORD, consoleFetch, createTestToken, createTestUser } from '../helpers/console.ts';
 import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
 import { connectMqtt, publishReading } from '../helpers/mqtt.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -18,6 +18,8 @@ describe('console in real Chromium: a technician provisions a sensor end to end'
   beforeAll(async () => {
     k = await startTestKansui();
     await createTestUser(k, 'yamada', 'technician');
+    await createTestUser(k, 'kimura', 'staff');
+    await createTestUser(k, 'admin1', 'admin');
     browser = await launchBrowser();
     context = await browser.newContext({ locale: 'ja-JP' });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: k.httpUrl });
@@ -113,6 +115,67 @@ describe('console in real Chromium: a technician provisions a sensor end to end'
     const f = await (await fetch(`${k.httpUrl}/api/sensors/e2e-underpass-1`)).json();
     expect(f.geometry.coordinates).toEqual([135.4, 34.27]);
     expect(await page.locator('nav a[href="#/audit"]').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+  async function signInAs(username: string): Promise<Page> {
+    const ctx = await browser.newContext({ locale: 'ja-JP' });
+    const p = await ctx.newPage();
+    p.on('pageerror', (e) => pageErrors.push(`${username}: ${e.message}`));
+    await p.goto(`${k.httpUrl}/console/`);
+    await p.fill('#username', username);
+    await p.fill('#password', TEST_PASSWORD);
+    await p.click('#sign-in');
+    await p.waitForSelector('#sensor-table');
+    return p;
+  }
+
+  it('staff see no sensor-editing controls and acknowledge an alert with a note', async () => {
+    const tech = createTestToken(k, 'alert-tech', 'technician');
+    const created = await (await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { id: 'e2e-alert-1', name: '警報テスト', lat: 34.27, lon: 135.39 } })).json();
+    const sensor = await connectMqtt(k.mqttUrl!, { username: 'e2e-alert-1', password: created.mqtt.password });
+    clients.push(sensor);
+    await publishReading(sensor, 'e2e-alert-1', { level_cm: 35 });
+    const alertId = await waitFor(async () => {
+      const { alerts } = await (await fetch(`${k.httpUrl}/api/alerts?active=true`)).json();
+      return alerts.find((a: { sensor_id: string }) => a.sensor_id === 'e2e-alert-1')?.id as string | undefined;
+    }, { what: 'an alert for e2e-alert-1' });
+
+    const p = await signInAs('kimura');
+    expect(await p.locator('nav a[href="#/sensors/new"]').count()).toBe(0);
+    await p.click('nav a[href="#/alerts"]');
+    const row = p.locator(`tr[data-alert-id="${alertId}"]`);
+    await row.locator('input[name="note"]').fill('現地確認中');
+    await row.locator('button').click();
+    await waitFor(async () => {
+      const { alerts } = await (await consoleFetch(k, 'GET', '/api/alerts?active=true', { token: tech })).json();
+      const a = alerts.find((x: { id: string }) => x.id === alertId);
+      return a?.acknowledged_by === 'kimura' && a.ack_note === '現地確認中';
+    }, { what: 'the acknowledgement' });
+    await p.context().close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('an admin adds a user, issues an API token and reads the audit log in the console', async () => {
+    const p = await signInAs('admin1');
+    await p.click('nav a[href="#/users"]');
+    await p.fill('#f-new-username', 'new-tech');
+    await p.fill('#f-new-password', 'another long passphrase here');
+    await p.click('form button[type="submit"]');
+    const row = p.locator('tr', { hasText: 'new-tech' });
+    await row.waitFor();
+    await row.locator('select').selectOption('technician');
+    await waitFor(() => k.users.get('new-tech')?.role === 'technician', { what: 'role change saved' });
+    await p.locator('tr', { hasText: 'new-tech' }).locator('button', { hasText: 'トークン発行' }).click();
+    const token = (await p.locator('[data-testid="api-token"]').textContent())!.trim();
+    expect((await consoleFetch(k, 'GET', '/api/console/sensors', { token, origin: null })).status).toBe(200);
+
+    await p.click('nav a[href="#/audit"]');
+    const audit = p.locator('#audit-table');
+    await audit.waitFor();
+    const text = await audit.textContent();
+    for (const action of ['user.create', 'user.update', 'token.create', 'sensor.create', 'sensor.credentials.rotate', 'session.login']) expect(text).toContain(action);
+    expect(text).not.toContain('another long passphrase');
+    await p.context().close();
     expect(pageErrors).toEqual([]);
   });
 });
