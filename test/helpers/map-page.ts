@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { registerSensor } from '../../services/sensors/provision.ts';
@@ -68,9 +68,16 @@ export async function openMap(page: Page, baseUrl: string, count: number, path =
   await page.waitForFunction((n) => document.querySelectorAll('#list [data-sensor-id]').length === n, count, { timeout: 15_000 });
 }
 
-/** Inject the repo's axe-core and run it; returns the violations. */
+let axeSource: string | undefined;
+
+/**
+ * Inject the repo's axe-core and run it; returns the violations. Injected
+ * with page.evaluate (DevTools protocol) rather than addScriptTag: the page's
+ * CSP forbids inline scripts, and the audit must run on the page as served.
+ */
 export async function runAxe(page: Page): Promise<{ id: string; impact: string; help: string; nodes: { target: string[]; html: string }[] }[]> {
-  await page.addScriptTag({ path: fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url)) });
+  axeSource ??= readFileSync(fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url)), 'utf8');
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
   return page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: unknown[] }> } }).axe;
     const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });

@@ -33,7 +33,7 @@ function select(id, { fromHash = false } = {}) {
   }
   if (!panel.open(id)) return;
   if (!fromHash) history.replaceState(null, '', `#sensor=${encodeURIComponent(id)}`);
-  mapView?.focus(id);
+  mapView?.focus(id, $('panel'));
 }
 
 createListView({ listEl: /** @type {HTMLOListElement} */ ($('list')), store, now: serverNow, onSelect: (id) => select(id) });
@@ -177,7 +177,7 @@ Promise.all([fetchConfig(), mapModule, leaflet])
   .then(([config, { createMapView }, L]) => {
     setTimeZone(config.time_zone);
     mapView = createMapView({ L, container: $('map'), note: $('map-note'), config, store, onSelect: (id) => select(id) });
-    if (panel?.openId) mapView.focus(panel.openId);
+    if (panel?.openId) mapView.focus(panel.openId, $('panel'));
     document.body.dataset.map = 'ready';
   })
   .catch(() => {

@@ -134,12 +134,22 @@ export function createMapView(deps) {
 
   return {
     map,
-    /** Centre on a sensor (share links, selection from the list). */
-    focus(id) {
+    /**
+     * Centre on a sensor (share links, selection from the list), in the part
+     * of the map the panel `cover` (an element, e.g. the open panel) leaves visible.
+     */
+    focus(id, cover) {
       const s = store.get(id);
       if (!s) return;
       fitted = true;
-      map.setView([s.lat, s.lon], Math.max(map.getZoom(), 16));
+      map.setView([s.lat, s.lon], Math.max(map.getZoom(), 16), { animate: false });
+      const box = deps.container.getBoundingClientRect();
+      const over = cover && !cover.hidden ? cover.getBoundingClientRect() : null;
+      if (!over || !box.width) return;
+      // Panel at the right (desktop): shift left; panel at the bottom (phone): shift up.
+      const dx = over.left > box.left + box.width / 3 ? Math.max(0, box.right - over.left) / 2 : 0;
+      const dy = dx === 0 && over.top > box.top ? Math.max(0, box.bottom - over.top) / 2 : 0;
+      if (dx || dy) map.panBy([dx, dy], { animate: false });
     },
     /** Leaflet measures its container; call after the container was hidden and shown again. */
     resize() {

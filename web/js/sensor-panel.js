@@ -1,7 +1,7 @@
 // The sensor panel: level against thresholds, trend, freshness, 24 h / 7 d chart, share link.
 import { fetchReadings } from './api.js';
 import { formatClock, formatDateTime, formatLevel, relativeTime } from './format.js';
-import { onLangChange, t } from './i18n.js';
+import { getLang, onLangChange, t } from './i18n.js';
 import { renderLevelChart } from './level-chart.js';
 import { renderLevelGauge } from './level-gauge.js';
 import { sensorName } from './list-view.js';
@@ -114,7 +114,7 @@ export function createSensorPanel(deps) {
     parts.note.textContent = note;
     parts.note.hidden = !note;
     parts.level.textContent = formatLevel(s.levelCm);
-    parts.time.textContent = s.observedAtMs === null ? t('noData') : `${relativeTime(s.observedAtMs, now)}（${formatClock(s.observedAtMs)}）`;
+    parts.time.textContent = s.observedAtMs === null ? t('noData') : (getLang() === 'ja' ? `${relativeTime(s.observedAtMs, now)}（${formatClock(s.observedAtMs)}）` : `${relativeTime(s.observedAtMs, now)} (${formatClock(s.observedAtMs)})`);
     parts.addr.textContent = s.address ?? '';
     parts.addrRow.hidden = !s.address;
     parts.gauge.innerHTML = renderLevelGauge(s.levelCm, s.thresholds);
