@@ -121,7 +121,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       });
       await waitConnected(client, 30_000);
     });
-    await Promise.all(batch);
+    const settled = await Promise.allSettled(batch);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // Hang up whatever did connect before reporting, so nothing is left open.
+      await Promise.all(pubs.map((p) => p.close().catch(() => {})));
+      throw failed.reason;
+    }
   }
   const connectS = (performance.now() - connectStarted) / 1000;
   await options.beforePublish?.();

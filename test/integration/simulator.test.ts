@@ -144,5 +144,18 @@ describe('firmware simulator against the running service', () => {
     expect(result.sent).toBeGreaterThan(0.85 * 600);
     expect(result.sent).toBeLessThanOrEqual(600);
     await waitFor(async () => (await metric(k, 'kansui_readings_accepted_total')) - acceptedBefore === result.acked, { what: 'all load readings accepted' });
+
+    // The lean benchmark client: same contract (own credentials, QoS 1, PUBACK counted), all stored.
+    const leanBefore = await metric(k, 'kansui_readings_accepted_total');
+    const lean = await runLoad({ url: k.mqttUrl!, sensors, rate: 0, durationS: 1, window: 4, client: 'lean' });
+    expect(lean.sensors).toBe(20);
+    expect(lean.sent).toBeGreaterThan(100);
+    expect(lean.acked).toBe(lean.sent);
+    await waitFor(async () => (await metric(k, 'kansui_readings_accepted_total')) - leanBefore === lean.acked, { what: 'all lean readings accepted' });
+  });
+
+  it('the lean load client is refused with a wrong password like any sensor', async () => {
+    const [sensor] = registerSimSensors(k.dataDir, [{ id: 'lean-bad', name: 'bad', lat: 34.27, lon: 135.4 }]).map(toSimSensor);
+    await expect(runLoad({ url: k.mqttUrl!, sensors: [{ ...sensor!, password: 'wrong' }], rate: 10, durationS: 0.2, client: 'lean' })).rejects.toThrow(/return code 4/);
   });
 });
