@@ -29,6 +29,9 @@ const SHELL = [
   '/js/trend.js',
   '/vendor/leaflet-1.9.4/leaflet.js',
   '/vendor/leaflet-1.9.4/leaflet.css',
+  // Last-known data from the first visit on; refreshed by every online load (network first).
+  '/api/sensors',
+  '/api/config',
 ];
 /** API responses kept as "last known": the sensor states and the map settings. */
 const CACHED_API = new Set(['/api/sensors', '/api/config']);
