@@ -18,6 +18,7 @@ import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broke
 import { connectExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
 import type { Config } from './config.ts';
 import { createConsole, type KansuiConsole } from './console/create-console.ts';
+import { trackSensorConnections } from './console/connection-tracker.ts';
 import { mosquittoFilesSink } from './broker/mosquitto-files.ts';
 import { combineSinks, embeddedBrokerSink } from './sensors/credential-sink.ts';
 import { createIngest, type Ingest } from './ingest/create-ingest.ts';
@@ -181,6 +182,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
         : []),
     ),
     mqtt: { port: mqttPort, external: broker === undefined },
+    connectedSensorIds: broker ? trackSensorConnections(broker.aedes) : undefined,
     trustProxy: config.TRUST_PROXY,
     tileUrl: config.MAP_TILE_URL,
     timeZone,

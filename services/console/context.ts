@@ -20,8 +20,8 @@ export interface ConsoleContext {
   calibrations: CalibrationStore;
   health: SensorHealthTracker;
   sink: CredentialSink;
-  /** Whether a connected sensor is on the embedded broker right now (undefined: unknown, external broker). */
-  isConnected?: ((sensorId: string) => boolean) | undefined;
+  /** Sensors connected to the embedded broker right now (undefined: unknown, external broker). */
+  connectedSensorIds?: (() => ReadonlySet<string>) | undefined;
   mqtt: { host?: string | undefined; port?: number | undefined; external: boolean };
   trustProxy: boolean;
   timeZone: string;

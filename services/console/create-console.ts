@@ -24,7 +24,8 @@ export interface ConsoleDeps {
   ingest: Ingest;
   latest: ReadonlyMap<string, Reading>;
   sink: CredentialSink;
-  isConnected?: (sensorId: string) => boolean;
+  /** Embedded broker only: see connection-tracker.ts. */
+  connectedSensorIds?: (() => ReadonlySet<string>) | undefined;
   mqtt: { host?: string | undefined; port?: number | undefined; external: boolean };
   /** TRUST_PROXY: believe X-Forwarded-Proto/-Host/-For from a TLS-terminating proxy. */
   trustProxy: boolean;
@@ -70,7 +71,7 @@ export function createConsole(deps: ConsoleDeps): KansuiConsole {
     calibrations,
     health,
     sink: deps.sink,
-    isConnected: deps.isConnected,
+    connectedSensorIds: deps.connectedSensorIds,
     mqtt: deps.mqtt,
     trustProxy: deps.trustProxy,
     timeZone: deps.timeZone,
@@ -84,6 +85,7 @@ export function createConsole(deps: ConsoleDeps): KansuiConsole {
     },
     middleware: [securityHeaders({ trustProxy: deps.trustProxy, tileUrl: deps.tileUrl }), csrfGuard({ trustProxy: deps.trustProxy })],
     mount(app) {
+      app.get('/console', (c) => c.redirect('/console/', 301));
       mountSessionRoutes(app, ctx);
       mountSensorRoutes(app, ctx);
       mountUserRoutes(app, ctx);

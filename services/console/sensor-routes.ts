@@ -103,6 +103,7 @@ export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void
     await health.seed(sensors.map((s) => s.id));
     const t = now();
     const hasCredential = (id: string) => registry.getCredential(id) !== undefined;
+    const connected = ctx.connectedSensorIds?.();
     c.header('Cache-Control', 'no-store');
     return c.json({
       sensors: sensors.map((s) => {
@@ -115,7 +116,7 @@ export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void
           distanceMm: latest?.distanceMm ?? null,
           batteryV: latest?.batteryV ?? null,
           rssiDbm: latest?.rssiDbm ?? null,
-          connected: ctx.isConnected?.(s.id) ?? null,
+          connected: connected ? connected.has(s.id) : null,
           hasCredentials: hasCredential(s.id),
           ...health.get(s.id),
         };

@@ -53,6 +53,7 @@ export function mountSessionRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): voi
       throw createError('unauthorized', LOGIN_FAILED);
     }
     throttle.clear(`user:${username}`);
+    sessions.sweep(); // expired rows go at the next sign-in; verify() already refuses them
     startSession(c, user.id);
     audit.record({ actor: { userId: user.id, username: user.username }, action: 'session.login', targetType: 'session', targetId: user.username, address });
     return c.json({ username: user.username, role: user.role });

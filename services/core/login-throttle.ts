@@ -25,7 +25,7 @@ export interface LoginThrottle {
   clear(key: string): void;
 }
 
-export function createLoginThrottle(options: Partial<typeof LOGIN_THROTTLE> = {}): LoginThrottle {
+export function createLoginThrottle(options: Partial<Record<keyof typeof LOGIN_THROTTLE, number>> = {}): LoginThrottle {
   const { maxFailures, windowMs, maxKeys } = { ...LOGIN_THROTTLE, ...options };
   const failures = new Map<string, number[]>();
 

@@ -80,6 +80,10 @@ describe('console in real Chromium: a technician provisions a sensor end to end'
     // The public map page lists it (its markers and list items carry data-sensor-id).
     const publicPage = await context.newPage();
     publicPage.on('pageerror', (e) => pageErrors.push(`public: ${e.message}`));
+    // The CSP applies to the public page too: it must not block any of its own scripts or styles.
+    publicPage.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) pageErrors.push(`public: ${m.text()}`);
+    });
     await publicPage.goto(`${k.httpUrl}/`, { waitUntil: 'domcontentloaded' });
     await publicPage.waitForSelector('[data-sensor-id="e2e-underpass-1"]');
     await publicPage.close();

@@ -43,6 +43,9 @@ describe('console sensor API: provision, rotate, revoke, edit, set zero, health,
     await publishReading(sensor, 'wakayama-7', { level_cm: 16, battery_v: 3.7, rssi_dbm: -85 });
     const feature = await (await fetch(`${k.httpUrl}/api/sensors/wakayama-7`)).json();
     expect(feature.properties).toMatchObject({ level_cm: 16, status: 'warning' });
+    const live = async () =>
+      (await (await consoleFetch(k, 'GET', '/api/console/sensors', { token: staff })).json()).sensors.find((s: { id: string }) => s.id === 'wakayama-7').connected;
+    expect(await live()).toBe(true);
 
     const closed = new Promise<void>((r) => sensor.once('close', () => r()));
     const rotated = await consoleFetch(k, 'POST', '/api/sensors/wakayama-7/credentials', { token: tech });
@@ -59,7 +62,7 @@ describe('console sensor API: provision, rotate, revoke, edit, set zero, health,
     await expect(connectMqtt(k.mqttUrl!, { username: 'wakayama-7', password: fresh })).rejects.toThrow();
 
     const health = (await (await consoleFetch(k, 'GET', '/api/console/sensors', { token: staff })).json()).sensors.find((s: { id: string }) => s.id === 'wakayama-7');
-    expect(health).toMatchObject({ readingsLastHour: 1, batteryV: 3.7, rssiDbm: -85, hasCredentials: false, levelCm: 16 });
+    expect(health).toMatchObject({ readingsLastHour: 1, batteryV: 3.7, rssiDbm: -85, hasCredentials: false, levelCm: 16, connected: false });
     expect(health.lastSeen).toMatch(/\+09:00$/);
   });
 
