@@ -1,9 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { connect } from 'node:net';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
 import { registerSimSensors } from '../../firmware-sim/credentials.ts';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.ts';
 import { makeTempDir } from '../helpers/kansui.ts';
@@ -30,6 +32,11 @@ const GENERATORS = 2;
 const SENSORS = 1_000;
 const SPOOL_READINGS = 60_000;
 const LIVE_RATE = 1_000;
+const BURST = Number(process.env.BENCH_BURST ?? 200_000);
+const BURST_SCRIPT = join(root, 'test/bench/burst-publisher.ts');
+/** The Node-RED peer is installed here with npm (about a minute, once) and reused: never a project dependency. */
+const NODE_RED_DIR = join(tmpdir(), 'kansui-bench-node-red');
+const NODE_RED_PACKAGES = ['node-red@4', 'node-red-contrib-influxdb@0.7'];
 
 const children = new Set<ChildProcess>();
 function track(child: ChildProcess): ChildProcess {
@@ -173,6 +180,130 @@ async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
+
+/** Burst: BURST readings split over GENERATORS processes, each as fast as 8 unacknowledged publishes per connection allow. */
+async function runBurst(url: string, credentials: string): Promise<{ acked: number; sent: number; goAt: number; publishS: number }> {
+  const gens = Array.from({ length: GENERATORS }, (_, i) =>
+    track(spawn(process.execPath, ['--import', 'tsx', BURST_SCRIPT, url, credentials, `${i + 1}/${GENERATORS}`, String(BURST / GENERATORS), '8'], { stdio: ['pipe', 'pipe', 'inherit'] })),
+  );
+  await Promise.all(gens.map((g) => nextJson(g, (o) => o.event === 'connected', 120_000, 'burst publisher connect')));
+  const results = gens.map((g) => nextJson(g, (o) => o.event === 'done', 600_000, 'burst publisher done'));
+  const goAt = performance.now();
+  for (const g of gens) g.stdin?.write('go\n');
+  const rs = (await Promise.all(results)) as Record<string, number>[];
+  await Promise.all(gens.map((g) => stopChild(g)));
+  const sum = (k: string) => rs.reduce((s, r) => s + (r[k] ?? 0), 0);
+  return { acked: sum('acked'), sent: sum('sent'), goAt, publishS: (performance.now() - goAt) / 1000 };
+}
+
+/** Poll a count until it reaches `target` or stops growing for `quietMs`; returns it and when it last grew. */
+async function settle(read: () => Promise<number>, target: number, quietMs: number, timeoutMs: number): Promise<{ value: number; lastGrowthAt: number }> {
+  let value = -1;
+  let lastGrowthAt = performance.now();
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const v = await read().catch(() => value);
+    if (v > value) {
+      value = v;
+      lastGrowthAt = performance.now();
+    }
+    if (value >= target || performance.now() - lastGrowthAt > quietMs || performance.now() > deadline) return { value, lastGrowthAt };
+    await sleep(100);
+  }
+}
+
+async function countIn(influx: RunningInfluxd, db: string): Promise<number> {
+  const r = await influx.query(`SELECT COUNT(level_cm) FROM water_level WHERE sensor_id =~ /^sim-/`, db);
+  return (r.results[0]?.series?.[0]?.values[0]?.[1] as number | undefined) ?? 0;
+}
+
+function installNodeRed(): string {
+  if (!existsSync(join(NODE_RED_DIR, 'node_modules/node-red/red.js')) || !existsSync(join(NODE_RED_DIR, 'node_modules/node-red-contrib-influxdb'))) {
+    log(`installing ${NODE_RED_PACKAGES.join(' ')} into ${NODE_RED_DIR} (npm, once)`);
+    mkdirSync(NODE_RED_DIR, { recursive: true });
+    writeFileSync(join(NODE_RED_DIR, 'package.json'), JSON.stringify({ name: 'kansui-bench-node-red', private: true }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...NODE_RED_PACKAGES], { cwd: NODE_RED_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  return NODE_RED_DIR;
+}
+
+async function waitPort(port: number, timeoutMs: number, what: string): Promise<void> {
+  await waitUntil(
+    () => new Promise<boolean>((resolve) => {
+      const sock = connect(port, '127.0.0.1');
+      sock.once('connect', () => (sock.destroy(), resolve(true)));
+      sock.once('error', () => resolve(false));
+    }),
+    timeoutMs,
+    what,
+  );
+}
+
+/** Mosquitto as a city would install it: default queue limits (max_inflight_messages 20, max_queued_messages 1,000). */
+async function startPlainMosquitto(dir: string): Promise<{ url: string; port: number }> {
+  const port = await getFreePort();
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, ['user root', `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', ''].join('\n'));
+  track(spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'ignore'] }));
+  await waitPort(port, 10_000, 'mosquitto');
+  return { url: `mqtt://127.0.0.1:${port}`, port };
+}
+
+/**
+ * The peer a city would otherwise assemble (issue 3): Node-RED, mqtt in →
+ * function (reading → point) → join (1,000 messages or 0.5 s) → influxdb batch
+ * (node-red-contrib-influxdb, InfluxDB 1.x, precision ms), in its own process.
+ */
+async function startNodeRed(dir: string, mqttPort: number, influx: RunningInfluxd, database: string): Promise<void> {
+  const userDir = join(dir, 'node-red');
+  mkdirSync(userDir, { recursive: true });
+  // Nodes are found in <userDir>/node_modules: point it at the install folder.
+  execFileSync('ln', ['-s', join(NODE_RED_DIR, 'node_modules'), join(userDir, 'node_modules')]);
+  const uiPort = await getFreePort();
+  const toPoint = [
+    "const id = msg.topic.split('/')[1];",
+    'const p = msg.payload;',
+    "msg.payload = { measurement: 'water_level', tags: { sensor_id: id }, fields: { level_cm: p.level_cm, seq: p.seq }, timestamp: new Date(p.ts) };",
+    'return msg;',
+  ].join('\n');
+  const flows = [
+    { id: 'peer.tab', type: 'tab', label: 'kansui peer' },
+    { id: 'peer.broker', type: 'mqtt-broker', name: 'mosquitto', broker: '127.0.0.1', port: String(mqttPort), clientid: 'node-red-peer', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
+    { id: 'peer.in', type: 'mqtt in', z: 'peer.tab', topic: 'flood/+/reading', qos: '1', datatype: 'json', broker: 'peer.broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['peer.fn']] },
+    { id: 'peer.fn', type: 'function', z: 'peer.tab', name: 'to point', func: toPoint, outputs: 1, wires: [['peer.join']] },
+    { id: 'peer.join', type: 'join', z: 'peer.tab', mode: 'custom', build: 'array', property: 'payload', propertyType: 'msg', key: 'topic', joiner: '\\n', joinerType: 'str', accumulate: false, timeout: '0.5', count: '1000', reduceRight: false, wires: [['peer.out']] },
+    { id: 'peer.db', type: 'influxdb', hostname: '127.0.0.1', port: String(influx.httpPort), protocol: 'http', database, name: 'kansui-bench', usetls: false, influxdbVersion: '1.x' },
+    { id: 'peer.out', type: 'influxdb batch', z: 'peer.tab', influxdb: 'peer.db', precision: 'ms', retentionPolicy: '', name: 'write', wires: [] },
+  ];
+  writeFileSync(join(userDir, 'flows.json'), JSON.stringify(flows));
+  writeFileSync(
+    join(userDir, 'settings.js'),
+    `module.exports = { uiPort: ${uiPort}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: false, httpNodeRoot: false,
+      logging: { console: { level: 'warn', metrics: false, audit: false } }, telemetry: { enabled: false }, editorTheme: { tours: false } };\n`,
+  );
+  track(spawn(process.execPath, [join(NODE_RED_DIR, 'node_modules/node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  // Ready when a probe reading published to Mosquitto arrives in InfluxDB through the flow.
+  const probe = mqtt.connect(`mqtt://127.0.0.1:${mqttPort}`, { clientId: 'bench-probe', reconnectPeriod: 0 });
+  await new Promise<void>((resolve, reject) => {
+    probe.once('connect', () => resolve());
+    probe.once('error', reject);
+  });
+  try {
+    await waitUntil(
+      async () => {
+        probe.publish('flood/probe/reading', JSON.stringify({ ts: Date.now(), level_cm: 1, seq: 0 }), { qos: 1 });
+        const r = await influx.query("SELECT COUNT(level_cm) FROM water_level WHERE sensor_id = 'probe'", database);
+        return ((r.results[0]?.series?.[0]?.values[0]?.[1] as number | undefined) ?? 0) > 0;
+      },
+      120_000,
+      'Node-RED flow to deliver a probe reading',
+      500,
+    );
+  } finally {
+    await probe.endAsync(true);
+  }
+}
+
 export const bench: BenchModule = {
   key: 'influx',
   async run(): Promise<BenchSection> {
@@ -239,6 +370,51 @@ export const bench: BenchModule = {
       await service.stop();
       log(`drained in ${drainS.toFixed(2)} s; accepted ${fmt(accepted2)}, in InfluxDB ${fmt(count2)}`);
 
+      // Burst: BURST readings into kansui (embedded broker → InfluxDB) and into the Node-RED peer (Mosquitto → Node-RED → InfluxDB).
+      const burstRows: BenchRow[] = [];
+      const burstNotes: string[] = [];
+      if (process.env.BENCH_NODE_RED !== '0') {
+        log(`burst of ${fmt(BURST)} readings into kansui`);
+        await influx.query('CREATE DATABASE kansui_burst', '');
+        const ks = await startService(dataDir, { ...influxEnv, INFLUX_DATABASE: 'kansui_burst' });
+        const kb = await runBurst(ks.url, credentials);
+        const kSettled = await settle(() => countIn(influx as RunningInfluxd, 'kansui_burst'), kb.acked, 5_000, 180_000);
+        await ks.stop();
+        const kRate = kSettled.value / ((kSettled.lastGrowthAt - kb.goAt) / 1000);
+        log(`kansui: ${fmt(kSettled.value)} of ${fmt(kb.acked)} in InfluxDB, ${fmt(kRate)}/s`);
+
+        installNodeRed();
+        log(`burst of ${fmt(BURST)} readings into the Node-RED peer`);
+        await influx.query('CREATE DATABASE nodered', '');
+        const mosq = await startPlainMosquitto(temp.dir);
+        await startNodeRed(temp.dir, mosq.port, influx, 'nodered');
+        const nb = await runBurst(mosq.url, credentials);
+        const nSettled = await settle(() => countIn(influx as RunningInfluxd, 'nodered'), nb.acked, 10_000, 300_000);
+        const nRate = nSettled.value / ((nSettled.lastGrowthAt - nb.goAt) / 1000);
+        log(`node-red: ${fmt(nSettled.value)} of ${fmt(nb.acked)} in InfluxDB, ${fmt(nRate)}/s`);
+        const lost = (acked: number, stored: number) => `${fmt(acked - stored)} of ${fmt(acked)} (${((100 * (acked - stored)) / acked).toFixed(2)} %)`;
+        burstRows.push(
+          {
+            metric: `${fmt(BURST)}-reading burst → InfluxDB, kansui (embedded broker, PUBACK after the batch is in InfluxDB or the spool): readings/s publish → in InfluxDB`,
+            value: `${fmt(kRate)} readings/s (publishers done in ${kb.publishS.toFixed(1)} s)`,
+          },
+          {
+            metric: `same burst, Node-RED peer (Mosquitto 2.0 defaults → mqtt in → join 1,000 msgs or 0.5 s → influxdb batch)`,
+            value: `${fmt(nRate)} readings/s (publishers done in ${nb.publishS.toFixed(1)} s)`,
+          },
+          { metric: 'kansui ÷ Node-RED, readings/s into InfluxDB', value: `${(kRate / nRate).toFixed(2)} ×`, target: '≥ 1.5 ×', pass: kRate / nRate >= 1.5 },
+          { metric: 'readings lost on the burst, kansui (acknowledged − in InfluxDB)', value: lost(kb.acked, kSettled.value), target: '0', pass: kb.acked === kSettled.value && kb.acked === BURST },
+          { metric: 'readings lost on the burst, Node-RED peer (acknowledged by Mosquitto − in InfluxDB)', value: lost(nb.acked, nSettled.value) },
+        );
+        burstNotes.push(
+          `Burst: ${GENERATORS} processes (test/bench/burst-publisher.ts) publish exactly ${fmt(BURST)} QoS 1 readings over ${fmt(SENSORS)} connections, at most 8 unacknowledged each; rate = points in InfluxDB ÷ time from the start of publishing to the last new point.`,
+          `The two sides do not share a broker: kansui's sensors talk to its embedded broker, which acknowledges only durable readings and so slows publishers down instead of dropping; Node-RED cannot subscribe to that broker, so its side runs on Mosquitto with default queue limits (max_inflight_messages 20, max_queued_messages 1,000), as a city would install it. Both write to the same influxd, each its own database.`,
+          `Node-RED ${NODE_RED_PACKAGES.join(', ')} installed with npm into ${NODE_RED_DIR} by this script, never a project dependency.`,
+        );
+      } else {
+        burstNotes.push('Node-RED peer and burst skipped (BENCH_NODE_RED=0).');
+      }
+
       const load1 = loadavg()[0] ?? 0;
       const rows: BenchRow[] = [
         {
@@ -266,6 +442,7 @@ export const bench: BenchModule = {
           target: 'equal, none lost',
           pass: accepted2 === count2,
         },
+        ...burstRows,
       ];
       return {
         key: 'influx',
@@ -281,7 +458,7 @@ export const bench: BenchModule = {
         rows,
         notes: [
           `Load average (1 min) ${load0.toFixed(2)} at the start and ${load1.toFixed(2)} at the end: two cores are shared by kansui, influxd, the generators and other engineers' work.`,
-          'Not measured in this run: the Node-RED peer (node-red + node-red-contrib-influxdb, mqtt in → join 1,000 msgs or 0.5 s → influxdb batch) and the 200,000-reading burst loss comparison; see docs/influxdb.md.',
+          ...burstNotes,
         ],
       };
     } finally {

@@ -91,7 +91,8 @@ export function createInfluxConnection(options: InfluxConnectionOptions): Influx
         batchSize: lines.length + 1,
         flushInterval: 0,
         maxRetries: 0,
-        gzipThreshold: options.gzipThreshold ?? 0,
+        // The client gzips when threshold < body length, so "never" must be an infinite threshold, not 0.
+        gzipThreshold: options.gzipThreshold ? options.gzipThreshold : Number.POSITIVE_INFINITY,
         // Returning a promise makes it the outcome of the flush: no retry buffer, no console log.
         writeFailed: (err) => Promise.reject(err),
       });
