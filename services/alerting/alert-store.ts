@@ -169,9 +169,11 @@ function toRecipient(r: Row): Recipient {
  * Alerts, their timelines, recipients, the delivery log and per-sensor alert
  * settings, in the metadata database (DATA_DIR/kansui.db).
  *
- * Delivery-log rows are buffered and written in one transaction per event
- * loop turn: a fan-out to 10,000 push subscribers must not cost 10,000
- * fsyncs (synchronous = FULL, services/storage/sqlite.ts).
+ * Delivery-log rows are buffered and written in one transaction at most every
+ * 200 ms: each commit is an fsync (synchronous = FULL, services/storage/sqlite.ts)
+ * that blocks the event loop, and a fan-out to 10,000 push subscribers must
+ * not pay one per attempt. A crash loses at most those 200 ms of log rows,
+ * never an alert (alerts are written at once).
  */
 export function createAlertStore(db: SqliteDatabase) {
   migrate(db, 'alerts', MIGRATIONS);
@@ -272,7 +274,7 @@ export function createAlertStore(db: SqliteDatabase) {
       pending.push(entry);
       if (!flushScheduled) {
         flushScheduled = true;
-        setImmediate(flushDeliveries);
+        setTimeout(flushDeliveries, 200).unref();
       }
     },
     flushDeliveries,

