@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.ts';
 import { makeTempDir, startTestKansui, type TestKansui } from '../helpers/kansui.ts';
 import { getFreePort } from '../helpers/ports.ts';
 import { createLedger, registerSensors, registerSensorsInDataDir, startSteadyPublisher, type PublishLedger, type SteadyPublisher } from '../helpers/steady-publisher.ts';
+import { connectMqtt, publishReading } from '../helpers/mqtt.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -24,6 +27,31 @@ describe('STORE=influx under InfluxDB outages and ingest crashes', () => {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('an unreachable INFLUX_URL at start is logged clearly; the service starts, acknowledges from the spool and reports degraded', async () => {
+    const logs: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
+        done();
+      },
+    });
+    const deadPort = await getFreePort();
+    const k = await startTestKansui({ STORE: 'influx', INFLUX_URL: `http://127.0.0.1:${deadPort}` }, { logger: pino({ level: 'info' }, sink) });
+    cleanups.push(() => k.dispose());
+    expect(logs).toContainEqual(
+      expect.objectContaining({ msg: expect.stringMatching(/InfluxDB is not accepting writes; readings are spooled/), influx_url: `http://127.0.0.1:${deadPort}` }),
+    );
+    const [sensor] = registerSensors(k.registry, 'dead', 1);
+    const client = await connectMqtt(k.mqttUrl!, { username: sensor!.id, password: sensor!.password });
+    cleanups.push(() => client.endAsync(true));
+    await publishReading(client, sensor!.id, { level_cm: 12 });
+    expect(k.store.stats?.().spooled).toBe(1);
+    const health = await fetch(`${k.httpUrl}/healthz`);
+    expect(health.status).toBe(503);
+    expect((await health.json()).checks.store).toBe(false);
+    expect((await (await fetch(`${k.httpUrl}/api/sensors/${sensor!.id}`)).json()).properties.level_cm).toBe(12);
   });
 
   it('SIGKILL and SIGSTOP of influxd under a steady publish rate lose no acknowledged reading', async () => {
