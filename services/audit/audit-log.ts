@@ -1,5 +1,7 @@
+import type { Context, MiddlewareHandler } from 'hono';
 import { redactSecrets, type AuditAction, type AuditEntry } from '../core/audit.ts';
 import type { Principal } from '../core/auth.ts';
+import type { AuthEnv } from '../auth/middleware.ts';
 import { migrate, type SqliteDatabase } from '../storage/sqlite.ts';
 
 const MIGRATIONS = [
@@ -39,10 +41,31 @@ export function createAuditLog(db: SqliteDatabase, now: () => number = Date.now)
     'INSERT INTO audit_log (at, actor_user_id, actor, action, target_type, target_id, before, after, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const json = (v: unknown) => (v === undefined ? null : JSON.stringify(redactSecrets(v)));
+  const detailed = new WeakSet<Request>();
+  function record(r: AuditRecord): void {
+    const actor = r.actor === 'cli' ? { userId: null, username: 'cli' } : r.actor;
+    insert.run(now(), actor.userId, actor.username, r.action, r.targetType, r.targetId, json(r.before), json(r.after), r.address ?? null);
+  }
   return {
-    record(r: AuditRecord): void {
-      const actor = r.actor === 'cli' ? { userId: null, username: 'cli' } : r.actor;
-      insert.run(now(), actor.userId, actor.username, r.action, r.targetType, r.targetId, json(r.before), json(r.after), r.address ?? null);
+    record,
+    /** Record a detailed entry for this HTTP request (so `auditWrites` does not add a generic one). */
+    recordFor(request: Request, r: AuditRecord): void {
+      detailed.add(request);
+      record(r);
+    },
+    /**
+     * Middleware: every successful state-changing request by a signed-in
+     * caller that its route did not record in detail gets a generic
+     * `http.write` entry, so routes of other modules are audited too.
+     */
+    auditWrites(address: (c: Context<AuthEnv>) => string): MiddlewareHandler<AuthEnv> {
+      return async (c, next) => {
+        await next();
+        if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return;
+        const principal = c.get('principal');
+        if (!principal || c.res.status >= 400 || detailed.has(c.req.raw)) return;
+        record({ actor: principal, action: 'http.write', targetType: 'route', targetId: `${c.req.method} ${c.req.path}`, after: { status: c.res.status }, address: address(c) });
+      };
     },
     /** Newest first; `before` pages by id. */
     list(q: { limit: number; before?: number | undefined; target?: string | undefined }): AuditEntry[] {

@@ -15,6 +15,7 @@ import { createSensorHealth, type SensorHealthTracker } from './sensor-health.ts
 import { mountSensorRoutes } from './sensor-routes.ts';
 import { mountSessionRoutes } from './session-routes.ts';
 import { mountUserRoutes } from './user-routes.ts';
+import { clientAddress } from './request.ts';
 
 export interface ConsoleDeps {
   db: SqliteDatabase;
@@ -83,7 +84,11 @@ export function createConsole(deps: ConsoleDeps): KansuiConsole {
       const id = readSessionCookie(c, deps.trustProxy);
       return id ? sessions.verify(id) : undefined;
     },
-    middleware: [securityHeaders({ trustProxy: deps.trustProxy, tileUrl: deps.tileUrl }), csrfGuard({ trustProxy: deps.trustProxy })],
+    middleware: [
+      securityHeaders({ trustProxy: deps.trustProxy, tileUrl: deps.tileUrl }),
+      csrfGuard({ trustProxy: deps.trustProxy }),
+      audit.auditWrites((c) => clientAddress(c, deps.trustProxy)),
+    ],
     mount(app) {
       app.get('/console', (c) => c.redirect('/console/', 301));
       mountSessionRoutes(app, ctx);

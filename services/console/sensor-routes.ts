@@ -38,7 +38,7 @@ export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void
     if (sensor.mountHeightMm !== undefined || sensor.minRangeMm !== undefined) {
       calibrations.record(sensor, 'registered', sensor.createdAt, actor(c).username);
     }
-    audit.record({ actor: actor(c), action: 'sensor.create', targetType: 'sensor', targetId: sensor.id, after: sensor, address: address(c) });
+    audit.recordFor(c.req.raw, { actor: actor(c), action: 'sensor.create', targetType: 'sensor', targetId: sensor.id, after: sensor, address: address(c) });
     return c.json({ ...sensor, mqtt: mqttInfo(mqtt.username, mqtt.password) }, 201);
   });
 
@@ -52,7 +52,7 @@ export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void
     const after = registry.update(before.id, rest);
     if (calibrationChanged(before, after)) calibrations.record(after, 'edited', after.updatedAt, actor(c).username);
     if (after.state === 'retired' && before.state !== 'retired') await sink.disconnect(after.id);
-    audit.record({ actor: actor(c), action: 'sensor.update', targetType: 'sensor', targetId: after.id, before, after, address: address(c) });
+    audit.recordFor(c.req.raw, { actor: actor(c), action: 'sensor.update', targetType: 'sensor', targetId: after.id, before, after, address: address(c) });
     return c.json(after);
   });
 
@@ -60,7 +60,7 @@ export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void
     const sensor = find(c.req.param('id'));
     const mqtt = rotateSensorCredentials(registry, sensor.id);
     await sink.issued(sensor.id, mqtt.password);
-    audit.record({ actor: actor(c), action: 'sensor.credentials.rotate', targetType: 'sensor', targetId: sensor.id, address: address(c) });
+    audit.recordFor(c.req.raw, { actor: actor(c), action: 'sensor.credentials.rotate', targetType: 'sensor', targetId: sensor.id, address: address(c) });
     return c.json({ id: sensor.id, mqtt: mqttInfo(mqtt.username, mqtt.password) });
   });
 
@@ -68,7 +68,7 @@ export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void
     const sensor = find(c.req.param('id'));
     registry.setCredential(sensor.id, null);
     await sink.revoked(sensor.id);
-    audit.record({ actor: actor(c), action: 'sensor.credentials.revoke', targetType: 'sensor', targetId: sensor.id, address: address(c) });
+    audit.recordFor(c.req.raw, { actor: actor(c), action: 'sensor.credentials.revoke', targetType: 'sensor', targetId: sensor.id, address: address(c) });
     return c.body(null, 204);
   });
 
@@ -79,7 +79,7 @@ export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void
     if (!result.ok) throw createError('conflict', result.message);
     const after = registry.update(before.id, { mountHeightMm: result.mountHeightMm, updatedAt: now() });
     const version = calibrations.record(after, 'zero', after.updatedAt, actor(c).username, observed?.distanceMm);
-    audit.record({
+    audit.recordFor(c.req.raw, {
       actor: actor(c),
       action: 'sensor.calibration.zero',
       targetType: 'sensor',

@@ -55,7 +55,7 @@ export function mountSessionRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): voi
     throttle.clear(`user:${username}`);
     sessions.sweep(); // expired rows go at the next sign-in; verify() already refuses them
     startSession(c, user.id);
-    audit.record({ actor: { userId: user.id, username: user.username }, action: 'session.login', targetType: 'session', targetId: user.username, address });
+    audit.recordFor(c.req.raw, { actor: { userId: user.id, username: user.username }, action: 'session.login', targetType: 'session', targetId: user.username, address });
     return c.json({ username: user.username, role: user.role });
   });
 
@@ -67,6 +67,7 @@ export function mountSessionRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): voi
   app.delete('/api/session', requireRole('staff', 'technician'), (c) => {
     const id = readSessionCookie(c, trustProxy);
     if (id) sessions.destroy(id);
+    audit.recordFor(c.req.raw, { actor: c.get('principal')!, action: 'session.logout', targetType: 'session', targetId: c.get('principal')!.username, address: clientAddress(c, trustProxy) });
     deleteCookie(c, sessionCookieName(isHttps(c, trustProxy)), { path: '/', secure: isHttps(c, trustProxy) });
     return c.body(null, 204);
   });
@@ -82,7 +83,7 @@ export function mountSessionRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): voi
     users.setPassword(user.id, await hashPassword(body.newPassword));
     sessions.destroyAllFor(user.id);
     if (p.via === 'session') startSession(c, user.id);
-    audit.record({ actor: p, action: 'user.password', targetType: 'user', targetId: user.username, address: clientAddress(c, trustProxy) });
+    audit.recordFor(c.req.raw, { actor: p, action: 'user.password', targetType: 'user', targetId: user.username, address: clientAddress(c, trustProxy) });
     return c.body(null, 204);
   });
 }

@@ -44,7 +44,7 @@ export function mountUserRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void {
   app.post('/api/users', admin, async (c) => {
     const body = await readJson(c, NewUserSchema);
     const user = users.create(body.username, body.role, await hashPassword(body.password));
-    audit.record({ actor: c.get('principal')!, action: 'user.create', targetType: 'user', targetId: user.username, after: publicUser(user), address: clientAddress(c, trustProxy) });
+    audit.recordFor(c.req.raw, { actor: c.get('principal')!, action: 'user.create', targetType: 'user', targetId: user.username, after: publicUser(user), address: clientAddress(c, trustProxy) });
     return c.json(publicUser(user), 201);
   });
 
@@ -61,7 +61,7 @@ export function mountUserRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void {
     // New role, disabled, or reset password: sessions issued under the old state end now.
     sessions.destroyAllFor(before.id);
     const after = users.getById(before.id) as User;
-    audit.record({
+    audit.recordFor(c.req.raw, {
       actor: c.get('principal')!,
       action: patch.password !== undefined && patch.role === undefined && patch.disabled === undefined ? 'user.password' : 'user.update',
       targetType: 'user',
@@ -79,14 +79,14 @@ export function mountUserRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void {
     const user = findUser(c.req.param('id'));
     const body = await readJson(c, NewTokenSchema);
     const { id, token } = users.issueToken(user.id, body.name);
-    audit.record({ actor: c.get('principal')!, action: 'token.create', targetType: 'token', targetId: String(id), after: { user: user.username, name: body.name }, address: clientAddress(c, trustProxy) });
+    audit.recordFor(c.req.raw, { actor: c.get('principal')!, action: 'token.create', targetType: 'token', targetId: String(id), after: { user: user.username, name: body.name }, address: clientAddress(c, trustProxy) });
     return c.json({ id, name: body.name, username: user.username, role: user.role, token }, 201);
   });
 
   app.delete('/api/tokens/:id', admin, (c) => {
     const id = validate(Id, c.req.param('id'));
     if (!users.revokeToken(id)) throw createError('not_found', `no active token ${id}`);
-    audit.record({ actor: c.get('principal')!, action: 'token.revoke', targetType: 'token', targetId: String(id), address: clientAddress(c, trustProxy) });
+    audit.recordFor(c.req.raw, { actor: c.get('principal')!, action: 'token.revoke', targetType: 'token', targetId: String(id), address: clientAddress(c, trustProxy) });
     return c.body(null, 204);
   });
 

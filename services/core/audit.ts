@@ -14,6 +14,8 @@ export const AUDIT_ACTIONS = [
   'sensor.credentials.rotate',
   'sensor.credentials.revoke',
   'sensor.calibration.zero',
+  /** A successful write by a route that keeps no detailed entry of its own (alerts, recipients, …): who, when, method and path. */
+  'http.write',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -26,7 +28,7 @@ export interface AuditEntry {
   /** Username, or `cli` for the command line. */
   actor: string;
   action: AuditAction;
-  targetType: 'sensor' | 'user' | 'token' | 'session';
+  targetType: 'sensor' | 'user' | 'token' | 'session' | 'route';
   targetId: string;
   before: unknown;
   after: unknown;

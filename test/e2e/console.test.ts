@@ -52,6 +52,7 @@ describe('console in real Chromium: a technician provisions a sensor end to end'
     await page.fill('#f-id', 'e2e-underpass-1');
     await page.fill('#f-name', '打田アンダーパス');
     await page.fill('#f-nameEn', 'Uchita underpass');
+    await page.selectOption('#f-preset', 'road_underpass');
     await page.waitForSelector('#map-picker[data-ready="true"]');
     await page.click('#map-picker', { position: { x: 120, y: 90 } });
     const lat = Number(await page.inputValue('#f-lat'));
@@ -76,6 +77,7 @@ describe('console in real Chromium: a technician provisions a sensor end to end'
     const feature = collection.features.find((f: { id: string }) => f.id === 'e2e-underpass-1');
     expect(feature.geometry.coordinates).toEqual([lon, lat]);
     expect(feature.properties).toMatchObject({ name: '打田アンダーパス', level_cm: 14, status: 'caution' });
+    expect((await (await fetch(`${k.httpUrl}/api/sensors/e2e-underpass-1/alert-settings`)).json()).preset).toBe('road_underpass');
 
     // The public map page lists it (its markers and list items carry data-sensor-id).
     const publicPage = await context.newPage();

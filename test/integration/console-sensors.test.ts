@@ -141,4 +141,13 @@ describe('console sensor API: provision, rotate, revoke, edit, set zero, health,
     expect(typeof move.at).toBe('number');
     expect(JSON.stringify(entries)).not.toMatch(/password"|sha256:/);
   });
+
+  it('audits writes of routes other modules own (generic who/when/what entry), but not refused ones', async () => {
+    const ok = await consoleFetch(k, 'PUT', '/api/sensors/wakayama-7/alert-settings', { token: tech, body: { preset: 'road_underpass' } });
+    expect(ok.status).toBe(200);
+    expect((await consoleFetch(k, 'PUT', '/api/sensors/wakayama-7/alert-settings', { token: staff, body: { preset: 'road_underpass' } })).status).toBe(403);
+    const { entries } = await (await consoleFetch(k, 'GET', '/api/audit?target=PUT%20/api/sensors/wakayama-7/alert-settings', { token: admin })).json();
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ actor: 'field-tech', action: 'http.write', targetType: 'route', after: { status: 200 } });
+  });
 });

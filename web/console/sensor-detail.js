@@ -3,6 +3,7 @@ import { clear, formatTime, h, toast } from './dom.js';
 import { t } from './i18n.js';
 import { credentialsPanel } from './credentials-panel.js';
 import { sensorForm } from './sensor-form.js';
+import { savePreset } from './sensor-new.js';
 import { statusBadge } from './status-badge.js';
 
 /** One sensor: health, edit/move/retire, credentials rotate/revoke, set zero, calibration history. */
@@ -19,7 +20,8 @@ export async function renderSensorDetail(view, session, id) {
   const secrets = h('div');
   const fail = (err) => (error.textContent = err.status === 403 ? t('forbidden') : err.message);
 
-  const form = sensorForm(s);
+  const settings = await api('GET', `/api/sensors/${encodeURIComponent(id)}/alert-settings`).catch(() => null);
+  const form = sensorForm(s, settings?.preset ?? '');
   const editForm = h(
     'form',
     {
@@ -29,6 +31,7 @@ export async function renderSensorDetail(view, session, id) {
         error.textContent = '';
         try {
           await api('PATCH', `/api/sensors/${encodeURIComponent(id)}`, form.read());
+          await savePreset(id, form.chosenPreset());
           toast(t('saved'));
           await renderSensorDetail(view, session, id);
         } catch (err) {

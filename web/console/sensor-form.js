@@ -11,7 +11,7 @@ function option(value, label, selected) {
  * The fields of a sensor, for registering (`sensor` undefined) or editing.
  * `read()` returns what the API takes: POST /api/sensors or PATCH /api/sensors/{id}.
  */
-export function sensorForm(sensor) {
+export function sensorForm(sensor, currentPreset = '') {
   const editing = sensor !== undefined;
   const s = sensor ?? { thresholds: PRESETS.road_underpass, intervalS: 600, kind: 'level', state: 'active' };
   const [idBox, id] = field(t('id'), { name: 'id', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}', autocomplete: 'off', value: s.id ?? '' });
@@ -30,7 +30,7 @@ export function sensorForm(sensor) {
   showDistance();
 
   const [presetBox, preset] = field(t('preset'), { name: 'preset', tag: 'select' });
-  preset.append(option('', t('presetCustom')), option('road_underpass', t('presetUnderpass')), option('river_channel', t('presetRiver')));
+  preset.append(option('', t('presetCustom')), option('road_underpass', t('presetUnderpass'), currentPreset === 'road_underpass'), option('river_channel', t('presetRiver'), currentPreset === 'river_channel'));
   const [cautionBox, caution] = field(t('caution'), { name: 'caution', type: 'number', step: 'any', min: 0, value: s.thresholds.caution });
   const [warningBox, warning] = field(t('warning'), { name: 'warning', type: 'number', step: 'any', min: 0, value: s.thresholds.warning });
   const [dangerBox, danger] = field(t('danger'), { name: 'danger', type: 'number', step: 'any', min: 0, value: s.thresholds.danger });
@@ -81,5 +81,7 @@ export function sensorForm(sensor) {
     else out.id = id.value.trim();
     return out;
   }
-  return { element, read };
+  /** The chosen preset (level names and alert radius, kept by the alerts module), or '' for custom. */
+  const chosenPreset = () => preset.value;
+  return { element, read, chosenPreset };
 }

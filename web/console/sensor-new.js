@@ -4,6 +4,14 @@ import { t } from './i18n.js';
 import { credentialsPanel } from './credentials-panel.js';
 import { sensorForm } from './sensor-form.js';
 
+/** Tell the alerts module which level names apply; a console without that module just skips it. */
+export async function savePreset(id, preset) {
+  if (!preset) return;
+  await api('PUT', `/api/sensors/${encodeURIComponent(id)}/alert-settings`, { preset }).catch((err) => {
+    if (err.status !== 404) throw err;
+  });
+}
+
 /** Register a sensor; on success its credentials are shown once. */
 export function renderSensorNew(view) {
   const form = sensorForm(undefined);
@@ -20,6 +28,7 @@ export function renderSensorNew(view) {
         submit.disabled = true;
         try {
           const created = await api('POST', '/api/sensors', form.read());
+          await savePreset(created.id, form.chosenPreset());
           clear(result).append(credentialsPanel(created), h('p', {}, h('a', { href: `#/sensor/${encodeURIComponent(created.id)}` }, created.id, ' →')));
           el.querySelector('fieldset')?.setAttribute('disabled', '');
           result.scrollIntoView();
