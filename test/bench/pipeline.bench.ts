@@ -150,7 +150,8 @@ function sampler(read: () => Promise<number> | number) {
   let timer: NodeJS.Timeout | undefined;
   return {
     start() {
-      timer = setInterval(async () => samples.push({ t: performance.now(), v: await read() }), 500);
+      // Once a second: each /metrics scrape costs the service a little (prom-client default metrics).
+      timer = setInterval(async () => samples.push({ t: performance.now(), v: await read() }), 1000);
     },
     stop() {
       clearInterval(timer);
@@ -356,7 +357,7 @@ export async function pipelineThroughput(service: { httpPort: number; pid: numbe
  * discard their bytes, so the service does the full fan-out work while this
  * process stays light.
  */
-export async function sseLatency(httpPort: number, url: string, credentials: string) {
+export async function sseLatency(httpPort: number, url: string, credentials: string, pid?: number) {
   const latencies: number[] = [];
   let goAt = Infinity;
   const requests: ReturnType<typeof request>[] = [];
@@ -389,12 +390,15 @@ export async function sseLatency(httpPort: number, url: string, credentials: str
       requests.push(req);
     }
   });
+  const cpu0 = pid ? cpuSeconds(pid) : NaN;
   const run = await runGenerators({ url, credentials, sensors: PIPELINE_SENSORS, rate: SSE_RATE, seconds: SECONDS, generators: 1, onGo: (t) => (goAt = t) });
+  /** Share of one core the service used while the load ran (a little over: includes connect). */
+  const serviceCpu = pid ? (cpuSeconds(pid) - cpu0) / SECONDS : NaN;
   await sleep(500);
   for (const r of requests) r.destroy();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return { p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN, samples: latencies.length, publishedPerS: sum(run.results, 'acked') / SECONDS };
+  return { p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN, samples: latencies.length, publishedPerS: sum(run.results, 'acked') / SECONDS, serviceCpu };
 }
 
 async function rssWithSensors(service: { pid: number; httpPort: number }, url: string, credentials: string) {
@@ -454,7 +458,7 @@ export const bench: BenchModule = {
       log(`embedded: ${fmt(embedded.perS)}/s`);
 
       log('publish → SSE latency (embedded)');
-      const sse = await sseLatency(service.httpPort, `mqtt://127.0.0.1:${service.mqttPort}`, credentials);
+      const sse = await sseLatency(service.httpPort, `mqtt://127.0.0.1:${service.mqttPort}`, credentials, service.pid);
       log(`SSE p99 ${sse.p99} ms`);
 
       log('RSS with 10,000 connected sensors');
@@ -465,7 +469,7 @@ export const bench: BenchModule = {
       const viaMosq = await startService(join(temp.dir, 'data'), { MQTT_URL: mosq.url, MQTT_USERNAME: ingestUser.username, MQTT_PASSWORD: ingestUser.password });
       const external = await pipelineThroughput(viaMosq, mosq.url, credentials);
       log(`mosquitto: ${fmt(external.perS)}/s`);
-      const sseMosq = await sseLatency(viaMosq.httpPort, mosq.url, credentials);
+      const sseMosq = await sseLatency(viaMosq.httpPort, mosq.url, credentials, viaMosq.pid);
       await viaMosq.stop();
       await mosq.stop();
       mosqDir.remove();
