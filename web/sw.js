@@ -8,13 +8,11 @@
 const CACHE = 'kansui-map-v1';
 const SHELL = [
   '/',
-  '/app.css',
   '/manifest.webmanifest',
   '/icons/icon.svg',
   '/js/main.js',
   '/js/api.js',
   '/js/conn-banner.js',
-  '/js/format.js',
   '/js/i18n.js',
   '/js/level-chart.js',
   '/js/level-gauge.js',
@@ -24,7 +22,6 @@ const SHELL = [
   '/js/notify.js',
   '/js/sensor-panel.js',
   '/js/sensor-store.js',
-  '/js/status.js',
   '/js/summary-bar.js',
   '/js/trend.js',
   '/vendor/leaflet-1.9.4/leaflet.js',

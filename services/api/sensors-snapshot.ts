@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import type { Reading } from '../core/reading.ts';
 import type { SensorRegistry } from '../core/ports.ts';
 import type { Sensor } from '../core/sensor.ts';
-import { offlineAt } from '../core/status.ts';
+import { computeStatus, offlineAt, type Status } from '../core/status.ts';
 import { toFeature } from './geojson.ts';
 
 /** One serialized FeatureCollection of every sensor, with its validators and lazily compressed variants. */
@@ -22,14 +22,29 @@ export interface SensorsSnapshot {
   get(): Snapshot;
 }
 
+/** Bodies above this size are brotli-compressed at quality 1 instead of 5: 10,000 sensors (~5 MB) take ~30 ms instead of ~200 ms for ~25 % more bytes (measured; docs/map.md). */
+const FAST_BROTLI_ABOVE = 1024 * 1024;
+
+const HEAD = Buffer.from('{"type":"FeatureCollection","features":[');
+const COMMA = Buffer.from(',');
+const TAIL = Buffer.from(']}');
+
+interface Entry {
+  sensor: Sensor;
+  reading: Reading | undefined;
+  status: Status;
+  json: Buffer;
+}
+
 /**
- * Caches the `/api/sensors` body. A rebuild for 10,000 sensors (map, stringify,
- * hash) costs tens of ms; checking whether one is due costs well under 1 ms:
- * registry and ingest replace the objects they change (never mutate them), so
- * comparing object identity per sensor finds every registry edit and every new
- * latest reading without either module having to announce it. Time is the one
- * other input (`offline` after 3 × interval), so a snapshot also expires at the
- * earliest future offline boundary among its sensors.
+ * Caches the `/api/sensors` body. Registry and ingest replace the objects they
+ * change (never mutate them), so comparing object identity per sensor finds
+ * every registry edit and every new latest reading without either module
+ * having to announce it; checking costs well under 1 ms for 10,000 sensors.
+ * Time is the one other input (`offline` after 3 × interval), so a snapshot
+ * also expires at the earliest future offline boundary among its sensors.
+ * A rebuild re-serializes only the sensors that changed: formatting times and
+ * JSON for 10,000 features costs hundreds of ms, copying cached bytes a few.
  */
 export function createSensorsSnapshot(deps: {
   registry: SensorRegistry;
@@ -37,8 +52,8 @@ export function createSensorsSnapshot(deps: {
   timeZone: string;
   now: () => number;
 }): SensorsSnapshot {
+  let entries = new Map<string, Entry>();
   let sensors: Sensor[] = [];
-  let readings: (Reading | undefined)[] = [];
   let validUntil = -Infinity;
   let current: Snapshot | undefined;
 
@@ -46,26 +61,35 @@ export function createSensorsSnapshot(deps: {
     if (!current || t >= validUntil || list.length !== sensors.length) return false;
     for (let i = 0; i < list.length; i++) {
       const s = list[i] as Sensor;
-      if (s !== sensors[i] || deps.latest.get(s.id) !== readings[i]) return false;
+      if (s !== sensors[i] || deps.latest.get(s.id) !== entries.get(s.id)?.reading) return false;
     }
     return true;
   }
 
   function build(list: Sensor[], t: number): Snapshot {
     let next = Infinity;
-    const latestNow = list.map((s) => deps.latest.get(s.id));
-    const features = list.map((s, i) => {
-      const r = latestNow[i];
+    const nextEntries = new Map<string, Entry>();
+    const parts: Buffer[] = [HEAD];
+    for (const s of list) {
+      const r = deps.latest.get(s.id);
       if (r) {
         const boundary = offlineAt(r.observedAt, s.intervalS);
         if (boundary > t && boundary < next) next = boundary;
       }
-      return toFeature(s, r, t, deps.timeZone);
-    });
-    const body = Buffer.from(JSON.stringify({ type: 'FeatureCollection', features }));
+      const status = computeStatus(s, r, t);
+      let e = entries.get(s.id);
+      if (!e || e.sensor !== s || e.reading !== r || e.status !== status) {
+        e = { sensor: s, reading: r, status, json: Buffer.from(JSON.stringify(toFeature(s, r, t, deps.timeZone))) };
+      }
+      nextEntries.set(s.id, e);
+      if (parts.length > 1) parts.push(COMMA);
+      parts.push(e.json);
+    }
+    parts.push(TAIL);
+    const body = Buffer.concat(parts);
     const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+    entries = nextEntries;
     sensors = list;
-    readings = latestNow;
     validUntil = next;
     if (current?.etag === etag) return current;
     const variants = new Map<string, Buffer>();
@@ -76,8 +100,8 @@ export function createSensorsSnapshot(deps: {
       encoded(encoding) {
         let v = variants.get(encoding);
         if (!v) {
-          // Brotli quality 5: most of quality 11's gain at a small fraction of its time (zlib docs; measured in the map bench).
-          v = encoding === 'br' ? brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } }) : gzipSync(body);
+          const quality = body.length > FAST_BROTLI_ABOVE ? 1 : 5;
+          v = encoding === 'br' ? brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: quality, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } }) : gzipSync(body, { level: body.length > FAST_BROTLI_ABOVE ? 1 : 6 });
           variants.set(encoding, v);
         }
         return v;

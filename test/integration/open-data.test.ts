@@ -126,7 +126,7 @@ describe('open data routes, the cached /api/sensors body and static caching head
   });
 
   it('static files: HTML and JS revalidate (no-cache + ETag → 304); the versioned Leaflet is cached for a year', async () => {
-    for (const path of ['/', '/js/main.js', '/sw.js', '/app.css']) {
+    for (const path of ['/', '/js/main.js', '/sw.js', '/manifest.webmanifest']) {
       const res = await fetch(`${k.httpUrl}${path}`);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('cache-control'), path).toBe('no-cache');

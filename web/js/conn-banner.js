@@ -1,6 +1,5 @@
 // The freshness banner: says plainly when what is on screen is not live.
-import { formatClock } from './format.js';
-import { onLangChange, t } from './i18n.js';
+import { formatClock, onLangChange, t } from './i18n.js';
 
 /** How long "reconnected" stays visible before the banner hides. */
 const BACK_MS = 3000;

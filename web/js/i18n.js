@@ -1,4 +1,6 @@
-// Japanese by default, English on request; the choice is remembered in localStorage.
+// The reader's language: words (Japanese by default, English on request, remembered in
+// localStorage), and numbers and times as residents read them, always in the service's zone
+// (Asia/Tokyo). One module because the first screen needs all of it (fewer requests on slow 4G).
 
 const STORAGE_KEY = 'kansui.lang';
 
@@ -237,4 +239,68 @@ export function applyStaticText(root = document) {
   document.title = `${t('title')} | kansui`;
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll('[data-i18n-aria-label]')) el.setAttribute('aria-label', t(el.dataset.i18nAriaLabel));
+}
+
+// --- numbers and times
+
+let timeZone = 'Asia/Tokyo';
+const formatters = new Map();
+
+export function setTimeZone(tz) {
+  if (tz && tz !== timeZone) {
+    timeZone = tz;
+    formatters.clear();
+  }
+}
+
+export function getTimeZone() {
+  return timeZone;
+}
+
+function formatter(kind) {
+  const key = `${getLang()}:${kind}`;
+  let f = formatters.get(key);
+  if (!f) {
+    const base = { timeZone, hourCycle: 'h23' };
+    const opts =
+      kind === 'time' ? { ...base, hour: '2-digit', minute: '2-digit' }
+      : kind === 'day' ? { ...base, month: 'numeric', day: 'numeric' }
+      : { ...base, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+    f = new Intl.DateTimeFormat(getLang() === 'ja' ? 'ja-JP' : 'en-GB', opts);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+/** "14:05" in the service's zone. */
+export function formatClock(ms) {
+  return formatter('time').format(ms);
+}
+
+/** "11/24" (ja) or "24/11" (en) in the service's zone. */
+export function formatDay(ms) {
+  return formatter('day').format(ms);
+}
+
+/** "11/24 14:05": date and time in the service's zone. */
+export function formatDateTime(ms) {
+  return formatter('datetime').format(ms);
+}
+
+/** "23.5 cm", or the words for no data. */
+export function formatLevel(levelCm) {
+  return levelCm === null || levelCm === undefined ? t('noData') : `${levelCm.toFixed(1)} cm`;
+}
+
+/**
+ * Relative age for a glance: "たった今", "3分前", "2時間前"; past a day, the date and time.
+ * @example relativeTime(now - 180_000, now) // "3分前"
+ */
+export function relativeTime(ms, now) {
+  if (ms === null || ms === undefined) return t('noData');
+  const s = Math.max(0, (now - ms) / 1000);
+  if (s < 60) return t('justNow');
+  if (s < 3600) return t('minutesAgo', { n: Math.floor(s / 60) });
+  if (s < 86_400) return t('hoursAgo', { n: Math.floor(s / 3600) });
+  return formatDateTime(ms);
 }

@@ -1,6 +1,5 @@
 // Level over time as inline SVG with the three threshold lines. No chart library: ~2 KB instead of ~60.
-import { formatClock, formatDateTime, formatDay } from './format.js';
-import { t } from './i18n.js';
+import { formatClock, formatDateTime, formatDay, t } from './i18n.js';
 
 const W = 340;
 const H = 170;

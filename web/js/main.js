@@ -1,15 +1,12 @@
 // The public flood map: wires the components. Order matters for speed on a weak connection:
 // the sensor data request is already in flight (preload in index.html), the list renders from it
-// alone, and Leaflet and the map come after.
+// and the four modules preloaded with it (one round of requests on slow 4G: browsers open six
+// connections per host), and everything else (summary, banner, live stream, panel, Leaflet and
+// the map) is imported right after, without holding up the first glance.
 import { fetchConfig, fetchSensors, serverNow } from './api.js';
-import { createConnBanner } from './conn-banner.js';
-import { setTimeZone } from './format.js';
-import { applyStaticText, getLang, onLangChange, setLang, t } from './i18n.js';
+import { applyStaticText, getLang, onLangChange, setLang, setTimeZone, t } from './i18n.js';
 import { createListView } from './list-view.js';
-import { connectLive } from './live-stream.js';
-import { createSensorStore } from './sensor-store.js';
-import { DISPLAY_STATUSES, symbolSvg } from './status.js';
-import { createSummaryBar } from './summary-bar.js';
+import { DISPLAY_STATUSES, createSensorStore, symbolSvg } from './sensor-store.js';
 
 const VIEW_KEY = 'kansui.view';
 /** Relative times ("3分前") and local offline checks refresh this often. */
@@ -19,8 +16,10 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 applyStaticText();
 const store = createSensorStore({ now: serverNow });
-const banner = createConnBanner($('banner'));
-createSummaryBar($('summary'), store);
+const bannerReady = import('./conn-banner.js').then((m) => m.createConnBanner($('banner')));
+/** Run `fn` with the banner once its module is in (calls keep their order). */
+const withBanner = (fn) => void bannerReady.then(fn);
+import('./summary-bar.js').then((m) => m.createSummaryBar($('summary'), store));
 
 let panel = null;
 let mapView = null;
@@ -84,40 +83,45 @@ async function loadSensors() {
       const r = await fetchSensors();
       store.replaceAll(r.features);
       fromCache = r.cachedAt !== null;
-      if (fromCache) banner.offlineCopy(r.cachedAt);
-      else if (banner.mode === 'load-failed' || banner.mode === 'offline-copy') banner.live();
+      withBanner((banner) => {
+        if (fromCache) banner.offlineCopy(r.cachedAt);
+        else if (banner.mode === 'load-failed' || banner.mode === 'offline-copy') banner.live();
+      });
       return;
     } catch {
-      banner.loadFailed();
+      withBanner((banner) => banner.loadFailed());
       await new Promise((r) => setTimeout(r, Math.min(2000 * 2 ** attempt, 30_000)));
     }
   }
 }
 
-const live = connectLive({
-  onReading(e) {
-    if (!loaded) early.push(['r', e]);
-    else store.applyReading(e);
-  },
-  onStatus(e) {
-    if (!loaded) early.push(['s', e]);
-    else store.applyStatus(e);
-  },
-  onResync() {
-    if (loaded) loadSensors();
-  },
-  onState(state) {
-    document.body.dataset.live = state;
-    if (state === 'live') {
-      liveSince = Date.now();
-      // An offline copy is replaced by fresh data as soon as the server answers again.
-      if (fromCache) loadSensors();
-      else banner.live();
-    } else if (state === 'down') banner.down(liveSince);
-  },
+let live = null;
+import('./live-stream.js').then(({ connectLive }) => {
+  live = connectLive({
+    onReading(e) {
+      if (!loaded) early.push(['r', e]);
+      else store.applyReading(e);
+    },
+    onStatus(e) {
+      if (!loaded) early.push(['s', e]);
+      else store.applyStatus(e);
+    },
+    onResync() {
+      if (loaded) loadSensors();
+    },
+    onState(state) {
+      document.body.dataset.live = state;
+      if (state === 'live') {
+        liveSince = Date.now();
+        // An offline copy is replaced by fresh data as soon as the server answers again.
+        if (fromCache) loadSensors();
+        else withBanner((banner) => banner.live());
+      } else if (state === 'down') withBanner((banner) => banner.down(liveSince));
+    },
+  });
 });
 setInterval(() => {
-  if (live.state === 'live') liveSince = Date.now();
+  if (live?.state === 'live') liveSince = Date.now();
 }, 5000);
 
 loadSensors().then(() => {

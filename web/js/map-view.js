@@ -1,9 +1,8 @@
 // The Leaflet map: one marker per sensor, styled by status. Loaded after the list, so a slow or
 // failed map never hides the data.
-import { formatLevel } from './format.js';
-import { onLangChange, t } from './i18n.js';
+import { formatLevel, onLangChange, t } from './i18n.js';
 import { sensorName } from './list-view.js';
-import { SEVERITY, setSymbol, symbolSvg } from './status.js';
+import { SEVERITY, setSymbol, symbolSvg } from './sensor-store.js';
 
 /** Versioned URL: cached for a year (services/api/static-cache.ts). */
 const LEAFLET_JS = '/vendor/leaflet-1.9.4/leaflet.js';
@@ -110,6 +109,7 @@ export function createMapView(deps) {
       }
       latlngs.push([s.lat, s.lon]);
     }
+    if (latlngs.length && !performance.getEntriesByName('kansui:markers').length) performance.mark('kansui:markers');
     if (!fitted && latlngs.length) {
       fitted = true;
       map.fitBounds(latlngs, { padding: [24, 24], maxZoom: 15 });

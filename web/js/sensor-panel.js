@@ -1,12 +1,11 @@
 // The sensor panel: level against thresholds, trend, freshness, 24 h / 7 d chart, share link.
 import { fetchReadings } from './api.js';
-import { formatClock, formatDateTime, formatLevel, relativeTime } from './format.js';
-import { getLang, onLangChange, t } from './i18n.js';
+import { formatClock, formatDateTime, formatLevel, getLang, onLangChange, relativeTime, t } from './i18n.js';
 import { renderLevelChart } from './level-chart.js';
 import { renderLevelGauge } from './level-gauge.js';
 import { sensorName } from './list-view.js';
-import { setSymbol, symbolSvg } from './status.js';
 import { computeTrend } from './trend.js';
+import { setSymbol, symbolSvg } from './sensor-store.js';
 
 const RANGES = { '24h': 24, '7d': 168 };
 

@@ -1,6 +1,6 @@
 // One line that answers "is anything flooded?" at a glance: a count per status, worst first.
 import { onLangChange, t } from './i18n.js';
-import { DISPLAY_STATUSES, symbolSvg } from './status.js';
+import { DISPLAY_STATUSES, symbolSvg } from './sensor-store.js';
 
 export function createSummaryBar(el, store) {
   let last = '';
