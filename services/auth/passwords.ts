@@ -30,8 +30,42 @@ function decode(stored: string): { ln: number; r: number; p: number; salt: Buffe
   return { ln: Number(m[1]), r: Number(m[2]), p: Number(m[3]), salt: Buffer.from(m[4] as string, 'base64url'), key: Buffer.from(m[5] as string, 'base64url') };
 }
 
+/**
+ * At most 2 hashes at once: scrypt runs on libuv's thread pool (4 threads by
+ * default), which also serves the static files of the public map; a burst of
+ * sign-ins must not take all of it during a storm. At most 64 wait; beyond
+ * that a sign-in is refused as busy rather than queued without bound
+ * (each waiting hash would later cost 128 MiB and 0.65 s).
+ */
+const MAX_CONCURRENT_HASHES = 2;
+const MAX_WAITING_HASHES = 64;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+export class HashBusyError extends Error {
+  override readonly name = 'HashBusyError';
+}
+
+export async function withHashSlot<T>(fn: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_HASHES) {
+    if (waiting.length >= MAX_WAITING_HASHES) throw new HashBusyError('too many sign-ins in progress');
+    await new Promise<void>((resolve) => waiting.push(resolve)); // the finishing hash hands its slot over
+  } else {
+    running++;
+  }
+  try {
+    return await fn();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
 function scryptAsync(password: string, salt: Buffer, opts: ScryptOptions, length: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => scrypt(password.normalize('NFKC'), salt, length, opts, (err, key) => (err ? reject(err) : resolve(key))));
+  return withHashSlot(
+    () => new Promise((resolve, reject) => scrypt(password.normalize('NFKC'), salt, length, opts, (err, key) => (err ? reject(err) : resolve(key)))),
+  );
 }
 
 export async function hashPassword(password: string): Promise<string> {

@@ -5,7 +5,7 @@ import { UsernameSchema } from '../core/auth.ts';
 import { createError } from '../core/errors.ts';
 import { NewPasswordSchema, PresentedPasswordSchema } from '../core/password-policy.ts';
 import { requireRole, type AuthEnv } from '../auth/middleware.ts';
-import { hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { HashBusyError, hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { isHttps, readSessionCookie, sessionCookieName } from '../auth/request-guard.ts';
 import { SESSION_ABSOLUTE_MS } from '../auth/session-store.ts';
 import { errorBody } from '../api/errors.ts';
@@ -47,7 +47,15 @@ export function mountSessionRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): voi
       return c.json(errorBody('too_many_requests', 'too many failed sign-ins; try again later'), 429);
     }
     const user = UsernameSchema.safeParse(username).success ? users.get(username) : undefined;
-    const ok = (await verifyPassword(body.password, user?.passwordHash ?? null)) && user !== undefined && !user.disabled;
+    let verified: boolean;
+    try {
+      verified = await verifyPassword(body.password, user?.passwordHash ?? null);
+    } catch (err) {
+      if (!(err instanceof HashBusyError)) throw err;
+      c.header('Retry-After', '5');
+      throw createError('unavailable', 'too many sign-ins in progress; try again shortly');
+    }
+    const ok = verified && user !== undefined && !user.disabled;
     if (!ok || !user) {
       throttle.recordFailure(keys, now());
       throw createError('unauthorized', LOGIN_FAILED);

@@ -3,7 +3,7 @@ import { redactSecrets } from '../../services/core/audit.ts';
 import { createLoginThrottle } from '../../services/core/login-throttle.ts';
 import { createSensor } from '../../services/core/sensor.ts';
 import { SensorPatchSchema, applySensorPatch, calibrationChanged, zeroCalibration } from '../../services/core/sensor-patch.ts';
-import { hashPassword, verifyPassword } from '../../services/auth/passwords.ts';
+import { HashBusyError, hashPassword, verifyPassword, withHashSlot } from '../../services/auth/passwords.ts';
 import { tileSource } from '../../services/auth/request-guard.ts';
 
 describe('login throttle (pure, injected clock)', () => {
@@ -70,6 +70,29 @@ describe('password hashing (scrypt, OWASP parameters)', () => {
     expect(await verifyPassword('correct horse battery stapl', h)).toBe(false);
     expect(await verifyPassword('anything', null)).toBe(false);
     expect(await verifyPassword('anything', 'garbage')).toBe(false);
+  });
+});
+
+describe('hash slots (scrypt must not take the whole libuv pool)', () => {
+  it('runs at most 2 at once, queues up to 64 more, refuses beyond that, and hands slots over in order', async () => {
+    let active = 0;
+    let peak = 0;
+    const release: (() => void)[] = [];
+    const job = () =>
+      withHashSlot(async () => {
+        active++;
+        peak = Math.max(peak, active);
+        await new Promise<void>((r) => release.push(r));
+        active--;
+      });
+    const jobs = Array.from({ length: 66 }, job);
+    await expect(job()).rejects.toBeInstanceOf(HashBusyError);
+    while (release.length || active) {
+      await new Promise((r) => setImmediate(r));
+      release.shift()?.();
+    }
+    await Promise.all(jobs);
+    expect(peak).toBe(2);
   });
 });
 
