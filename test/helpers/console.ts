@@ -5,9 +5,13 @@ import type { TestKansui } from './kansui.ts';
 /** A password long enough for the policy (NIST SP 800-63B-4: ≥ 15 characters). */
 export const TEST_PASSWORD = 'correct horse battery staple';
 
-/** Create a user directly in the store (scrypt: ~0.65 s each). */
+/** One scrypt hash of TEST_PASSWORD per test file (each costs ~0.65 s; salts need not differ between test users). */
+let testPasswordHash: Promise<string> | undefined;
+
+/** Create a user directly in the store. */
 export async function createTestUser(k: TestKansui, username: string, role: Role, password = TEST_PASSWORD) {
-  return k.users.create(username, role, await hashPassword(password));
+  const hash = password === TEST_PASSWORD ? await (testPasswordHash ??= hashPassword(TEST_PASSWORD)) : await hashPassword(password);
+  return k.users.create(username, role, hash);
 }
 
 /** A bearer token for a fresh user with `role` (no scrypt: the user has no password). */
