@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -65,42 +65,55 @@ function writeAtomically(path: string, text: string, mode: number): void {
  * Writes are serialised so two provisionings never interleave.
  */
 export function mosquittoFilesSink(options: MosquittoFilesOptions): CredentialSink & { reload(): Promise<void> } {
-  const mode = options.mode ?? 0o640;
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const next = chain.then(fn, fn);
     chain = next.catch(() => undefined);
     return next;
   };
-
-  function rewrite(username: string, line: string | undefined): void {
-    let text = '';
-    try {
-      text = readFileSync(options.passwordFile, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    const lines = text.split('\n').filter((l) => l.trim() !== '' && l.slice(0, l.indexOf(':')) !== username);
-    if (line) lines.push(line);
-    writeAtomically(options.passwordFile, lines.join('\n') + '\n', mode);
-    if (options.aclFile) writeAtomically(options.aclFile, mosquittoAcl(options.ingestUsername), mode);
-  }
-
-  async function reload(): Promise<void> {
-    if (options.pidFile) {
-      const pid = Number(readFileSync(options.pidFile, 'utf8').trim());
-      if (!Number.isInteger(pid) || pid <= 1) throw new Error(`${options.pidFile}: no pid in it`);
-      process.kill(pid, 'SIGHUP');
-    } else if (options.reloadCommand) {
-      await run('/bin/sh', ['-c', options.reloadCommand], { timeout: 10_000 });
-    }
-  }
-
+  const reload = async () => {
+    if (options.reloadCommand && !options.pidFile) await run('/bin/sh', ['-c', options.reloadCommand], { timeout: 10_000 });
+    else signalReload(options);
+  };
   return {
     reload: () => serial(reload),
-    issued: (id, password) => serial(async () => (rewrite(id, mosquittoPasswordLine(id, password)), reload())),
-    revoked: (id) => serial(async () => (rewrite(id, undefined), reload())),
+    issued: (id, password) => serial(async () => (rewritePasswordFile(options, id, mosquittoPasswordLine(id, password)), reload())),
+    revoked: (id) => serial(async () => (rewritePasswordFile(options, id, undefined), reload())),
     // A retired sensor's readings are refused by the ingest (sensor_retired); its login stays until revoked.
     disconnect: async () => {},
   };
+}
+
+/** Replace (or with `line` undefined, remove) one user's line; other users are kept. Writes the ACL too. */
+function rewritePasswordFile(options: MosquittoFilesOptions, username: string, line: string | undefined): void {
+  const mode = options.mode ?? 0o640;
+  let text = '';
+  try {
+    text = readFileSync(options.passwordFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const lines = text.split('\n').filter((l) => l.trim() !== '' && l.slice(0, l.indexOf(':')) !== username);
+  if (line) lines.push(line);
+  writeAtomically(options.passwordFile, lines.join('\n') + '\n', mode);
+  if (options.aclFile) writeAtomically(options.aclFile, mosquittoAcl(options.ingestUsername), mode);
+}
+
+function signalReload(options: MosquittoFilesOptions): void {
+  if (options.pidFile) {
+    const pid = Number(readFileSync(options.pidFile, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 1) throw new Error(`${options.pidFile}: no pid in it`);
+    process.kill(pid, 'SIGHUP');
+  } else if (options.reloadCommand) {
+    execFileSync('/bin/sh', ['-c', options.reloadCommand], { timeout: 10_000, stdio: 'ignore' });
+  }
+}
+
+/**
+ * The same for the `kansui` CLI (synchronous): issue (`password`) or revoke
+ * (`undefined`) one sensor's Mosquitto login and reload the broker.
+ */
+export function applyMosquittoCredentialSync(options: MosquittoFilesOptions, sensorId: string, password: string | undefined): void {
+  rewritePasswordFile(options, sensorId, password === undefined ? undefined : mosquittoPasswordLine(sensorId, password));
+  signalReload(options);
 }

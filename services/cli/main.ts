@@ -6,6 +6,7 @@ import { registerSensor, rotateSensorCredentials } from '../sensors/provision.ts
 import { openMetadataDatabase } from '../storage/metadata-db.ts';
 import { createSqliteSensorRegistry } from '../storage/sqlite-sensor-registry.ts';
 import { USER_USAGE, runUserCommand } from './user-commands.ts';
+import { syncMosquittoLogin } from './mosquitto-sync.ts';
 
 const USAGE = `usage: kansui <command> [options]
 
@@ -73,6 +74,7 @@ export function runCli(argv: string[], env: Record<string, string | undefined>, 
       const db = openMetadataDatabase(config.DATA_DIR);
       try {
         const { sensor, mqtt } = registerSensor(createSqliteSensorRegistry(db), input, Date.now());
+        syncMosquittoLogin(config, sensor.id, mqtt.password);
         out.stdout(JSON.stringify({ ...sensor, mqtt }) + '\n');
       } finally {
         db.close();
@@ -96,6 +98,7 @@ export function runCli(argv: string[], env: Record<string, string | undefined>, 
       const db = openMetadataDatabase(config.DATA_DIR);
       try {
         const mqtt = rotateSensorCredentials(createSqliteSensorRegistry(db), v.id);
+        syncMosquittoLogin(config, v.id, mqtt.password);
         out.stdout(JSON.stringify({ id: v.id, mqtt }) + '\n');
       } finally {
         db.close();

@@ -4,8 +4,13 @@ import { fileURLToPath } from 'node:url';
 const BIN = fileURLToPath(new URL('../../bin/kansui.js', import.meta.url));
 
 /** Run the real `kansui` command (bin/kansui.js) in a child process against `dataDir`. */
-export async function runKansuiCli(args: string[], dataDir: string, input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
-  const child = execFile(process.execPath, [BIN, ...args], { env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' } });
+export async function runKansuiCli(
+  args: string[],
+  dataDir: string,
+  input?: string,
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  const child = execFile(process.execPath, [BIN, ...args], { env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env } });
   if (input !== undefined) child.stdin?.end(input);
   else child.stdin?.end();
   let stdout = '';

@@ -9,6 +9,7 @@ import { consoleFetch, createTestToken } from '../helpers/console.ts';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.ts';
 import { connectMqtt, publishReading } from '../helpers/mqtt.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { runKansuiCli } from '../helpers/cli.ts';
 
 const INGEST = { username: 'kansui-ingest', password: 'ingest-secret-for-provisioning-tests' };
 
@@ -16,13 +17,14 @@ describe('provisioning into an external Mosquitto (password file + ACL + SIGHUP)
   let mosquitto: RunningMosquitto;
   let k: TestKansui;
   let tech: string;
+  let mosquittoEnv: Record<string, string>;
   const clients: MqttClient[] = [];
 
   beforeAll(async () => {
     mosquitto = await startMosquitto({ ingestUser: INGEST });
     const pidFile = join(mosquitto.dir, 'mosquitto.pid');
     writeFileSync(pidFile, String(mosquitto.process.pid));
-    k = await startTestKansui({
+    mosquittoEnv = {
       MQTT_URL: mosquitto.url,
       MQTT_USERNAME: INGEST.username,
       MQTT_PASSWORD: INGEST.password,
@@ -30,7 +32,8 @@ describe('provisioning into an external Mosquitto (password file + ACL + SIGHUP)
       MOSQUITTO_PASSWORD_FILE: mosquitto.passwordFile,
       MOSQUITTO_ACL_FILE: mosquitto.aclFile,
       MOSQUITTO_PID_FILE: pidFile,
-    });
+    };
+    k = await startTestKansui(mosquittoEnv);
     tech = createTestToken(k, 'mosq-tech', 'technician');
   });
   afterAll(async () => {
@@ -81,5 +84,16 @@ describe('provisioning into an external Mosquitto (password file + ACL + SIGHUP)
     await gone;
     await expect(connectMqtt(mosquitto.url, { username: 'mosq-1', password: rotated.mqtt.password })).rejects.toThrow();
     expect(readFileSync(mosquitto.passwordFile, 'utf8')).not.toMatch(/^mosq-1:/m);
+  });
+  it('the CLI (kansui sensor add / rotate) provisions into Mosquitto too', async () => {
+    const added = await runKansuiCli(['sensor', 'add', '--id', 'mosq-cli', '--name', 'CLI', '--lat', '34.2', '--lon', '135.3'], k.dataDir, undefined, mosquittoEnv);
+    expect(added.stderr).toBe('');
+    const { mqtt } = JSON.parse(added.stdout);
+    const c = await connectWhenAccepted('mosq-cli', mqtt.password);
+    const closed = new Promise<void>((r) => c.once('close', () => r()));
+    const rotated = await runKansuiCli(['sensor', 'rotate', '--id', 'mosq-cli'], k.dataDir, undefined, mosquittoEnv);
+    expect(rotated.code).toBe(0);
+    await closed;
+    await connectWhenAccepted('mosq-cli', JSON.parse(rotated.stdout).mqtt.password);
   });
 });
