@@ -30,7 +30,7 @@ import type { Reading } from '../core/reading.ts';
 import type { Sensor } from '../core/sensor.ts';
 import { offlineAt } from '../core/status.ts';
 import type { SqliteDatabase } from '../storage/sqlite.ts';
-import { createAlertStore, type AlertStore } from './alert-store.ts';
+import { createAlertStore, openAlertsConnection, type AlertStore } from './alert-store.ts';
 import { createDispatcher, type Dispatcher, type RetryPolicy } from './dispatcher.ts';
 import { alertToJson } from './alert-json.ts';
 
@@ -67,7 +67,8 @@ function newAlertId(now: number): string {
 export function createAlerting(options: AlertingOptions) {
   const now = options.now ?? Date.now;
   const policy = options.policy ?? DEFAULT_ALERT_POLICY;
-  const store: AlertStore = createAlertStore(options.db);
+  const db = openAlertsConnection(options.db);
+  const store: AlertStore = createAlertStore(db);
   const states = new Map<string, SensorAlertState>();
   const active = new Map<string, Map<AlertKind, Alert>>();
   const recipients = new Map<string, Recipient>();
@@ -281,7 +282,8 @@ export function createAlerting(options: AlertingOptions) {
     async close(): Promise<void> {
       clearInterval(sweepTimer);
       await dispatcher.close();
-      store.flushDeliveries();
+      store.close();
+      if (db !== options.db) db.close();
     },
   };
 }

@@ -66,8 +66,14 @@ export function createDispatcher(options: DispatcherOptions) {
   const queues = new Map<ChannelKind, { jobs: Job[]; running: number }>();
   const timers = new Set<NodeJS.Timeout>();
   const aborters = new Set<AbortController>();
-  /** Per-recipient order: a recipient's next notice waits until its previous one is finished. */
+  /**
+   * Order per recipient and alert: a recipient's next notice about an alert
+   * waits until the previous one about it is finished, so nobody reads
+   * "escalated" before "raised". Notices about different alerts go in parallel,
+   * so a city webhook following 1,000 sensors is not served one at a time.
+   */
   const backlog = new Map<string, Job[]>();
+  const orderKey = (job: Job) => `${job.recipient.id}\u0000${job.notice.alert.id}`;
   let idleWaiters: (() => void)[] = [];
   let closed = false;
 
@@ -137,7 +143,7 @@ export function createDispatcher(options: DispatcherOptions) {
     });
     if (!outcome.ok && outcome.permanent) options.onGone?.(job.recipient, outcome);
     if (last) {
-      release(job.recipient.id);
+      release(orderKey(job));
       return;
     }
     const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (job.attempt - 1));
@@ -150,11 +156,11 @@ export function createDispatcher(options: DispatcherOptions) {
     timers.add(t);
   }
 
-  function release(recipientId: string): void {
-    const waiting = backlog.get(recipientId);
+  function release(key: string): void {
+    const waiting = backlog.get(key);
     const next = waiting?.shift();
     if (!next) {
-      backlog.delete(recipientId);
+      backlog.delete(key);
       return;
     }
     if (closed) return;
@@ -163,19 +169,20 @@ export function createDispatcher(options: DispatcherOptions) {
   }
 
   return {
-    /** Queue one notice for each recipient; returns at once. Each recipient gets its notices in order. */
+    /** Queue one notice for each recipient; returns at once. Each recipient gets the notices of one alert in order. */
     dispatch(notice: AlertNotice, recipients: readonly Recipient[]): void {
       if (closed) return;
       const touched = new Set<ChannelKind>();
       for (const r of recipients) {
         if (!channels.has(r.channel)) continue;
         const job = { notice, recipient: r, attempt: 1 };
-        const waiting = backlog.get(r.id);
+        const key = orderKey(job);
+        const waiting = backlog.get(key);
         if (waiting) {
           waiting.push(job);
           continue;
         }
-        backlog.set(r.id, []);
+        backlog.set(key, []);
         queueFor(r.channel).jobs.push(job);
         touched.add(r.channel);
       }

@@ -48,13 +48,15 @@ async function measureWebhookLatency(): Promise<{ rows: BenchRow[]; notes: strin
     for (let i = 0; i < creds.length; i += 50) {
       clients.push(...(await Promise.all(creds.slice(i, i + 50).map((c) => connectMqtt(`mqtt://127.0.0.1:${k.mqttPort}`, { username: c.id, password: c.password })))));
     }
-    // Background: every sensor reports 1–4 cm once a second (1,000 readings/s), staggered.
+    // Background: every sensor reports 1–4 cm once a second (1,000 readings/s), staggered, each
+    // stamped 1 s in the past so it can never share a timestamp with a crossing (same sensor and
+    // ts = the same reading, stored once).
     let background = 0;
     clients.forEach((client, i) => {
       const t = setTimeout(() => {
         const iv = setInterval(() => {
           background++;
-          void publishReading(client, `b-${i}`, { level_cm: 1 + (i % 4) }).catch(() => {});
+          void publishReading(client, `b-${i}`, { ts: Date.now() - 1000, level_cm: 1 + (i % 4) }).catch(() => {});
         }, 1000);
         timers.push(iv);
       }, (i * 1000) / clients.length);
@@ -63,6 +65,11 @@ async function measureWebhookLatency(): Promise<{ rows: BenchRow[]; notes: strin
     await new Promise((r) => setTimeout(r, 2000)); // let the load settle
 
     const sent = new Map<string, number>();
+    // Split the path: publish → reading durable and emitted by the ingest → webhook request.
+    const ingested = new Map<string, number>();
+    k.ingest.on('reading', (r) => {
+      if (r.levelCm === 15 && !ingested.has(r.sensorId)) ingested.set(r.sensorId, Date.now());
+    });
     const order = [...creds.keys()].sort(() => Math.random() - 0.5).slice(0, Math.min(TRIALS, creds.length));
     const t0 = Date.now();
     for (const [n, i] of order.entries()) {
@@ -71,21 +78,32 @@ async function measureWebhookLatency(): Promise<{ rows: BenchRow[]; notes: strin
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       sent.set(`b-${i}`, Date.now());
-      void publishReading(clients[i] as MqttClient, `b-${i}`, { level_cm: 15 });
+      void publishReading(clients[i] as MqttClient, `b-${i}`, { ts: Date.now(), level_cm: 15 });
     }
-    await hook.waitForCount(order.length, 60_000);
+    const missing = await hook.waitForCount(order.length, 30_000).then(
+      () => 0,
+      () => order.length - hook.received.length,
+    );
     const latencies = hook.received
       .filter((r) => r.json.event === 'raised')
       .map((r) => r.at - (sent.get(r.json.alert.sensor_id) ?? r.at))
       .sort((a, b) => a - b);
     const p99 = quantile(latencies, 0.99);
+    const raisedHooks = hook.received.filter((r) => r.json.event === 'raised');
+    const toIngest = raisedHooks.map((r) => (ingested.get(r.json.alert.sensor_id) ?? NaN) - (sent.get(r.json.alert.sensor_id) ?? NaN)).sort((a, b) => a - b);
+    const toHook = raisedHooks.map((r) => r.at - (ingested.get(r.json.alert.sensor_id) ?? NaN)).sort((a, b) => a - b);
     return {
       rows: [
         { metric: `publish → webhook request, p50 (${latencies.length} crossings, ${SENSORS} sensors reporting 1/s)`, value: ms(quantile(latencies, 0.5)) },
-        { metric: 'publish → webhook request, p99', value: ms(p99), target: '≤ 1,000 ms', pass: p99 <= 1000 },
+        { metric: 'publish → webhook request, p99', value: ms(p99), target: '≤ 1,000 ms', pass: p99 <= 1000 && missing === 0 },
         { metric: 'publish → webhook request, max', value: ms(latencies[latencies.length - 1] ?? NaN) },
+        { metric: '… of which publish → reading durable (ingest group commit), p50 / p99', value: `${ms(quantile(toIngest, 0.5))} / ${ms(quantile(toIngest, 0.99))}` },
+        { metric: '… of which reading → alert raised → webhook request arrived, p50 / p99', value: `${ms(quantile(toHook, 0.5))} / ${ms(quantile(toHook, 0.99))}` },
       ],
-      notes: [`Background load during the run: ${background} readings from ${SENSORS} MQTT clients at QoS 1; every webhook signature verified by the receiver (${hook.rejected()} rejected).`],
+      notes: [
+        `Background load during the run: ${background} readings from ${SENSORS} MQTT clients at QoS 1; every webhook signature verified by the receiver (${hook.rejected()} rejected).`,
+        ...(missing ? [`${missing} of ${order.length} crossings produced no webhook within 30 s.`] : []),
+      ],
     };
   } finally {
     for (const t of timers) clearTimeout(t), clearInterval(t);

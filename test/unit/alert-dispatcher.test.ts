@@ -22,7 +22,7 @@ function scripted(kind: ChannelKind, answers: (DeliveryOutcome | 'hang')[]): Ale
       if (a === 'hang') {
         return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
       }
-      if (a.ok) sent.push(`${r.id}:${notice.alert.id}`);
+      if (a.ok) sent.push(`${r.id}:${notice.alert.id}:${notice.event}`);
       return Promise.resolve(a);
     },
   };
@@ -84,14 +84,17 @@ describe('alert dispatcher', () => {
     expect(log2.map((e) => e.final)).toEqual([false, false, true]);
   });
 
-  it("keeps each recipient's notices in order even when the first needs a retry", async () => {
+  it("keeps a recipient's notices about one alert in order, without holding back other alerts or recipients", async () => {
     const ch = scripted('webhook', [{ ok: false, error: 'HTTP 503', permanent: false }]);
     const d = createDispatcher({ channels: [ch], log: () => {}, retry: { baseDelayMs: 30 } });
-    d.dispatch(sampleNotice('raised', { id: 'first' }), [recipient('hook', 'webhook')]);
-    d.dispatch(sampleNotice('escalated', { id: 'second' }), [recipient('hook', 'webhook'), recipient('other', 'webhook')]);
+    d.dispatch(sampleNotice('raised', { id: 'a1' }), [recipient('hook', 'webhook')]);
+    d.dispatch(sampleNotice('escalated', { id: 'a1' }), [recipient('hook', 'webhook'), recipient('other', 'webhook')]);
+    d.dispatch(sampleNotice('raised', { id: 'a2' }), [recipient('hook', 'webhook')]);
     await d.idle();
-    expect(ch.sent.filter((s) => s.startsWith('hook:'))).toEqual(['hook:first', 'hook:second']);
-    // Another recipient is not held back by hook's retry.
-    expect(ch.sent.indexOf('other:second')).toBeLessThan(ch.sent.indexOf('hook:first'));
+    // hook's first attempt for a1 failed and was retried; its escalation waited for it.
+    expect(ch.sent.filter((s) => s.startsWith('hook:a1'))).toEqual(['hook:a1:raised', 'hook:a1:escalated']);
+    const order = ch.sent;
+    expect(order.indexOf('other:a1:escalated')).toBeLessThan(order.indexOf('hook:a1:raised'));
+    expect(order.indexOf('hook:a2:raised')).toBeLessThan(order.indexOf('hook:a1:raised'));
   });
 });
