@@ -6,6 +6,7 @@ import { TEST_PASSWORD, consoleFetch, createTestToken, createTestUser } from '..
 import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
 import { connectMqtt, publishReading } from '../helpers/mqtt.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { runAxe } from '../helpers/map-page.ts';
 
 describe('console in real Chromium: a technician provisions a sensor end to end', () => {
   let k: TestKansui;
@@ -38,6 +39,7 @@ describe('console in real Chromium: a technician provisions a sensor end to end'
 
   it('signs in, registers by clicking the map, copies the password; the sensor publishes and shows on the public map; rotating cuts it off', async () => {
     await page.goto(`${k.httpUrl}/console/`);
+    expect(await runAxe(page), 'axe on the sign-in page').toEqual([]);
     await page.fill('#username', 'yamada');
     await page.fill('#password', 'wrong password entirely');
     await page.click('#sign-in');
@@ -54,6 +56,7 @@ describe('console in real Chromium: a technician provisions a sensor end to end'
     await page.fill('#f-nameEn', 'Uchita underpass');
     await page.selectOption('#f-preset', 'road_underpass');
     await page.waitForSelector('#map-picker[data-ready="true"]');
+    expect(await runAxe(page), 'axe on the register form').toEqual([]);
     await page.click('#map-picker', { position: { x: 120, y: 90 } });
     const lat = Number(await page.inputValue('#f-lat'));
     const lon = Number(await page.inputValue('#f-lon'));
@@ -173,6 +176,7 @@ describe('console in real Chromium: a technician provisions a sensor end to end'
     await waitFor(() => k.users.get('new-tech')?.role === 'technician', { what: 'role change saved' });
     await p.locator('tr', { hasText: 'new-tech' }).locator('button', { hasText: 'トークン発行' }).click();
     const token = (await p.locator('[data-testid="api-token"]').textContent())!.trim();
+    expect(await runAxe(p), 'axe on the users page').toEqual([]);
     expect((await consoleFetch(k, 'GET', '/api/console/sensors', { token, origin: null })).status).toBe(200);
 
     await p.click('nav a[href="#/audit"]');
