@@ -187,6 +187,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     tileUrl: config.MAP_TILE_URL,
     timeZone,
     now,
+    metricsRegistry: metrics.registry,
   });
 
   // One cached sensors body for both /api/sensors and the open-data GeoJSON.

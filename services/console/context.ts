@@ -24,6 +24,8 @@ export interface ConsoleContext {
   connectedSensorIds?: (() => ReadonlySet<string>) | undefined;
   mqtt: { host?: string | undefined; port?: number | undefined; external: boolean };
   trustProxy: boolean;
+  /** Counts sign-in outcomes for /metrics (brute force shows up as `failed`/`throttled`). */
+  countSignIn: (result: 'ok' | 'failed' | 'throttled' | 'busy') => void;
   timeZone: string;
   now: () => number;
 }

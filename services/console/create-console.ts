@@ -1,4 +1,5 @@
 import type { Hono, MiddlewareHandler } from 'hono';
+import { Counter, type Registry } from 'prom-client';
 import { createLoginThrottle } from '../core/login-throttle.ts';
 import type { Reading } from '../core/reading.ts';
 import type { ReadingStore, SensorRegistry } from '../core/ports.ts';
@@ -34,6 +35,8 @@ export interface ConsoleDeps {
   tileUrl: string;
   timeZone: string;
   now?: () => number;
+  /** Prometheus registry of /metrics (services/metrics.ts). */
+  metricsRegistry?: Registry;
 }
 
 export interface KansuiConsole {
@@ -61,6 +64,13 @@ export function createConsole(deps: ConsoleDeps): KansuiConsole {
   const audit = createAuditLog(deps.db, now);
   const calibrations = createCalibrationStore(deps.db);
   const health = createSensorHealth({ ingest: deps.ingest, store: deps.store, now });
+  const signIns = new Counter({
+    name: 'kansui_console_sign_ins_total',
+    help: 'Console sign-in attempts by result (ok, failed, throttled, busy)',
+    labelNames: ['result'],
+    registers: deps.metricsRegistry ? [deps.metricsRegistry] : [],
+  });
+  for (const result of ['ok', 'failed', 'throttled', 'busy']) signIns.inc({ result }, 0);
   const ctx = {
     users: deps.users,
     sessions,
@@ -75,6 +85,7 @@ export function createConsole(deps: ConsoleDeps): KansuiConsole {
     connectedSensorIds: deps.connectedSensorIds,
     mqtt: deps.mqtt,
     trustProxy: deps.trustProxy,
+    countSignIn: (result: 'ok' | 'failed' | 'throttled' | 'busy') => signIns.inc({ result }),
     timeZone: deps.timeZone,
     now,
   };

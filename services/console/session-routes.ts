@@ -19,7 +19,7 @@ const PasswordChangeSchema = z.object({ currentPassword: PresentedPasswordSchema
 const LOGIN_FAILED = 'wrong username or password';
 
 export function mountSessionRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void {
-  const { users, sessions, audit, throttle, now, trustProxy } = ctx;
+  const { users, sessions, audit, throttle, now, trustProxy, countSignIn } = ctx;
 
   function startSession(c: Context<AuthEnv>, userId: number): void {
     const https = isHttps(c, trustProxy);
@@ -43,6 +43,7 @@ export function mountSessionRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): voi
     const keys = [`addr:${address}`, `user:${username}`];
     const wait = throttle.retryAfterMs(keys, now());
     if (wait > 0) {
+      countSignIn('throttled');
       c.header('Retry-After', String(Math.ceil(wait / 1000)));
       return c.json(errorBody('too_many_requests', 'too many failed sign-ins; try again later'), 429);
     }
@@ -52,15 +53,18 @@ export function mountSessionRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): voi
       verified = await verifyPassword(body.password, user?.passwordHash ?? null);
     } catch (err) {
       if (!(err instanceof HashBusyError)) throw err;
+      countSignIn('busy');
       c.header('Retry-After', '5');
       throw createError('unavailable', 'too many sign-ins in progress; try again shortly');
     }
     const ok = verified && user !== undefined && !user.disabled;
     if (!ok || !user) {
       throttle.recordFailure(keys, now());
+      countSignIn('failed');
       throw createError('unauthorized', LOGIN_FAILED);
     }
     throttle.clear(`user:${username}`);
+    countSignIn('ok');
     sessions.sweep(); // expired rows go at the next sign-in; verify() already refuses them
     startSession(c, user.id);
     audit.recordFor(c.req.raw, { actor: { userId: user.id, username: user.username }, action: 'session.login', targetType: 'session', targetId: user.username, address });

@@ -65,6 +65,9 @@ describe('console sign-in: sessions, throttling, password change, headers', () =
     const unknownFromSameAddress = await attempt('nobody-at-all', 'x', '10.1.0.1');
     expect([fromSameAddress.status, unknownFromSameAddress.status]).toEqual([429, 429]);
     expect(await fromSameAddress.json()).toEqual(await unknownFromSameAddress.json());
+    const metrics = await (await fetch(`${k.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/kansui_console_sign_ins_total\{result="failed"\} 6/);
+    expect(metrics).toMatch(/kansui_console_sign_ins_total\{result="throttled"\} 3/);
   });
 
   it('a session cookie from before a password change no longer works; the browser that changed it gets a fresh one', async () => {
