@@ -1,15 +1,14 @@
 import type { MqttClient } from 'mqtt';
-import { createECDH, randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
-import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { generateVapidKeys } from '../../services/alerting/channels/web-push.ts';
 import { startKansui, type Kansui } from '../../services/app.ts';
 import { loadConfig } from '../../services/config.ts';
-import type { Recipient } from '../../services/core/alerts/channel.ts';
+import type { PushSubscriptionJson, Recipient } from '../../services/core/alerts/channel.ts';
 import { registerSensor } from '../../services/sensors/provision.ts';
-import { decryptWebPush, startWebhookReceiver } from '../helpers/alert-receivers.ts';
+import { startWebhookReceiver } from '../helpers/alert-receivers.ts';
 import { makeTempDir } from '../helpers/kansui.ts';
 import { connectMqtt, publishReading } from '../helpers/mqtt.ts';
 import type { BenchModule, BenchRow } from './types.ts';
@@ -114,54 +113,25 @@ async function measureWebhookLatency(): Promise<{ rows: BenchRow[]; notes: strin
   }
 }
 
-/** One sensor's alert fanned out to 10,000 Web Push subscribers on a loopback push endpoint. */
+/** One sensor's alert fanned out to 10,000 Web Push subscribers on a loopback push service (own process). */
 async function measurePushFanOut(): Promise<{ rows: BenchRow[]; notes: string[] }> {
-  const arrivals: number[] = [];
-  const keys = new Map<string, { ecdh: ReturnType<typeof createECDH>; publicKey: Buffer; auth: Buffer }>();
-  let decrypted = 0;
-  let badPayloads = 0;
-  let waiter: (() => void) | undefined;
-  let expected = 0;
-  // A push service that accepts each message (201) and decrypts every 100th to prove they are real.
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      arrivals.push(performance.now());
-      const id = req.url?.split('/').pop() ?? '';
-      const sub = keys.get(id);
-      if (sub) {
-        try {
-          JSON.parse(decryptWebPush(Buffer.concat(chunks), sub).toString('utf8'));
-          decrypted++;
-        } catch {
-          badPayloads++;
-        }
-      }
-      res.writeHead(201).end();
-      if (arrivals.length >= expected) waiter?.();
-    });
-  });
-  server.keepAliveTimeout = 10_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const sink = fork(fileURLToPath(new URL('./push-sink.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = <T>() => new Promise<T>((resolve) => sink.once('message', (m) => resolve(m as T)));
   const vapid = generateVapidKeys();
   const { k, remove } = await start({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey });
   try {
+    const ready = next<{ port: number; subscriptions: PushSubscriptionJson[] }>();
+    sink.send({ subscribers: SUBSCRIBERS });
+    const { subscriptions } = await ready;
     const p = registerSensor(k.registry, { id: 'fan-01', name: '打田駅前アンダーパス', lat: 34.27, lon: 135.39 }, Date.now());
     const client = await connectMqtt(`mqtt://127.0.0.1:${k.mqttPort}`, { username: 'fan-01', password: p.mqtt.password });
     k.db.transaction(() => {
-      for (let i = 0; i < SUBSCRIBERS; i++) {
-        const ecdh = createECDH('prime256v1');
-        const publicKey = ecdh.generateKeys();
-        const auth = randomBytes(16);
-        const id = `s${i}`;
-        if (i % 100 === 0) keys.set(id, { ecdh, publicKey, auth });
+      subscriptions.forEach((sub, i) => {
         const r: Recipient = {
           id: `ps_bench${i}`,
           channel: 'webpush',
-          target: `${base}/push/${id}`,
-          subscription: { endpoint: `${base}/push/${id}`, keys: { p256dh: publicKey.toString('base64url'), auth: auth.toString('base64url') } },
+          target: sub.endpoint,
+          subscription: sub,
           sensors: ['fan-01'],
           minSeverity: 'caution',
           kinds: ['flood'],
@@ -169,22 +139,22 @@ async function measurePushFanOut(): Promise<{ rows: BenchRow[]; notes: string[] 
           source: 'resident',
         };
         k.alerting.addRecipient(r, {});
-      }
+      });
     })();
     await publishReading(client, 'fan-01', { ts: Date.now() - 60_000, level_cm: 0 });
 
-    const results: { total: number; p50: number; p99: number; cpuMs: number }[] = [];
+    const results: { total: number; p50: number; p99: number; cpuMs: number; decrypted: number; failed: number }[] = [];
     for (const level of [12, 22]) {
-      arrivals.length = 0;
-      expected = SUBSCRIBERS;
-      const done = new Promise<void>((r) => (waiter = r));
+      const done = next<{ arrivals: number[]; decrypted: number; failed: number }>();
+      sink.send({ expect: SUBSCRIBERS });
+      await new Promise((r) => setTimeout(r, 100)); // let the sink take the message
       const cpu0 = process.cpuUsage();
-      const t0 = performance.now();
+      const t0 = performance.timeOrigin + performance.now();
       await publishReading(client, 'fan-01', { level_cm: level });
-      await done;
+      const got = await done;
       const cpu = process.cpuUsage(cpu0);
-      const lat = arrivals.map((a) => a - t0).sort((a, b) => a - b);
-      results.push({ total: lat[lat.length - 1] ?? NaN, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), cpuMs: (cpu.user + cpu.system) / 1000 });
+      const lat = got.arrivals.map((a) => a - t0).sort((a, b) => a - b);
+      results.push({ total: lat[lat.length - 1] ?? NaN, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), cpuMs: (cpu.user + cpu.system) / 1000, decrypted: got.decrypted, failed: got.failed });
       await k.alerting.idle();
     }
     await client.endAsync();
@@ -194,19 +164,18 @@ async function measurePushFanOut(): Promise<{ rows: BenchRow[]; notes: string[] 
         { metric: `publish → last of ${SUBSCRIBERS} pushes delivered (raised)`, value: ms(cold.total), target: '≤ 1,000 ms', pass: cold.total <= 1000 },
         { metric: 'same, per-subscriber p50 / p99 (raised)', value: `${ms(cold.p50)} / ${ms(cold.p99)}` },
         { metric: `publish → last of ${SUBSCRIBERS} pushes delivered (escalated, second notice)`, value: ms(warm.total), target: '≤ 1,000 ms', pass: warm.total <= 1000 },
-        { metric: 'process CPU per push (sender and loopback push service together, second notice)', value: `${(warm.cpuMs / SUBSCRIBERS).toFixed(2)} ms` },
+        { metric: 'service CPU per push (encrypt + sign + send; the push service runs in another process)', value: `${(warm.cpuMs / SUBSCRIBERS).toFixed(2)} ms` },
         { metric: 'load average (1 min) at the end', value: loadavg()[0]!.toFixed(1) },
       ],
       notes: [
-        `Each push: fresh P-256 ECDH key pair + agreement with the subscriber key, HKDF and AES-128-GCM (RFC 8291), VAPID JWT (one per push service, cached), HTTP POST to the loopback push service; 256 in flight. ${decrypted} sampled payloads decrypted by the push service, ${badPayloads} failed.`,
-        'The per-subscriber ECDH agreement is CPU-bound; on this shared 2-core machine it dominates the fan-out time.',
+        `Each push: fresh P-256 ECDH key pair + agreement with the subscriber key, HKDF and AES-128-GCM (RFC 8291), VAPID JWT (one per push service, cached), HTTP POST over keep-alive to the loopback push service; 256 in flight. The push service decrypted and VAPID-checked every 100th message: ${cold.decrypted + warm.decrypted} ok, ${cold.failed + warm.failed} failed.`,
+        'The fan-out is CPU-bound in one thread (the per-subscriber ECDH agreement RFC 8291 requires is most of it): time ≈ subscribers × CPU per push ÷ the share of a core the process gets.',
       ],
     };
   } finally {
     await k.stop();
     remove();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
+    sink.disconnect();
   }
 }
 
