@@ -40,6 +40,11 @@ describe('console sign-in: sessions, throttling, password change, headers', () =
     expect(c2).toMatch(/Secure/);
     expect(c2).toMatch(/Path=\//);
     expect(c2).not.toMatch(/Domain=/);
+    // The __Host- cookie signs in later HTTPS requests (and is ignored over plain HTTP).
+    const pair = c2.split(';')[0]!;
+    const overTls = await fetch(`${k.httpUrl}/api/session`, { headers: { Cookie: pair, 'X-Forwarded-Proto': 'https' } });
+    expect(await overTls.json()).toMatchObject({ username: 'tanaka', via: 'session' });
+    expect((await fetch(`${k.httpUrl}/api/session`, { headers: { Cookie: pair } })).status).toBe(401);
   });
 
   it('throttles more than 5 failures a minute for one user (from any address) and from one address (for any user), with the same message for unknown users', async () => {

@@ -5,6 +5,7 @@ import { createSensor } from '../../services/core/sensor.ts';
 import { SensorPatchSchema, applySensorPatch, calibrationChanged, zeroCalibration } from '../../services/core/sensor-patch.ts';
 import { HashBusyError, hashPassword, verifyPassword, withHashSlot } from '../../services/auth/passwords.ts';
 import { tileSource } from '../../services/auth/request-guard.ts';
+import { loadConfig } from '../../services/config.ts';
 
 describe('login throttle (pure, injected clock)', () => {
   it('allows 5 failures a minute per key, refuses the 6th try until the oldest failure leaves the window', () => {
@@ -97,6 +98,14 @@ describe('hash slots (scrypt must not take the whole libuv pool)', () => {
 });
 
 describe('small helpers', () => {
+  it('reads TRUST_PROXY strictly and the Mosquitto paths as optional', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(true);
+    expect(() => loadConfig({ TRUST_PROXY: 'yes' })).toThrow(/TRUST_PROXY/);
+    expect(loadConfig({ MOSQUITTO_PASSWORD_FILE: '' }).MOSQUITTO_PASSWORD_FILE).toBeUndefined();
+  });
+
   it('derives the CSP image source from MAP_TILE_URL templates', () => {
     expect(tileSource('https://tile.openstreetmap.org/{z}/{x}/{y}.png')).toBe('https://tile.openstreetmap.org');
     expect(tileSource('https://{s}.tile.example.jp/{z}/{x}/{y}.png')).toBe('https://*.tile.example.jp');
