@@ -136,6 +136,7 @@ describe('console sensor API: provision, rotate, revoke, edit, set zero, health,
     const { entries } = await (await consoleFetch(k, 'GET', '/api/audit?limit=1000', { token: admin })).json();
     const actions = entries.map((e: { action: string }) => e.action);
     for (const a of ['sensor.create', 'sensor.credentials.rotate', 'sensor.credentials.revoke', 'sensor.update', 'sensor.calibration.zero']) expect(actions).toContain(a);
+    expect(actions, 'a route with a detailed entry gets no generic one as well').not.toContain('http.write');
     const move = entries.find((e: { action: string; targetId: string; after: { state: string } }) => e.action === 'sensor.update' && e.targetId === 'move-me' && e.after.state === 'retired');
     expect(move).toMatchObject({ actor: 'field-tech', targetType: 'sensor', before: { state: 'maintenance' } });
     expect(typeof move.at).toBe('number');
