@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
 import { consoleFetch, createTestToken } from '../helpers/console.ts';
 import { connectMqtt, publishReading } from '../helpers/mqtt.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 describe('console sensor API: provision, rotate, revoke, edit, set zero, health, audit (embedded broker)', () => {
   let k: TestKansui;
