@@ -13,6 +13,7 @@ import { createOpenDataRoutes } from './api/open-data-routes.ts';
 import { createSensorsSnapshot } from './api/sensors-snapshot.ts';
 import type { Alerting, AlertingOptions } from './alerting/create-alerting.ts';
 import { createAlertingFromConfig } from './alerting/from-config.ts';
+import { createAlertMetrics } from './alerting/alert-metrics.ts';
 import { alertRoutes } from './alerting/routes.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broker.ts';
 import { connectExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
@@ -86,6 +87,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   const tracker = createStatusTracker({ registry, latest: ingest.latest, now });
   tracker.sweep(); // seed with current statuses so only changes are announced
 
+  const alertMetrics = createAlertMetrics(metrics.registry);
   const { alerting, vapidPublicKey } = createAlertingFromConfig(config, {
     db,
     registry,
@@ -96,6 +98,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     sweepMs: options.sweepMs ?? 5_000,
     onError: (err, context) => logger.error({ err, context }, 'alerting failed'),
     onSpike: (sensorId, outcome, levelCm) => logger.info({ sensor_id: sensorId, outcome, level_cm: levelCm }, 'implausible jump'),
+    onEvent: alertMetrics.onEvent,
+    onDelivery: alertMetrics.onDelivery,
     ...(options.alerting && { overrides: options.alerting }),
   });
 

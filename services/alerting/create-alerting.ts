@@ -30,7 +30,7 @@ import type { Reading } from '../core/reading.ts';
 import type { Sensor } from '../core/sensor.ts';
 import { offlineAt } from '../core/status.ts';
 import type { SqliteDatabase } from '../storage/sqlite.ts';
-import { createAlertStore, openAlertsConnection, type AlertStore } from './alert-store.ts';
+import { createAlertStore, openAlertsConnection, type AlertStore, type DeliveryLogEntry } from './alert-store.ts';
 import { createDispatcher, type Dispatcher, type RetryPolicy } from './dispatcher.ts';
 import { alertToJson } from './alert-json.ts';
 
@@ -53,6 +53,10 @@ export interface AlertingOptions {
   sweepMs?: number;
   onError?: (err: Error, context: string) => void;
   onSpike?: (sensorId: string, outcome: string, levelCm: number) => void;
+  /** Every lifecycle event (metrics). */
+  onEvent?: (event: AlertEventType, alert: Alert) => void;
+  /** Every delivery attempt, as logged (metrics). */
+  onDelivery?: (entry: DeliveryLogEntry) => void;
 }
 
 function newAlertId(now: number): string {
@@ -78,7 +82,10 @@ export function createAlerting(options: AlertingOptions) {
 
   const dispatcher: Dispatcher = createDispatcher({
     channels: options.channels,
-    log: (e) => store.logDelivery(e),
+    log: (e) => {
+      store.logDelivery(e);
+      options.onDelivery?.(e);
+    },
     ...(options.retry && { retry: options.retry }),
     now,
     onGone: (r) => {
@@ -99,6 +106,7 @@ export function createAlerting(options: AlertingOptions) {
 
   function emit(event: AlertEventType, alert: Alert, sensor: Sensor | undefined): void {
     const settings = settingsOf(alert.sensorId);
+    options.onEvent?.(event, alert);
     options.publish('alert', { event, ...alertToJson(alert, { timeZone: options.timeZone, settings, includeAck: false }) });
     if (!NOTIFIED_EVENTS.has(event) || !sensor) return;
     const notice = composeNotice({

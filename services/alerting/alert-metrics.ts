@@ -1,0 +1,38 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { DeliveryLogEntry } from './alert-store.ts';
+
+/**
+ * Prometheus metrics of the alerting module, registered on the service's
+ * registry (/metrics): lifecycle events by kind and severity, delivery
+ * attempts by channel and outcome, and how long a delivered notice took.
+ */
+export function createAlertMetrics(registry: Registry) {
+  const events = new Counter({
+    name: 'kansui_alert_events_total',
+    help: 'Alert lifecycle events (raised, escalated, eased, updated, acknowledged, resolved)',
+    labelNames: ['event', 'kind', 'severity'],
+    registers: [registry],
+  });
+  const attempts = new Counter({
+    name: 'kansui_alert_delivery_attempts_total',
+    help: 'Delivery attempts by channel and outcome (ok, retry, failed)',
+    labelNames: ['channel', 'outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'kansui_alert_delivery_seconds',
+    help: 'Duration of one delivery attempt',
+    labelNames: ['channel'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  return {
+    onEvent(event: string, alert: { kind: string; severity: string }): void {
+      events.inc({ event, kind: alert.kind, severity: alert.severity });
+    },
+    onDelivery(d: DeliveryLogEntry): void {
+      attempts.inc({ channel: d.channel, outcome: d.ok ? 'ok' : d.final ? 'failed' : 'retry' });
+      duration.observe({ channel: d.channel }, d.durationMs / 1000);
+    },
+  };
+}
