@@ -52,12 +52,16 @@ describeAlertChannelContract('Web Push (VAPID, aes128gcm decrypted by the test p
   const vapid = generateVapidKeys();
   const receiver = await startPushService({ vapidPublicKey: vapid.publicKey });
   const sub = receiver.subscribe();
+  const channel = createWebPushChannel({ ...vapid, subject: 'mailto:bousai@city.test' });
   return {
-    channel: createWebPushChannel({ ...vapid, subject: 'mailto:bousai@city.test' }),
+    channel,
     recipient: (lang = 'ja'): Recipient => ({ ...common, id: 'r-push', channel: 'webpush', target: sub.endpoint, subscription: sub, lang, source: 'resident' }),
     receiver,
     permanentFault: { times: 1, status: 410 },
     transientFault: { times: 1, status: 503 },
-    close: () => receiver.close(),
+    close: async () => {
+      await channel.close?.();
+      await receiver.close();
+    },
   };
 });

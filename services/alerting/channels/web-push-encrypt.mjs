@@ -1,4 +1,9 @@
+// Plain JavaScript (ES module) on purpose: the same file runs in the service
+// and, unchanged, inside the encryption worker threads
+// (./web-push-encrypt-pool.ts), which Node starts without any TypeScript loader.
+// Types: ./web-push-encrypt.d.mts.
 import { createCipheriv, createECDH, createHmac, randomBytes } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
 
 /** RFC 8188 §2: record size field; one record holds any push message (≤ 4 KiB, RFC 8291 §4). */
 const RECORD_SIZE = 4096;
@@ -17,7 +22,7 @@ const DELIMITER = Buffer.from([2]);
 const ecdh = createECDH('prime256v1');
 let saltPool = Buffer.alloc(0);
 let saltAt = 0;
-function nextSalt(): Buffer {
+function nextSalt() {
   if (saltAt + 16 > saltPool.length) {
     saltPool = randomBytes(16 * 1024);
     saltAt = 0;
@@ -27,7 +32,7 @@ function nextSalt(): Buffer {
   return salt;
 }
 
-function hmac(key: Buffer, ...data: Buffer[]): Buffer {
+function hmac(key, ...data) {
   const h = createHmac('sha256', key);
   for (const d of data) h.update(d);
   return h.digest();
@@ -44,8 +49,13 @@ function hmac(key: Buffer, ...data: Buffer[]): Buffer {
  * the one ECDH agreement per subscriber that RFC 8291 requires. The test push
  * service decrypts it with an independent implementation
  * (test/helpers/alert-receivers.ts).
+ *
+ * @param {Buffer} payload
+ * @param {string} p256dh subscription key, base64url
+ * @param {string} auth subscription auth secret, base64url
+ * @returns {Buffer}
  */
-export function encryptWebPush(payload: Buffer, p256dh: string, auth: string): Buffer {
+export function encryptWebPush(payload, p256dh, auth) {
   const uaPublic = Buffer.from(p256dh, 'base64url');
   const authSecret = Buffer.from(auth, 'base64url');
   if (uaPublic.length !== 65 || uaPublic[0] !== 4) throw new Error('p256dh must be an uncompressed P-256 point (65 bytes)');
@@ -68,4 +78,24 @@ export function encryptWebPush(payload: Buffer, p256dh: string, auth: string): B
   header.writeUInt32BE(RECORD_SIZE, 16);
   header[20] = asPublic.length;
   return Buffer.concat([header, asPublic, body]);
+}
+
+// As a worker thread: encrypt batches [{id, payload, p256dh, auth}] → [{id, body} | {id, error}].
+if (parentPort && workerData?.role === 'kansui-web-push-encrypt') {
+  const port = parentPort;
+  port.on('message', (batch) => {
+    const out = [];
+    const transfer = [];
+    for (const job of batch) {
+      try {
+        const body = encryptWebPush(Buffer.from(job.payload), job.p256dh, job.auth);
+        const copy = new Uint8Array(body);
+        out.push({ id: job.id, body: copy });
+        transfer.push(copy.buffer);
+      } catch (err) {
+        out.push({ id: job.id, error: err.message });
+      }
+    }
+    port.postMessage(out, transfer);
+  });
 }
