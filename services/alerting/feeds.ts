@@ -81,7 +81,7 @@ function capInfos(alert: Alert, ctx: FeedContext): string[] {
 }
 
 function capDocument(head: { identifier: string; sent: number; msgType: 'Alert' | 'Update' | 'Cancel'; references?: string; note?: string }, infos: string[], ctx: FeedContext): string {
-  const host = new URL(ctx.baseUrl).host;
+  const host = new URL(ctx.baseUrl).hostname;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">',
