@@ -67,7 +67,11 @@ describe('public map: statuses and live updates in real Chromium', () => {
     expect(await page.textContent('#list [data-sensor-id="silent"] .row-status')).toBe('欠測');
     expect(await page.textContent('#list [data-sensor-id="m1"] .row-status')).toBe('点検中');
     expect(await page.textContent('#list [data-sensor-id="d1"] .row-status')).toBe('危険');
-    expect(await page.getAttribute('.mk[data-sensor-id="silent"] use', 'href')).toBe('#sym-offline');
+    // The symbol is a CSS background per status: the silent sensor wears the offline one, not danger's.
+    const symbol = (id: string) => page.$eval(`.mk[data-sensor-id="${id}"]`, (el) => getComputedStyle(el).backgroundImage);
+    expect(await symbol('silent')).toBe(await symbol('never'));
+    expect(await symbol('silent')).not.toBe(await symbol('d1'));
+    expect(await symbol('d1')).toMatch(/^url\("data:image\/svg\+xml/);
     expect(await page.getAttribute('.mk[data-sensor-id="d1"]', 'aria-label')).toContain('危険');
     // Most severe first: danger, warning, then offline before caution.
     const order = await page.$$eval('#list [data-sensor-id]', (els) => els.map((e) => (e as HTMLElement).dataset.status));

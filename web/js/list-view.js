@@ -1,6 +1,6 @@
 // The list: every sensor, most severe first. Needs no map tiles and no Leaflet.
 import { formatLevel, getLang, onLangChange, relativeTime, t } from './i18n.js';
-import { SEVERITY, setSymbol } from './sensor-store.js';
+import { SEVERITY } from './sensor-store.js';
 
 export function sensorName(s) {
   return getLang() === 'en' && s.nameEn ? s.nameEn : s.name;
@@ -22,7 +22,7 @@ export function compareSensors(a, b) {
 /** One row, cloned per sensor (cheaper than parsing markup 1,000 times). */
 const ROW = document.createElement('template');
 ROW.innerHTML =
-  '<li class="row"><button type="button" class="row-btn"><svg class="sym" aria-hidden="true" focusable="false"><use href="#sym-offline"></use></svg>' +
+  '<li class="row"><button type="button" class="row-btn"><span class="ico" aria-hidden="true"></span>' +
   '<span class="row-main"><span class="row-name"></span><span class="row-addr"></span></span>' +
   '<span class="row-side"><span class="row-status"></span><span class="row-level"></span><span class="row-time"></span></span></button></li>';
 
@@ -57,8 +57,7 @@ export function createListView(deps) {
   function update(row, s, now) {
     if (row.btn.dataset.status !== s.status) {
       row.btn.dataset.status = s.status;
-      row.li.dataset.status = s.status;
-      setSymbol(row.sym, s.status);
+      row.li.dataset.status = s.status; // the symbol is a CSS background chosen by data-status
     }
     setText(row.name, sensorName(s));
     setText(row.addr, s.address ?? '');

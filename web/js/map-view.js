@@ -2,7 +2,7 @@
 // failed map never hides the data.
 import { formatLevel, onLangChange, t } from './i18n.js';
 import { sensorName } from './list-view.js';
-import { SEVERITY, setSymbol, symbolSvg } from './sensor-store.js';
+import { SEVERITY } from './sensor-store.js';
 
 /** Versioned URL: cached for a year (services/api/static-cache.ts). */
 const LEAFLET_JS = '/vendor/leaflet-1.9.4/leaflet.js';
@@ -12,6 +12,9 @@ const LEAFLET_CSS = '/vendor/leaflet-1.9.4/leaflet.css';
 export function loadLeaflet() {
   return new Promise((resolve, reject) => {
     if (window.L) return resolve(window.L);
+    // 2-D positioning: with 3-D transforms every one of 1,000 markers becomes its own compositing
+    // layer, which made each live update cost seconds of paint without a GPU (test/bench/map.bench.ts).
+    window.L_DISABLE_3D = true;
     const css = document.createElement('link');
     css.rel = 'stylesheet';
     css.href = LEAFLET_CSS;
@@ -30,7 +33,9 @@ export function loadLeaflet() {
  */
 export function createMapView(deps) {
   const { L, store, config } = deps;
-  const map = L.map(deps.container, { zoomControl: true, attributionControl: true }).setView(config.map.center, config.map.zoom);
+  // No fade or zoom animations: they put tiles and markers on their own compositing layers
+  // (will-change), and re-layering 1,000 markers on every live update cost seconds without a GPU.
+  const map = L.map(deps.container, { zoomControl: true, attributionControl: true, fadeAnimation: false, zoomAnimation: false, markerZoomAnimation: false }).setView(config.map.center, config.map.zoom);
   const tiles = L.tileLayer(config.map.tile_url, { attribution: config.map.attribution, maxZoom: 19 }).addTo(map);
   let tileErrors = 0;
   let tileLoads = 0;
@@ -65,7 +70,6 @@ export function createMapView(deps) {
     el.dataset.status = s.status;
     const text = label(s);
     el.setAttribute('aria-label', text);
-    el.title = text;
     entry.label = text;
     entry.status = s.status;
   }
@@ -75,20 +79,18 @@ export function createMapView(deps) {
     if (!el) return decorate(entry, s);
     if (entry.status !== s.status) {
       entry.status = s.status;
-      el.dataset.status = s.status;
-      setSymbol(/** @type {SVGElement} */ (el.firstElementChild), s.status);
+      el.dataset.status = s.status; // the symbol is a CSS background chosen by data-status
       entry.marker.setZIndexOffset(SEVERITY[s.status] * 1000);
     }
     const text = label(s);
     if (text !== entry.label) {
       entry.label = text;
       el.setAttribute('aria-label', text);
-      el.title = text;
     }
   }
 
   function add(s) {
-    const icon = L.divIcon({ className: 'mk', html: symbolSvg(s.status), iconSize: [30, 30], iconAnchor: [15, 15] });
+    const icon = L.divIcon({ className: 'mk ico', html: '', iconSize: [30, 30], iconAnchor: [15, 15] });
     const marker = L.marker([s.lat, s.lon], { icon, keyboard: true, zIndexOffset: SEVERITY[s.status] * 1000, riseOnHover: true });
     marker.on('click', () => deps.onSelect(s.id));
     const entry = { marker, el: null, status: s.status, label: '' };
