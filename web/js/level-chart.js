@@ -3,7 +3,7 @@ import { formatClock, formatDateTime, formatDay, t } from './i18n.js';
 
 const W = 340;
 const H = 170;
-const M = { left: 34, right: 46, top: 10, bottom: 22 };
+const M = { left: 34, right: 58, top: 16, bottom: 22 };
 /** Darker shades of the status hues so the labels keep ≥ 4.5:1 contrast on white (WCAG 2.1 SC 1.4.3). */
 const THRESHOLD_COLOURS = { caution: '#6B5E00', warning: '#8A4F00', danger: '#A33A00' };
 
@@ -76,6 +76,6 @@ export function renderLevelChart(o) {
   const title = t('chartTitle', { range: o.rangeLabel });
   return (
     `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(`${title}. ${desc}`)}">` +
-    `<title>${esc(title)}</title><desc>${esc(desc)}</desc><text class="axis unit" x="4" y="${M.top + 2}">cm</text>${parts.join('')}</svg>`
+    `<title>${esc(title)}</title><desc>${esc(desc)}</desc><text class="axis unit" x="4" y="10">cm</text>${parts.join('')}</svg>`
   );
 }
