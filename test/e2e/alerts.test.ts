@@ -175,6 +175,20 @@ describe('alerts end to end: simulated sensor → MQTT → ingest → alert engi
     expect(a).toMatchObject({ state: 'resolved', resolved_reason: 'reading_received' });
   });
 
+  it('low battery raises a staff alert once and clears after the battery is replaced; a single implausible jump raises nothing', async () => {
+    const client = await sensor('batt-01', { intervalS: 3600 });
+    const t0 = Date.now() - 40 * MIN;
+    const levels = [2, 2, 85, 3, 3];
+    const volts = [3.6, 3.25, 3.28, 3.31, 3.6];
+    for (let i = 0; i < levels.length; i++) await publishReading(client, 'batt-01', { ts: t0 + i * 10 * MIN, level_cm: levels[i], battery_v: volts[i] });
+    await k.alerting.idle();
+    const events = webhook.received.filter(ofSensor('batt-01')).map((r) => `${r.json.alert.kind}:${r.json.event}`);
+    // 85 cm between two 2–3 cm readings is held, then discarded: no flood alert.
+    expect(events).toEqual(['low_battery:raised', 'low_battery:resolved']);
+    const a = (await (await fetch(`${k.httpUrl}/api/alerts?sensor=batt-01`)).json()).alerts[0];
+    expect(a).toMatchObject({ kind: 'low_battery', state: 'resolved', resolved_reason: 'battery_ok', battery_v: 3.25 });
+  });
+
   it('maintenance mode suppresses alerts, and putting a sensor into maintenance resolves its active alert', async () => {
     const client = await sensor('maint-01', { state: 'maintenance' });
     await publishSeries(client, 'maint-01', [0, 35, 40]);
