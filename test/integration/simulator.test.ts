@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,23 @@ describe('firmware simulator against the running service', () => {
     // The distance sensor's readings were stored as depths.
     const feature = await (await fetch(`${k.httpUrl}/api/sensors/cli-dist`)).json();
     expect(feature.properties.level_cm).toBeGreaterThan(0);
+  });
+
+  it('`npm run sim -- --register N` registers sensors in DATA_DIR while the service runs (re-running rotates their passwords) and saves their credentials', async () => {
+    const saved = join(k.dataDir, 'registered.jsonl');
+    const args = ['--import', 'tsx', SIM_CLI, '--register', '3', '--prefix', 'reg-', '--distance-every', '3', '--data-dir', k.dataDir,
+      '--save-credentials', saved, '--url', k.mqttUrl!, '--scenario', 'dry', '--interval', '0.2', '--duration', '1', '--json'];
+    for (let run = 0; run < 2; run++) {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)));
+      expect(code, stderr).toBe(0);
+    }
+    const lines = readFileSync(saved, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.id)).toEqual(['reg-0001', 'reg-0002', 'reg-0003']);
+    expect(lines[2]).toMatchObject({ kind: 'distance', mountHeightMm: 3000 });
+    for (const id of ['reg-0001', 'reg-0002', 'reg-0003']) expect(await rowCount(k, id)).toBeGreaterThan(3);
   });
 
   it('fault injection: bad payloads are refused and counted, duplicates stored once, a dropped connection resends its queued readings', async () => {
