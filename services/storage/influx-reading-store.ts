@@ -21,7 +21,12 @@ export interface InfluxReadingStoreOptions {
   writeTimeoutMs?: number;
   /** Most lines in one write request. Default 5,000 (issue 3: batches of up to 5,000 lines). */
   batchLines?: number;
-  /** Drainer back-off after a failed attempt: doubles from min to max. Defaults 100 ms, 5,000 ms. */
+  /**
+   * Drainer back-off after a failed attempt: doubles from min to max. Defaults
+   * 100 ms and 1,000 ms: a probe of a dead server a second is cheap (a refused
+   * connection, or one request that times out), and the spool starts draining
+   * within a second of InfluxDB's return.
+   */
   retryMinMs?: number;
   retryMaxMs?: number;
   /** Gzip write bodies over this many bytes (0 = never, the default: loopback and LAN gain nothing). */
@@ -88,7 +93,7 @@ export async function createInfluxReadingStore(options: InfluxReadingStoreOption
   const onEvent = options.onEvent ?? (() => {});
   const batchLines = options.batchLines ?? 5000;
   const retryMinMs = options.retryMinMs ?? 100;
-  const retryMaxMs = options.retryMaxMs ?? 5000;
+  const retryMaxMs = options.retryMaxMs ?? 1000;
   const conn: InfluxConnection = createInfluxConnection({
     url: options.url,
     database: options.database,
