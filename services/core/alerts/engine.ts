@@ -33,6 +33,14 @@ export interface SensorAlertState {
   lowBattery: boolean;
 }
 
+/**
+ * Most readings kept for the rate-of-rise look-back: two 10-min windows at the
+ * fastest contract interval (10 s, LIMITS.minIntervalS) is 120. A sensor
+ * reporting faster than the contract allows gets a shorter look-back rather
+ * than an unbounded copy per reading.
+ */
+const MAX_RECENT = 128;
+
 export function createAlertState(level: FloodLevel = 'normal'): SensorAlertState {
   return {
     level,
@@ -132,6 +140,7 @@ function applySample(prev: SensorAlertState, sample: LevelSample, t: Thresholds,
   s.recent.push({ observedAt: at, levelCm: sample.levelCm });
   const horizon = at - 2 * p.riseWindowMs;
   while (s.recent.length && (s.recent[0] as { observedAt: number }).observedAt < horizon) s.recent.shift();
+  if (s.recent.length > MAX_RECENT) s.recent.splice(0, s.recent.length - MAX_RECENT);
   s.lastObservedAt = at;
   return { state: s, riseCm };
 }
