@@ -109,7 +109,9 @@ export function openSpool(dataDir: string, file = 'influx-spool.db'): Spool {
       depth += readings.length;
     },
     head(limit) {
-      return (selectHead.all(limit) as Record<string, number | string | null>[]).map((row) => ({ id: row.id as number, reading: toReading(row) }));
+      const rows = (selectHead.all(limit) as Record<string, number | string | null>[]).map((row) => ({ id: row.id as number, reading: toReading(row) }));
+      if (rows.length === 0) depth = 0; // never let a miscount keep the drainer spinning
+      return rows;
     },
     removeThrough(id) {
       depth -= deleteThrough.run(id).changes;
