@@ -38,9 +38,12 @@ function render(s: BenchSection, when: string): string {
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const files = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
-  let doc = existsSync(docPath)
-    ? readFileSync(docPath, 'utf8')
-    : '# Benchmarks\n\nWritten by `npm run bench` (test/bench/). Each section says when and on what machine it was measured; targets come from the issues.\n';
+  // Read the file afresh just before each write: a benchmark runs for minutes,
+  // and another run (another module) may have rewritten its own section meanwhile.
+  const readDoc = () =>
+    existsSync(docPath)
+      ? readFileSync(docPath, 'utf8')
+      : '# Benchmarks\n\nWritten by `npm run bench` (test/bench/). Each section says when and on what machine it was measured; targets come from the issues.\n';
   for (const file of files) {
     const mod = (await import(pathToFileURL(`${here}/${file}`).href)) as { bench: BenchModule };
     if (only.length && !only.includes(mod.bench.key)) continue;
@@ -48,8 +51,8 @@ async function main(): Promise<void> {
     const section = await mod.bench.run();
     const text = render(section, new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC');
     const re = new RegExp(`<!-- bench:${section.key} -->[\\s\\S]*?<!-- /bench:${section.key} -->`);
-    doc = re.test(doc) ? doc.replace(re, text) : `${doc.trimEnd()}\n\n${text}\n`;
-    writeFileSync(docPath, doc);
+    const doc = readDoc();
+    writeFileSync(docPath, re.test(doc) ? doc.replace(re, () => text) : `${doc.trimEnd()}\n\n${text}\n`);
     process.stderr.write(text + '\n');
   }
 }
