@@ -32,8 +32,10 @@ export interface LoadResult {
   elapsedS: number;
   sent: number;
   acked: number;
-  /** Readings the schedule wanted but the window did not allow (the target rate was not reached). */
+  /** Readings the schedule wanted but that were not sent: the window was full, or this process fell behind (the target rate was not reached). */
   behind: number;
+  /** Readings the schedule called for up to the last tick (rate × time; = sent + behind). 0 when rate is 0. */
+  scheduled: number;
   /** acked / elapsedS */
   ackedPerS: number;
   /** CPU seconds this process used while publishing (user + system). */
@@ -135,6 +137,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let sent = 0;
   let acked = 0;
   let behind = 0;
+  let scheduled = 0;
   let cursor = 0;
   const cpuStart = process.cpuUsage();
   const started = performance.now();
@@ -185,10 +188,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         return;
       }
       if (options.rate > 0) {
-        const due = Math.floor(((t - started) / 1000) * options.rate) - sent - behind;
-        // Never burst more than 100 ms of load at once after a stall.
+        scheduled = Math.floor(((t - started) / 1000) * options.rate);
+        const due = scheduled - sent - behind;
+        // Never burst more than 100 ms of load at once after a stall; what is skipped counts as behind.
         const n = Math.min(due, Math.ceil(options.rate / 10));
-        if (n > 0) behind += n - publishMany(n);
+        if (n > 0) behind += due - publishMany(n);
       } else {
         publishMany(pubs.length * window);
       }
@@ -204,5 +208,5 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     await new Promise((r) => setTimeout(r, 20));
   }
   await Promise.all(pubs.map((p) => p.close()));
-  return { sensors: pubs.length, connectS, elapsedS, sent, acked, behind, ackedPerS: acked / elapsedS, cpuS: (cpu.user + cpu.system) / 1e6 };
+  return { sensors: pubs.length, connectS, elapsedS, sent, acked, behind, scheduled, ackedPerS: acked / elapsedS, cpuS: (cpu.user + cpu.system) / 1e6 };
 }
