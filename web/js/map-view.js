@@ -111,7 +111,10 @@ export function createMapView(deps) {
       }
       latlngs.push([s.lat, s.lon]);
     }
-    if (latlngs.length && !performance.getEntriesByName('kansui:markers').length) performance.mark('kansui:markers');
+    if (latlngs.length && !performance.getEntriesByName('kansui:markers-added').length) {
+      performance.mark('kansui:markers-added'); // placeholder so this runs once
+      requestAnimationFrame(() => setTimeout(() => performance.mark('kansui:markers')));
+    }
     if (!fitted && latlngs.length) {
       fitted = true;
       map.fitBounds(latlngs, { padding: [24, 24], maxZoom: 15 });
