@@ -19,6 +19,9 @@ export function compareSensors(a, b) {
   );
 }
 
+/** Quickest the list follows a stream of live updates (markers follow every frame). */
+const LIST_GAP_MS = 250;
+
 /** Rows in the first paint: more than a tall phone or a desktop list shows. */
 const FIRST_ROWS = 40;
 
@@ -139,15 +142,34 @@ export function createListView(deps) {
     }
   }
 
-  store.subscribe((change) => {
-    if (change.full || change.tick) return renderAll();
+  // Live changes reach the list at most every LIST_GAP_MS: rows moving 20 times a second help no
+  // one and cost layout of the whole list each time; the markers stay at full speed.
+  let pending = new Set();
+  let timer = 0;
+  let lastApplied = -Infinity;
+  function applyPending() {
+    timer = 0;
+    lastApplied = performance.now();
+    const ids = pending;
+    pending = new Set();
     const now = deps.now();
-    for (const id of change.ids) {
+    for (const id of ids) {
       const s = store.get(id);
       const row = rows.get(id);
       if (s && row) update(row, s, now);
     }
-    reposition(change.ids);
+    reposition(ids);
+  }
+
+  store.subscribe((change) => {
+    if (change.full || change.tick) {
+      for (const id of change.ids) pending.add(id);
+      clearTimeout(timer);
+      applyPending();
+      return renderAll();
+    }
+    for (const id of change.ids) pending.add(id);
+    if (!timer) timer = setTimeout(applyPending, Math.max(0, lastApplied + LIST_GAP_MS - performance.now()));
   });
   onLangChange(renderAll);
   return {
