@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { readCredentialsFile, registerSimSensors, toSimSensor, type SensorSpec } from './credentials.ts';
 import { FAULT_KINDS, FaultSpecError, parseFault, type Fault } from './faults.ts';
 import { runLoad } from './load.ts';
-import type { SimSensor } from './mqtt-session.ts';
+import { SensorConnectError, type SimSensor } from './mqtt-session.ts';
 import { ScenarioName, SCENARIOS } from './scenarios.ts';
 import { createSimulator, type ScenarioSensor } from './simulator.ts';
 
@@ -292,6 +292,10 @@ export async function runSimCli(argv: string[], env: SimEnv & Record<string, str
     if (err instanceof UsageError || err instanceof FaultSpecError || (err as Error).name === 'DomainError' || err instanceof z.ZodError) {
       process.stderr.write(`sim: ${(err as Error).message}\n`);
       return 2;
+    }
+    if (err instanceof SensorConnectError || /CONNACK return code|ECONNREFUSED/.test((err as Error).message)) {
+      process.stderr.write(`sim: cannot connect: ${(err as Error).message}\n`);
+      return 1;
     }
     process.stderr.write(`sim: ${(err as Error).stack ?? err}\n`);
     return 1;

@@ -30,7 +30,12 @@ function toSimSensor(line: CredentialLine): SimSensor {
  * (`npx kansui sensor add … >> creds.jsonl`). Says which line is bad.
  */
 export function readCredentialsFile(path: string): SimSensor[] {
-  const text = readFileSync(path, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new DomainError('invalid_input', `cannot read credentials file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   const sensors: SimSensor[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();

@@ -83,7 +83,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       if (lean) {
         const acks: (() => void)[] = [];
         const c = await connectLeanPublisher({
-          host: url.hostname, port: Number(url.port || 1883), clientId: `sim-${sensor.id}`.slice(0, 64),
+          host: url.hostname, port: Number(url.port || 1883), clientId: sensor.id,
           username: sensor.username, password: sensor.password, topic, clean: options.clean ?? true,
         });
         // PUBACKs arrive in publish order for one connection [MQTT-4.6.0-2].

@@ -49,7 +49,8 @@ export function openSensorSession(options: SessionOptions): MqttClient {
   const backoff = options.backoff ?? BACKOFF;
   const random = options.random ?? Math.random;
   const client = mqtt.connect(options.url, {
-    clientId: `sim-${options.sensor.id}`.slice(0, 64),
+    // Client id = sensor id, as field firmware does (one session per sensor).
+    clientId: options.sensor.id,
     username: options.sensor.username,
     password: options.sensor.password,
     clean: options.clean ?? false,
@@ -96,6 +97,11 @@ export function releaseOffline(client: MqttClient): void {
   client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
 }
 
+/** A sensor could not connect (broker unreachable or credentials refused). */
+export class SensorConnectError extends Error {
+  override readonly name = 'SensorConnectError';
+}
+
 /** Resolve when `client` is connected, or reject after `timeoutMs` (with the last error). */
 export function waitConnected(client: MqttClient, timeoutMs = 10_000): Promise<void> {
   if (client.connected) return Promise.resolve();
@@ -104,7 +110,7 @@ export function waitConnected(client: MqttClient, timeoutMs = 10_000): Promise<v
     const onError = (err: Error) => (lastError = err);
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`${client.options.clientId}: not connected within ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}`));
+      reject(new SensorConnectError(`${client.options.clientId}: not connected within ${timeoutMs / 1000} s${lastError ? ` (${lastError.message})` : ''}`));
     }, timeoutMs);
     const onConnect = () => {
       cleanup();
