@@ -81,6 +81,18 @@ describe('public map: statuses and live updates in real Chromium', () => {
     await context.close();
   });
 
+  it('with no map tiles reachable, every marker and the list still show, and the page says why the background is blank', async () => {
+    const context = await newMapContext(browser);
+    await context.route('https://tiles.invalid/**', (route) => route.abort('internetdisconnected')); // overrides the blank tiles
+    const page = await context.newPage();
+    await openMap(page, k.httpUrl, Object.keys(EXPECTED).length);
+    await page.waitForFunction((n) => document.querySelectorAll('.mk[data-sensor-id]').length === n, Object.keys(EXPECTED).length);
+    expect(await statusesOf(page, '.mk[data-sensor-id]')).toEqual(EXPECTED);
+    await page.waitForSelector('#map-note', { state: 'visible' });
+    expect(await page.textContent('#map-note')).toBe('背景地図を読み込めません。センサーの位置と状態は表示されています。');
+    await context.close();
+  });
+
   it('a reading published over MQTT changes the marker and the list row live, without a reload', async () => {
     const context = await newMapContext(browser);
     const page = await context.newPage();
