@@ -185,6 +185,8 @@ export function createApi(deps: ApiDeps): Hono<AuthEnv> {
         else queue.push(frame(e));
         wake?.();
       }, lastEventId);
+      // Where this client starts, taken in the same tick as subscribing.
+      const position = deps.hub.lastId();
       deps.metrics.sseClients.inc();
       stream.onAbort(() => {
         closed = true;
@@ -194,6 +196,10 @@ export function createApi(deps: ApiDeps): Hono<AuthEnv> {
         await stream.write('retry: 3000\n\n');
         if (sub.resync) await stream.write(`event: resync\ndata: {}\n\n`);
         if (sub.missed.length) queue = sub.missed.map(frame).concat(queue);
+        // A client with nothing to replay learns its position at once (an id-only
+        // block sets EventSource's lastEventId, HTML §9.2.6), so if it drops before
+        // the first event it still resumes with Last-Event-ID instead of a resync.
+        else await stream.write(`id: ${position}\n\n`);
         let lastWrite = 0;
         while (!closed) {
           if (queue.length) {

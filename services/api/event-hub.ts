@@ -19,6 +19,8 @@ export interface EventHub {
     lastEventId?: string,
   ): { missed: HubEvent[]; resync: boolean; unsubscribe: () => void };
   subscribers(): number;
+  /** The id of the newest event (`<boot>-0` before any), for a fresh client's starting point. */
+  lastId(): string;
 }
 
 /**
@@ -60,5 +62,6 @@ export function createEventHub(options: { replay?: number; bootId?: string } = {
       return { missed, resync: false, unsubscribe };
     },
     subscribers: () => listeners.size,
+    lastId: () => `${boot}-${seq}`,
   };
 }

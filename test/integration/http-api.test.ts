@@ -106,6 +106,17 @@ describe('HTTP API', () => {
     expect(again.events.filter((e) => e.event === 'reading').map((e) => JSON.parse(e.data).level_cm)).toEqual([2, 3]);
     await again.close();
 
+    // A fresh client is told its position before any event, so it can resume after an early drop.
+    const fresh = openSse(`${k.httpUrl}/api/events`);
+    const position = await fresh.waitFor((e) => e.id !== undefined && e.data === '');
+    await fresh.close();
+    await publishReading(mqtt, 'c3', { ts: NOW - 500, level_cm: 4 });
+    const resumed = openSse(`${k.httpUrl}/api/events`, { 'Last-Event-ID': position.id! });
+    const caught = await resumed.waitFor((e) => e.event === 'reading');
+    expect(JSON.parse(caught.data).level_cm).toBe(4);
+    expect(resumed.events.some((e) => e.event === 'resync')).toBe(false);
+    await resumed.close();
+
     const stale = openSse(`${k.httpUrl}/api/events`, { 'Last-Event-ID': 'old-boot-12' });
     await stale.waitFor((e) => e.event === 'resync');
     await stale.close();

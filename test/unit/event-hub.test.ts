@@ -33,6 +33,16 @@ describe('event hub', () => {
     expect(hub.subscribe(() => {}, 'b-99').resync).toBe(true);
   });
 
+  it("gives a fresh client a position it can resume from, even before the first event", () => {
+    const hub = createEventHub({ bootId: 'b' });
+    const start = hub.lastId();
+    expect(start).toBe('b-0');
+    expect(hub.subscribe(() => {}, start)).toMatchObject({ resync: false, missed: [] });
+    hub.publish('reading', { n: 1 });
+    expect(hub.subscribe(() => {}, start).missed.map((e) => e.id)).toEqual(['b-1']);
+    expect(hub.lastId()).toBe('b-1');
+  });
+
   it('stops delivering after unsubscribe', () => {
     const hub = createEventHub();
     const got: HubEvent[] = [];
