@@ -38,6 +38,11 @@ const SSE_CLIENTS = 100;
 const SSE_RATE = 1_000;
 
 const children = new Set<ChildProcess>();
+// If this process dies without its finally blocks (an uncaught error, a closed stdout pipe),
+// take the service, brokers and load generators with it.
+process.once('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
 function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once('exit', () => children.delete(child));
