@@ -74,6 +74,21 @@ describe('rate of rise', () => {
     expect(feed([50, 60.5], 3)).toEqual(['normal', 'caution']); // 10.5 cm in 3 min
   });
 
+  it('judges a sensor reporting faster than the contract over the whole window, with bounded state', () => {
+    // 1 reading a second, rising 10.2 cm over 10 min: only the full look-back sees the rate.
+    const river = { caution: 100, warning: 150, danger: 200 };
+    let s = createAlertState();
+    let effective = 'normal';
+    for (let i = 0; i <= 600; i++) {
+      const e = evaluateReading(s, { observedAt: T0 + i * 1000, levelCm: 50 + (10.2 * i) / 600 }, river);
+      s = e.state;
+      effective = e.effective;
+    }
+    expect(effective).toBe('caution');
+    expect(s.rising).toBe(true);
+    expect(s.recent.length).toBeLessThanOrEqual(61);
+  });
+
   it('10 cm in 10 minutes below caution raises caution with the rising flag, and it clears after the hold', () => {
     const policy = { ...DEFAULT_ALERT_POLICY, riseCm: 5 };
     const r = run([0, 5.5, 6, 6, 6], 10, createAlertState(), policy);

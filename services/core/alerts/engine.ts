@@ -34,10 +34,9 @@ export interface SensorAlertState {
 }
 
 /**
- * Most readings kept for the rate-of-rise look-back: two 10-min windows at the
- * fastest contract interval (10 s, LIMITS.minIntervalS) is 120. A sensor
- * reporting faster than the contract allows gets a shorter look-back rather
- * than an unbounded copy per reading.
+ * Most entries kept for the rate-of-rise look-back: two 10-min windows in
+ * 10-s slots (the fastest contract interval, LIMITS.minIntervalS) is 120.
+ * Faster readings share a slot (see applySample), so this is a safety bound.
  */
 const MAX_RECENT = 128;
 
@@ -137,7 +136,18 @@ function applySample(prev: SensorAlertState, sample: LevelSample, t: Thresholds,
       s.calmSince = undefined;
     }
   }
-  s.recent.push({ observedAt: at, levelCm: sample.levelCm });
+  // One look-back entry per slot of a sixtieth of the window (10 s by
+  // default, the fastest contract interval): within a slot keep the lowest
+  // level, since a rise is measured from the lowest point. A sensor reporting
+  // faster than the contract allows then keeps its whole look-back, and its
+  // per-reading work stays as small as a contract-rate sensor's.
+  const slotMs = p.riseWindowMs / 60;
+  const last = s.recent[s.recent.length - 1];
+  if (last && at >= last.observedAt && at - last.observedAt < slotMs) {
+    if (sample.levelCm < last.levelCm) s.recent[s.recent.length - 1] = { observedAt: last.observedAt, levelCm: sample.levelCm };
+  } else {
+    s.recent.push({ observedAt: at, levelCm: sample.levelCm });
+  }
   const horizon = at - 2 * p.riseWindowMs;
   while (s.recent.length && (s.recent[0] as { observedAt: number }).observedAt < horizon) s.recent.shift();
   if (s.recent.length > MAX_RECENT) s.recent.splice(0, s.recent.length - MAX_RECENT);
