@@ -3,6 +3,41 @@ import type { ReadingStore } from '../core/ports.ts';
 import type { Ingest } from '../ingest/create-ingest.ts';
 
 const HOUR_MS = 3600_000;
+const MINUTE_MS = 60_000;
+const SLOTS = HOUR_MS / MINUTE_MS;
+
+/**
+ * Readings per minute for the last hour: 60 counters, so the cost per
+ * reading and the memory per sensor stay constant however fast a sensor
+ * reports (a set of timestamps grew by every reading: ~100,000 entries per
+ * sensor an hour at the pipeline benchmark's rate).
+ */
+interface MinuteCounts {
+  minute: number[];
+  count: number[];
+}
+
+function createMinuteCounts(): MinuteCounts {
+  return { minute: new Array<number>(SLOTS).fill(-1), count: new Array<number>(SLOTS).fill(0) };
+}
+
+function addReading(c: MinuteCounts, observedAt: number): void {
+  const m = Math.floor(observedAt / MINUTE_MS);
+  const i = ((m % SLOTS) + SLOTS) % SLOTS;
+  if (c.minute[i] === m) c.count[i] = (c.count[i] as number) + 1;
+  else if ((c.minute[i] as number) < m) {
+    c.minute[i] = m;
+    c.count[i] = 1;
+  } // else: older than the hour this slot now holds
+}
+
+/** Readings observed in the hour before `t` (to the minute). */
+function sumLastHour(c: MinuteCounts, t: number): number {
+  const newest = Math.floor(t / MINUTE_MS);
+  let n = 0;
+  for (let i = 0; i < SLOTS; i++) if ((c.minute[i] as number) > newest - SLOTS) n += c.count[i] as number;
+  return n;
+}
 
 export interface SensorHealth {
   readingsLastHour: number;
@@ -18,7 +53,7 @@ export interface SensorHealth {
  */
 export function createSensorHealth(deps: { ingest: Ingest; store: ReadingStore; now: () => number }) {
   const { ingest, store, now } = deps;
-  const recent = new Map<string, Set<number>>();
+  const recent = new Map<string, MinuteCounts>();
   const rejected = new Map<string, Map<RejectReason, number>>();
   const lastRejected = new Map<string, SensorHealth['lastRejected']>();
   /** Raw distance from a refused reading (not calibrated yet / blind zone), for "set zero now". */
@@ -26,9 +61,9 @@ export function createSensorHealth(deps: { ingest: Ingest; store: ReadingStore; 
   const seeded = new Set<string>();
 
   ingest.on('reading', (r: Reading) => {
-    let set = recent.get(r.sensorId);
-    if (!set) recent.set(r.sensorId, (set = new Set()));
-    set.add(r.observedAt);
+    let counts = recent.get(r.sensorId);
+    if (!counts) recent.set(r.sensorId, (counts = createMinuteCounts()));
+    addReading(counts, r.observedAt);
   });
   ingest.on('rejected', (reason, detail, sensorId) => {
     if (!sensorId) return;
@@ -43,10 +78,8 @@ export function createSensorHealth(deps: { ingest: Ingest; store: ReadingStore; 
   });
 
   function countLastHour(id: string, t: number): number {
-    const set = recent.get(id);
-    if (!set) return 0;
-    for (const at of set) if (at < t - HOUR_MS) set.delete(at);
-    return set.size;
+    const counts = recent.get(id);
+    return counts ? sumLastHour(counts, t) : 0;
   }
 
   return {
@@ -56,9 +89,22 @@ export function createSensorHealth(deps: { ingest: Ingest; store: ReadingStore; 
         if (seeded.has(id)) continue;
         seeded.add(id);
         const points = await store.range({ sensorId: id, from: t - HOUR_MS, to: t, limit: 10_000 });
-        let set = recent.get(id);
-        if (!set) recent.set(id, (set = new Set()));
-        for (const p of points) set.add(p.observedAt);
+        // The store already holds every reading counted live so far, so per
+        // minute the larger of the two counts is right (the store's is cut
+        // short only when the hour holds more than the query's limit).
+        const stored = createMinuteCounts();
+        for (const p of points) addReading(stored, p.observedAt);
+        const live = recent.get(id);
+        if (live) {
+          for (let i = 0; i < SLOTS; i++) {
+            if (live.minute[i] === stored.minute[i]) stored.count[i] = Math.max(stored.count[i] as number, live.count[i] as number);
+            else if ((live.minute[i] as number) > (stored.minute[i] as number)) {
+              stored.minute[i] = live.minute[i] as number;
+              stored.count[i] = live.count[i] as number;
+            }
+          }
+        }
+        recent.set(id, stored);
       }
     },
     get(id: string): SensorHealth {
