@@ -169,7 +169,7 @@ async function measurePushFanOut(): Promise<{ rows: BenchRow[]; notes: string[] 
       ],
       notes: [
         `Each push: fresh P-256 ECDH key pair + agreement with the subscriber key, HKDF and AES-128-GCM (RFC 8291), VAPID JWT (one per push service, cached), HTTP POST over keep-alive to the loopback push service; 256 in flight; encryption on ${Math.min(4, Math.max(0, availableParallelism() - 1))} worker thread(s). The push service decrypted and VAPID-checked every 100th message: ${cold.decrypted + warm.decrypted} ok, ${cold.failed + warm.failed} failed.`,
-        'The fan-out is CPU-bound (the per-subscriber ECDH agreement RFC 8291 requires is most of it): time ≈ subscribers × CPU per push ÷ the CPU the process gets; on this shared 2-core machine other engineers\' test runs held the load average near 10 during the measurement.',
+        'The fan-out is CPU-bound (the per-subscriber ECDH agreement RFC 8291 requires is most of it): time ≈ subscribers × CPU per push ÷ the CPU the process gets (one main thread plus the encryption workers on 2 cores); see the load average row for what else was running.',
       ],
     };
   } finally {
