@@ -8,7 +8,8 @@ import { AlertSeveritySchema, PRESETS, PresetNameSchema } from '../core/alerts/p
 import { createError } from '../core/errors.ts';
 import type { SensorRegistry } from '../core/ports.ts';
 import { ThresholdsSchema } from '../core/sensor.ts';
-import { formatIso, parseTimeParam } from '../core/time.ts';
+import { formatIso } from '../core/time.ts';
+import { TimeParamSchema, validate } from '../core/validate.ts';
 import { requireRole, type AuthEnv } from '../auth/middleware.ts';
 import { errorBody } from '../api/errors.ts';
 import { alertToJson } from './alert-json.ts';
@@ -29,20 +30,11 @@ export interface AlertRoutesDeps {
   clientAddress?: (c: Context) => string;
 }
 
-const TimeParam = z.string().transform((v, ctx) => {
-  const ms = parseTimeParam(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'expected ISO 8601 with offset or epoch milliseconds' });
-    return z.NEVER;
-  }
-  return ms;
-});
-
 const AlertsQuery = z
   .object({
     active: z.enum(['true', 'false']).optional(),
-    from: TimeParam.optional(),
-    to: TimeParam.optional(),
+    from: TimeParamSchema.optional(),
+    to: TimeParamSchema.optional(),
     sensor: z.string().max(64).optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
   })
@@ -78,16 +70,6 @@ const SettingsSchema = z
     standby_cm: z.number().min(0).max(2000).nullable().optional(),
   })
   .strict();
-
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const param = issue?.path.join('.') || (issue as { keys?: string[] } | undefined)?.keys?.join(',') || 'body';
-    throw createError('invalid_input', `${param}: ${issue?.message ?? 'invalid'}`, { param });
-  }
-  return r.data;
-}
 
 async function jsonBody(c: Context): Promise<unknown> {
   if (!/^application\/json\b/i.test(c.req.header('Content-Type') ?? '')) {
@@ -198,7 +180,7 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
 
   return (app) => {
     app.get('/api/alerts', (c) => {
-      const q = parse(AlertsQuery, c.req.query());
+      const q = validate(AlertsQuery, c.req.query(), 'query');
       if (q.from !== undefined && q.to !== undefined && q.from > q.to) throw createError('invalid_input', 'from: must not be after to', { param: 'from' });
       const alerts = alerting.store.list({
         active: q.active === 'true',
@@ -249,14 +231,14 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
 
     app.post('/api/alerts/:id/ack', requireRole('staff'), async (c) => {
       const raw = c.req.header('Content-Length') === '0' ? {} : await jsonBody(c);
-      const body = parse(AckBodySchema, raw);
+      const body = validate(AckBodySchema, raw);
       const principal = c.get('principal');
       const alert = alerting.acknowledge(c.req.param('id'), principal?.username ?? '?', body.note || undefined);
       return c.json(json(alert, true));
     });
 
     app.get('/api/alert-deliveries', requireRole('staff'), (c) => {
-      const q = parse(DeliveriesQuery, c.req.query());
+      const q = validate(DeliveriesQuery, c.req.query(), 'query');
       const rows = alerting.store.deliveries({ ...(q.alert && { alertId: q.alert }), failedOnly: q.failed === 'true', limit: q.limit ?? 200 });
       return c.json({
         deliveries: rows.map((d) => ({
@@ -284,7 +266,7 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
     });
 
     app.post('/api/alert-recipients', requireRole('staff'), async (c) => {
-      const input = parse(RecipientInputSchema, await jsonBody(c));
+      const input = validate(RecipientInputSchema, await jsonBody(c));
       if (input.sensors[0] !== '*') for (const id of input.sensors) sensorOrThrow(id);
       const secret = input.channel === 'webhook' ? randomBytes(24).toString('base64url') : undefined;
       const r: Recipient = {
@@ -331,7 +313,7 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
 
     app.put('/api/sensors/:id/alert-settings', requireRole('technician'), async (c) => {
       const sensor = sensorOrThrow(c.req.param('id'));
-      const body = parse(SettingsSchema, await jsonBody(c));
+      const body = validate(SettingsSchema, await jsonBody(c));
       const thresholds = body.thresholds ?? sensor.thresholds;
       if (body.standby_cm !== undefined && body.standby_cm !== null) {
         if (body.preset !== 'river_channel') throw createError('invalid_input', 'standby_cm: only the river_channel preset has a standby level', { param: 'standby_cm' });
@@ -353,7 +335,7 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
 
     app.post('/api/push/subscriptions', ...guard, async (c) => {
       if (!deps.vapidPublicKey) throw createError('not_found', 'Web Push is not configured on this server');
-      const body = parse(PushSubscribeSchema, await jsonBody(c));
+      const body = validate(PushSubscribeSchema, await jsonBody(c));
       if (body.sensors[0] !== '*') for (const id of body.sensors) sensorOrThrow(id);
       // Re-subscribing the same browser replaces its old choice (one row per endpoint).
       const existing = alerting.store.findPush({ endpoint: body.subscription.endpoint });
@@ -375,7 +357,7 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
     });
 
     app.delete('/api/push/subscriptions', ...guard, async (c) => {
-      const body = parse(PushUnsubscribeSchema, await jsonBody(c));
+      const body = validate(PushUnsubscribeSchema, await jsonBody(c));
       const r = 'endpoint' in body ? alerting.store.findPush({ endpoint: body.endpoint }) : alerting.store.findPush({ unsubscribeHash: hashToken(body.unsubscribe_token) });
       // 204 either way: the browser's goal (no more pushes) holds, and it reveals nothing about others.
       if (r) alerting.removeRecipient(r.id);

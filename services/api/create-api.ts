@@ -10,7 +10,8 @@ import { createError } from '../core/errors.ts';
 import type { Reading } from '../core/reading.ts';
 import type { ReadingStore, SensorRegistry } from '../core/ports.ts';
 import { SensorId } from '../core/sensor.ts';
-import { formatIso, parseTimeParam } from '../core/time.ts';
+import { formatIso } from '../core/time.ts';
+import { TimeParamSchema, validate } from '../core/validate.ts';
 import type { Metrics } from '../metrics.ts';
 import { authenticate, type AuthEnv, type Authenticator } from '../auth/middleware.ts';
 import { errorBody, handleError } from './errors.ts';
@@ -59,21 +60,10 @@ const SSE_MAX_QUEUE = 5_000;
 /** Comment line every 15 s keeps proxies and mobile carriers from closing an idle stream. */
 const SSE_HEARTBEAT_MS = 15_000;
 
-const TimeParam = z
-  .string()
-  .transform((v, ctx) => {
-    const ms = parseTimeParam(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'expected ISO 8601 with offset or epoch milliseconds' });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
 const ReadingsQuery = z
   .object({
-    from: TimeParam.optional(),
-    to: TimeParam.optional(),
+    from: TimeParamSchema.optional(),
+    to: TimeParamSchema.optional(),
     bucket: z.coerce.number().int().min(1).max(86_400 * 31).optional(),
   })
   .strict();
@@ -148,16 +138,11 @@ export function createApi(deps: ApiDeps): Hono<AuthEnv> {
   app.get('/api/sensors/:id/readings', async (c) => {
     const id = c.req.param('id');
     if (!SensorId.safeParse(id).success || !deps.registry.get(id)) throw createError('not_found', `unknown sensor ${id}`);
-    const parsed = ReadingsQuery.safeParse(c.req.query());
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const param = issue?.path.join('.') || (issue as { keys?: string[] } | undefined)?.keys?.join(',') || 'query';
-      throw createError('invalid_input', `${param}: ${issue?.message ?? 'invalid'}`, { param });
-    }
-    const to = parsed.data.to ?? now();
-    const from = parsed.data.from ?? to - 24 * 3600_000;
+    const query = validate(ReadingsQuery, c.req.query(), 'query');
+    const to = query.to ?? now();
+    const from = query.from ?? to - 24 * 3600_000;
     if (from > to) throw createError('invalid_input', 'from: must not be after to', { param: 'from' });
-    let bucketMs = parsed.data.bucket ? parsed.data.bucket * 1000 : undefined;
+    let bucketMs = query.bucket ? query.bucket * 1000 : undefined;
     let points = await deps.store.range({ sensorId: id, from, to, bucketMs, limit: MAX_RAW_POINTS + 1 });
     if (!bucketMs && points.length > MAX_RAW_POINTS) {
       bucketMs = Math.ceil((to - from) / TARGET_BUCKETS / 1000) * 1000;

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { createError } from '../core/errors.ts';
 import type { ReadingStore, SensorRegistry } from '../core/ports.ts';
 import { SensorId } from '../core/sensor.ts';
-import { formatIso, parseTimeParam } from '../core/time.ts';
+import { formatIso } from '../core/time.ts';
+import { TimeParamSchema, validate } from '../core/validate.ts';
 import type { AuthEnv } from '../auth/middleware.ts';
 import { sendSnapshot, type SensorsSnapshot } from './sensors-snapshot.ts';
 
@@ -18,23 +19,14 @@ const MAX_SENSORS = 50;
 /** More rows than this: narrow the range rather than stream an unbounded file. */
 const MAX_ROWS = 200_000;
 
-const TimeParam = z.string().transform((v, ctx) => {
-  const ms = parseTimeParam(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'expected ISO 8601 with offset or epoch milliseconds' });
-    return z.NEVER;
-  }
-  return ms;
-});
-
 const CsvQuery = z
   .object({
     sensor: z
       .string({ error: 'required: one sensor id, or several separated by commas' })
       .transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))])
       .pipe(z.array(SensorId).min(1, 'required: at least one sensor id').max(MAX_SENSORS, `at most ${MAX_SENSORS} sensors per request`)),
-    from: TimeParam.optional(),
-    to: TimeParam.optional(),
+    from: TimeParamSchema.optional(),
+    to: TimeParamSchema.optional(),
   })
   .strict();
 
@@ -65,15 +57,10 @@ export function createOpenDataRoutes(deps: {
     );
 
     app.get('/api/readings.csv', async (c) => {
-      const parsed = CsvQuery.safeParse(c.req.query());
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const param = issue?.path[0]?.toString() || (issue as { keys?: string[] } | undefined)?.keys?.join(',') || 'query';
-        throw createError('invalid_input', `${param}: ${issue?.message ?? 'invalid'}`, { param });
-      }
-      const { sensor: ids } = parsed.data;
-      const to = parsed.data.to ?? deps.now();
-      const from = parsed.data.from ?? to - 24 * 3600_000;
+      const query = validate(CsvQuery, c.req.query(), 'query');
+      const { sensor: ids } = query;
+      const to = query.to ?? deps.now();
+      const from = query.from ?? to - 24 * 3600_000;
       if (from > to) throw createError('invalid_input', 'from: must not be after to', { param: 'from' });
       if (to - from > MAX_RANGE_MS) throw createError('invalid_input', 'from: range longer than 31 days; split it into several requests', { param: 'from' });
       for (const id of ids) {

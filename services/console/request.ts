@@ -2,6 +2,9 @@ import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { z } from 'zod';
 import { createError } from '../core/errors.ts';
+import { validate } from '../core/validate.ts';
+
+export { validate };
 
 /** Read and validate a JSON body; bad JSON or a schema failure → 400 naming the field. */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
@@ -12,16 +15,6 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
     throw createError('invalid_input', 'body: expected JSON');
   }
   return validate(schema, body);
-}
-
-export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || (issue as { keys?: string[] } | undefined)?.keys?.join(',') || 'body';
-    throw createError('invalid_input', `${field}: ${issue?.message ?? 'invalid'}`, { field });
-  }
-  return parsed.data;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createError } from './errors.ts';
+import { validate } from './validate.ts';
 import { LIMITS } from './limits.ts';
 import { SensorInputSchema, SensorKind, SensorState, ThresholdsSchema, type Sensor } from './sensor.ts';
 
@@ -44,13 +44,7 @@ export function applySensorPatch(sensor: Sensor, patch: SensorPatch, now: number
     else merged[key] = value;
   }
   const { createdAt: _c, updatedAt: _u, ...input } = merged;
-  const parsed = SensorInputSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || 'sensor';
-    throw createError('invalid_input', `${field}: ${issue?.message ?? 'invalid'}`, { field });
-  }
-  const checked = parsed.data;
+  const checked = validate(SensorInputSchema, input, 'sensor');
   return {
     ...checked,
     kind: checked.kind ?? sensor.kind,
