@@ -1,5 +1,4 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { connect } from 'node:net';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { registerSimSensors } from '../../firmware-sim/credentials.ts';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.ts';
 import { makeTempDir } from '../helpers/kansui.ts';
 import { getFreePort } from '../helpers/ports.ts';
+import { children, fmt, sleep, stopChild, track } from './children.ts';
 import type { BenchModule, BenchRow, BenchSection } from './types.ts';
 
 /**
@@ -38,22 +38,6 @@ const BURST_SCRIPT = join(root, 'test/bench/burst-publisher.ts');
 const NODE_RED_DIR = join(tmpdir(), 'kansui-bench-node-red');
 const NODE_RED_PACKAGES = ['node-red@4', 'node-red-contrib-influxdb@0.7'];
 
-const children = new Set<ChildProcess>();
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => process.stderr.write(`bench(influx): ${s}\n`);
 
 /** The first JSON line on a child's stdout that matches. */

@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { loadavg } from 'node:os';
@@ -12,6 +11,7 @@ import { connectLeanSubscriber } from '../../firmware-sim/lean-mqtt.ts';
 import { registerSensor } from '../../services/sensors/provision.ts';
 import { makeTempDir, startTestKansui } from '../helpers/kansui.ts';
 import { getFreePort } from '../helpers/ports.ts';
+import { fmt, sleep, stopAll, stopChild, track } from './children.ts';
 import type { BenchModule, BenchRow, BenchSection } from './types.ts';
 
 /**
@@ -36,32 +36,6 @@ const PIPELINE_SENSORS = 1_000;
 const RSS_SENSORS = 10_000;
 const SSE_CLIENTS = 100;
 const SSE_RATE = 1_000;
-
-const children = new Set<ChildProcess>();
-// If this process dies without its finally blocks (an uncaught error, a closed stdout pipe),
-// take the service, brokers and load generators with it.
-process.once('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-export async function stopAll(): Promise<void> {
-  await Promise.all([...children].map((c) => stopChild(c)));
-}
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Lines of JSON a child prints on stdout, as they arrive. */
 function jsonLines(child: ChildProcess): { next(match: (o: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<Record<string, unknown>> } {
