@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Reading } from '../core/reading.ts';
 import type { RangePoint, RangeQuery, ReadingStore, WriteResult } from '../core/ports.ts';
 import { migrate, openDatabase, type SqliteDatabase } from './sqlite.ts';
@@ -19,6 +21,63 @@ export interface SqliteReadingStoreOptions {
   dataDir: string;
   /** File name inside dataDir; readings live apart from metadata so the two never contend for one write lock. */
   file?: string;
+  /**
+   * Where commits run. `thread` (default): a worker thread, so the insert work
+   * and each commit's fsync stay off the event loop that runs the broker and
+   * the ingest (bench: pipeline). `inline`: on the calling thread.
+   */
+  writer?: 'thread' | 'inline';
+}
+
+/** One reading as the flat tuple the writer inserts (cheap to post to a thread). */
+function toRow(r: Reading, out: unknown[]): void {
+  out.push(r.sensorId, r.observedAt, r.levelCm, r.distanceMm ?? null, r.batteryV ?? null, r.rssiDbm ?? null, r.seq ?? null);
+}
+
+/** Commits on a worker thread; answers in order, one transaction per batch. */
+function startWriterThread(path: string) {
+  const worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), { workerData: { path }, execArgv: [] });
+  const pending = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let failed: Error | undefined;
+  let closing: Promise<void> | undefined;
+  worker.on('message', (m: { id?: number; written?: number; error?: string }) => {
+    if (m.id === undefined) return;
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.error !== undefined) p?.reject(new Error(m.error));
+    else p?.resolve(m.written as number);
+  });
+  const fail = (err: Error) => {
+    failed ??= err;
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`readings writer thread exited (${code})`)));
+  return {
+    healthy: () => failed === undefined,
+    write(rows: unknown[]): Promise<number> {
+      if (failed) return Promise.reject(failed);
+      if (closing) return Promise.reject(new Error('readings store is closed'));
+      const id = nextId++;
+      return new Promise<number>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, rows });
+      });
+    },
+    close(): Promise<void> {
+      closing ??= (async () => {
+        if (!failed) {
+          const closed = new Promise<void>((resolve) => worker.on('message', (m: { type?: string }) => m.type === 'closed' && resolve()));
+          worker.postMessage({ type: 'close' });
+          await closed;
+        }
+        await worker.terminate();
+      })();
+      return closing;
+    },
+  };
 }
 
 /**
@@ -27,8 +86,11 @@ export interface SqliteReadingStoreOptions {
  * transaction, so it is durable as a whole when `write` resolves.
  */
 export function createSqliteReadingStore(options: SqliteReadingStoreOptions): ReadingStore {
-  const db: SqliteDatabase = openDatabase(options.dataDir, options.file ?? 'readings.db');
+  const file = options.file ?? 'readings.db';
+  const db: SqliteDatabase = openDatabase(options.dataDir, file);
   migrate(db, 'readings', MIGRATIONS);
+  // Reads stay on this connection (WAL: readers never wait for the writer).
+  const writer = (options.writer ?? 'thread') === 'thread' ? startWriterThread(join(options.dataDir, file)) : undefined;
 
   const insert = db.prepare(
     `INSERT OR IGNORE INTO readings (sensor_id, observed_at, level_cm, distance_mm, battery_v, rssi_dbm, seq)
@@ -69,7 +131,14 @@ export function createSqliteReadingStore(options: SqliteReadingStoreOptions): Re
     kind: 'sqlite',
     async write(readings): Promise<WriteResult> {
       if (readings.length === 0) return { written: 0, duplicates: 0 };
-      const written = insertMany(readings);
+      let written: number;
+      if (writer) {
+        const rows: unknown[] = [];
+        for (const r of readings) toRow(r, rows);
+        written = await writer.write(rows);
+      } else {
+        written = insertMany(readings);
+      }
       return { written, duplicates: readings.length - written };
     },
     async range(q: RangeQuery): Promise<RangePoint[]> {
@@ -97,9 +166,10 @@ export function createSqliteReadingStore(options: SqliteReadingStoreOptions): Re
       return out;
     },
     async healthy() {
-      return db.open;
+      return db.open && (writer?.healthy() ?? true);
     },
     async close() {
+      await writer?.close();
       if (db.open) db.close();
     },
   };
