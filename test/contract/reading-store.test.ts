@@ -18,6 +18,14 @@ describeReadingStoreContract({
   countsDuplicates: true,
 });
 
+// The same store committing on the calling thread instead of its writer thread.
+describeReadingStoreContract({
+  name: 'sqlite (inline writer)',
+  open: async (dataDir) => createSqliteReadingStore({ dataDir, writer: 'inline' }),
+  durable: true,
+  countsDuplicates: true,
+});
+
 // A real influxd (Debian's 1.6) per file; one database per test so tests never see each other's points.
 let influx: RunningInfluxd | undefined;
 describeReadingStoreContract({
