@@ -173,32 +173,40 @@ export function composeNotice(input: {
   };
 }
 
+/**
+ * An alert's fields as every JSON consumer sees them (API, SSE, webhook body,
+ * Web Push payload): snake_case, ISO 8601 times with offset in `timeZone`.
+ * Who acknowledged is added by the API for signed-in staff only.
+ */
+export function alertFields(a: Alert, levelName: { ja: string; en: string }, timeZone: string) {
+  const iso = (ms: number | undefined) => (ms === undefined ? null : formatIso(ms, timeZone));
+  return {
+    id: a.id,
+    sensor_id: a.sensorId,
+    kind: a.kind,
+    severity: a.severity,
+    peak_severity: a.peakSeverity,
+    cause: a.cause,
+    state: a.state,
+    rising: a.rising,
+    level_name: levelName.ja,
+    level_name_en: levelName.en,
+    level_cm: a.levelCm ?? null,
+    observed_at: iso(a.observedAt),
+    battery_v: a.batteryV ?? null,
+    raised_at: iso(a.raisedAt),
+    updated_at: iso(a.updatedAt),
+    resolved_at: iso(a.resolvedAt),
+    resolved_reason: a.resolvedReason ?? null,
+  };
+}
+
 /** The JSON every machine receiver gets (webhook body, Web Push payload): snake_case like the API. */
 export function noticeToJson(n: AlertNotice, timeZone: string) {
-  const a = n.alert;
-  const iso = (ms: number | undefined) => (ms === undefined ? null : formatIso(ms, timeZone));
   return {
     notice_id: n.noticeId,
     event: n.event,
-    alert: {
-      id: a.id,
-      sensor_id: a.sensorId,
-      kind: a.kind,
-      severity: a.severity,
-      peak_severity: a.peakSeverity,
-      cause: a.cause,
-      state: a.state,
-      rising: a.rising,
-      level_name: n.levelName.ja,
-      level_name_en: n.levelName.en,
-      level_cm: a.levelCm ?? null,
-      observed_at: iso(a.observedAt),
-      battery_v: a.batteryV ?? null,
-      raised_at: iso(a.raisedAt),
-      updated_at: iso(a.updatedAt),
-      resolved_at: iso(a.resolvedAt),
-      resolved_reason: a.resolvedReason ?? null,
-    },
+    alert: alertFields(n.alert, n.levelName, timeZone),
     sensor: { id: n.sensor.id, name: n.sensor.name, name_en: n.sensor.nameEn ?? null, lat: n.sensor.lat, lon: n.sensor.lon },
     text: n.text,
     url: n.url ?? null,
