@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_SITES } from '../../firmware-sim/demo-sites.ts';
 import { makeTempDir } from '../helpers/kansui.ts';
+import { spawnTs } from '../helpers/process.ts';
 import { openSse } from '../helpers/sse.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -14,17 +14,11 @@ describe('npm run demo', () => {
 
   it('starts the service, registers ten Kinokawa sensors, takes the map normal → danger → normal, and stops cleanly on Ctrl-C', async () => {
     // ×3600: the 60-minute rise takes one second and the whole storm about six.
-    const child = spawn(process.execPath, ['--import', 'tsx', DEMO, '--time-scale', '3600', '--interval', '0.1'], {
-      env: { ...process.env, HTTP_PORT: '0', MQTT_PORT: '0', HTTP_HOST: '127.0.0.1', MQTT_HOST: '127.0.0.1', DATA_DIR: temp.dir },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, exited, out, err } = spawnTs(DEMO, ['--time-scale', '3600', '--interval', '0.1'], {
+      HTTP_PORT: '0', MQTT_PORT: '0', HTTP_HOST: '127.0.0.1', MQTT_HOST: '127.0.0.1', DATA_DIR: temp.dir,
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
-      const mapUrl = await waitFor(() => /demo: map: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1], { timeoutMs: 20_000, what: `map URL (stderr: ${stderr})` });
+      const mapUrl = await waitFor(() => /demo: map: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out())?.[1], { timeoutMs: 20_000, what: `map URL (stderr: ${err()})` });
       const sse = openSse(`${mapUrl}api/events`);
       const sensors = await (await fetch(`${mapUrl}api/sensors`)).json();
       expect(sensors.features.map((f: { id: string }) => f.id).sort()).toEqual(DEMO_SITES.map((s) => s.register.id).sort());
@@ -47,11 +41,11 @@ describe('npm run demo', () => {
       expect(seen[0]).toBe('normal');
       expect(seen).toContain('danger');
       await sse.close();
-      expect(stdout).toMatch(/kinokawa-uchita-up: \w+ → danger/);
+      expect(out()).toMatch(/kinokawa-uchita-up: \w+ → danger/);
     } finally {
       child.kill('SIGINT');
     }
     expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))])).toBe(0);
-    expect(stdout).toMatch(/demo: stopped/);
+    expect(out()).toMatch(/demo: stopped/);
   });
 });
