@@ -102,6 +102,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     onDelivery: alertMetrics.onDelivery,
     ...(options.alerting && { overrides: options.alerting }),
   });
+  alertMetrics.watchChannels(alerting.channels);
 
   const logRejected = createRateLimitedLog((_key, msg, fields) => logger.warn(fields, msg));
   ingest.on('rejected', (reason, detail, sensorId) => {

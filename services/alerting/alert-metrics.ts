@@ -1,4 +1,5 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { AlertChannel } from '../core/alerts/channel.ts';
 import type { DeliveryLogEntry } from './alert-store.ts';
 
 /**
@@ -26,7 +27,21 @@ export function createAlertMetrics(registry: Registry) {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  let channels: readonly AlertChannel[] = [];
+  new Gauge({
+    name: 'kansui_alert_prepared',
+    help: 'Work done ahead of alerts, by channel (Web Push: encryption keys ready; refilled in the background after a fan-out)',
+    labelNames: ['channel'],
+    registers: [registry],
+    collect() {
+      for (const c of channels) if (c.preparedCount) this.set({ channel: c.kind }, c.preparedCount());
+    },
+  });
   return {
+    /** Report the channels' prepared work (set once the channels exist). */
+    watchChannels(list: readonly AlertChannel[]): void {
+      channels = list;
+    },
     onEvent(event: string, alert: { kind: string; severity: string }): void {
       events.inc({ event, kind: alert.kind, severity: alert.severity });
     },

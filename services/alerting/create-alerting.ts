@@ -94,6 +94,8 @@ export function createAlerting(options: AlertingOptions) {
     },
   });
 
+  for (const c of options.channels) c.prepare?.([...recipients.values()]);
+
   function activeOf(sensorId: string): Map<AlertKind, Alert> {
     let m = active.get(sensorId);
     if (!m) active.set(sensorId, (m = new Map()));
@@ -248,12 +250,14 @@ export function createAlerting(options: AlertingOptions) {
     const r = recipients.get(id);
     if (!r || r.source === 'env') return false;
     recipients.delete(id);
+    for (const c of options.channels) if (c.kind === r.channel) c.forget?.(r);
     return store.removeRecipient(id);
   }
 
   return {
     store,
     dispatcher,
+    channels: options.channels,
     policy,
     onReading,
     sweep,
@@ -283,6 +287,7 @@ export function createAlerting(options: AlertingOptions) {
     addRecipient(r: Recipient, extra: { unsubscribeHash?: string; client?: string; createdBy?: string }): void {
       store.addRecipient(r, { ...extra, now: now() });
       recipients.set(r.id, r);
+      for (const c of options.channels) if (c.kind === r.channel) c.prepare?.([r]);
     },
     removeRecipient,
     /** Resolves when every queued delivery attempt (retries included) is done. */

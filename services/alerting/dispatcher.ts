@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AlertChannel, AlertNotice, ChannelKind, DeliveryOutcome, Recipient } from '../core/alerts/channel.ts';
 import type { DeliveryLogEntry } from './alert-store.ts';
 
@@ -67,6 +68,33 @@ export function createDispatcher(options: DispatcherOptions) {
   const timers = new Set<NodeJS.Timeout>();
   const aborters = new Set<AbortController>();
   /**
+   * Attempts of a channel that start within one short window share one
+   * deadline signal, which aborts `timeoutMs` after the window closes: a
+   * fan-out starts thousands of attempts a second, and a timer plus an
+   * AbortController each was a measurable share of a push's CPU. An attempt
+   * is therefore abandoned after between timeoutMs and timeoutMs + window.
+   */
+  const deadlineWindowMs = Math.min(250, retry.timeoutMs / 10);
+  const deadlines = new Map<ChannelKind, { openUntil: number; controller: AbortController }>();
+  const deadlineTimers = new Set<NodeJS.Timeout>();
+  function deadlineFor(kind: ChannelKind): AbortSignal {
+    const t = performance.now();
+    const current = deadlines.get(kind);
+    if (current && t < current.openUntil) return current.controller.signal;
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal); // one listener per attempt in flight, by design
+    aborters.add(controller);
+    const timer = setTimeout(() => {
+      deadlineTimers.delete(timer);
+      aborters.delete(controller);
+      controller.abort(new Error(`timed out after ${retry.timeoutMs} ms`));
+    }, retry.timeoutMs + deadlineWindowMs);
+    timer.unref(); // an attempt in flight keeps the process busy, not its deadline
+    deadlineTimers.add(timer);
+    deadlines.set(kind, { openUntil: t + deadlineWindowMs, controller });
+    return controller.signal;
+  }
+  /**
    * Order per recipient and alert: a recipient's next notice about an alert
    * waits until the previous one about it is finished, so nobody reads
    * "escalated" before "raised". Notices about different alerts go in parallel,
@@ -112,18 +140,13 @@ export function createDispatcher(options: DispatcherOptions) {
 
   async function attempt(channel: AlertChannel, job: Job): Promise<void> {
     const started = performance.now();
-    const controller = new AbortController();
-    aborters.add(controller);
-    const timer = setTimeout(() => controller.abort(new Error(`timed out after ${retry.timeoutMs} ms`)), retry.timeoutMs);
+    const signal = deadlineFor(channel.kind);
     let outcome: DeliveryOutcome;
     try {
-      outcome = await channel.send(job.notice, job.recipient, controller.signal);
+      outcome = await channel.send(job.notice, job.recipient, signal);
     } catch (err) {
-      const e = controller.signal.aborted ? (controller.signal.reason as Error) : (err as Error);
+      const e = signal.aborted ? (signal.reason as Error) : (err as Error);
       outcome = { ok: false, error: e?.message ?? String(e), permanent: false };
-    } finally {
-      clearTimeout(timer);
-      aborters.delete(controller);
     }
     const last = outcome.ok || outcome.permanent || job.attempt >= retry.attempts || closed;
     options.log({
@@ -200,6 +223,8 @@ export function createDispatcher(options: DispatcherOptions) {
       closed = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      for (const t of deadlineTimers) clearTimeout(t);
+      deadlineTimers.clear();
       for (const q of queues.values()) q.jobs = [];
       backlog.clear();
       for (const a of aborters) a.abort(new Error('shutting down'));

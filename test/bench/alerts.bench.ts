@@ -10,6 +10,7 @@ import type { PushSubscriptionJson, Recipient } from '../../services/core/alerts
 import { registerSensor } from '../../services/sensors/provision.ts';
 import { startWebhookReceiver } from '../helpers/alert-receivers.ts';
 import { makeTempDir } from '../helpers/kansui.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { connectMqtt, publishReading } from '../helpers/mqtt.ts';
 import type { BenchModule, BenchRow } from './types.ts';
 
@@ -114,7 +115,7 @@ async function measureWebhookLatency(): Promise<{ rows: BenchRow[]; notes: strin
 }
 
 /** One sensor's alert fanned out to 10,000 Web Push subscribers on a loopback push service (own process). */
-async function measurePushFanOut(): Promise<{ rows: BenchRow[]; notes: string[] }> {
+export async function measurePushFanOut(): Promise<{ rows: BenchRow[]; notes: string[] }> {
   const sink = fork(fileURLToPath(new URL('./push-sink.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T>() => new Promise<T>((resolve) => sink.once('message', (m) => resolve(m as T)));
   const vapid = generateVapidKeys();
@@ -141,10 +142,19 @@ async function measurePushFanOut(): Promise<{ rows: BenchRow[]; notes: string[] 
         k.alerting.addRecipient(r, {});
       });
     })();
+    const push = k.alerting.channels.find((c) => c.kind === 'webpush');
+    if (!push?.preparedCount || !push.forget) throw new Error('no Web Push channel');
+    // Keys are prepared in the background as subscribers arrive (and after a restart); time how long 10,000 take.
+    const warmStart = performance.now();
+    await waitFor(() => push.preparedCount!() >= 2 * SUBSCRIBERS, { timeoutMs: 120_000, intervalMs: 50, what: 'prepared keys' });
+    const warmMs = performance.now() - warmStart;
     await publishReading(client, 'fan-01', { ts: Date.now() - 60_000, level_cm: 0 });
 
-    const results: { total: number; p50: number; p99: number; cpuMs: number; decrypted: number; failed: number }[] = [];
-    for (const level of [12, 22]) {
+    type Trial = { total: number; p50: number; p99: number; cpuMs: number; decrypted: number; failed: number };
+    const results: Trial[] = [];
+    // caution (raised) and warning (escalated) with keys prepared; then danger with none ready (as right after a restart).
+    for (const level of [12, 22, 32]) {
+      if (level === 32) for (const r of k.alerting.recipients()) push.forget(r);
       const done = next<{ arrivals: number[]; decrypted: number; failed: number }>();
       sink.send({ expect: SUBSCRIBERS });
       await new Promise((r) => setTimeout(r, 100)); // let the sink take the message
@@ -158,18 +168,23 @@ async function measurePushFanOut(): Promise<{ rows: BenchRow[]; notes: string[] 
       await k.alerting.idle();
     }
     await client.endAsync();
-    const [cold, warm] = results as [(typeof results)[0], (typeof results)[0]];
+    const [raised, escalated, cold] = results as [Trial, Trial, Trial];
+    const checked = results.reduce((a, r) => a + r.decrypted, 0);
+    const failed = results.reduce((a, r) => a + r.failed, 0);
     return {
       rows: [
-        { metric: `publish → last of ${SUBSCRIBERS} pushes delivered (raised)`, value: ms(cold.total), target: '≤ 1,000 ms', pass: cold.total <= 1000 },
-        { metric: 'same, per-subscriber p50 / p99 (raised)', value: `${ms(cold.p50)} / ${ms(cold.p99)}` },
-        { metric: `publish → last of ${SUBSCRIBERS} pushes delivered (escalated, second notice)`, value: ms(warm.total), target: '≤ 1,000 ms', pass: warm.total <= 1000 },
-        { metric: 'service CPU per push (encrypt + sign + send; the push service runs in another process)', value: `${(warm.cpuMs / SUBSCRIBERS).toFixed(2)} ms` },
+        { metric: `publish → last of ${SUBSCRIBERS} pushes delivered (raised)`, value: ms(raised.total), target: '≤ 1,000 ms', pass: raised.total <= 1000 },
+        { metric: 'same, per-subscriber p50 / p99 (raised)', value: `${ms(raised.p50)} / ${ms(raised.p99)}` },
+        { metric: `publish → last of ${SUBSCRIBERS} pushes delivered (escalated, second notice)`, value: ms(escalated.total), target: '≤ 1,000 ms', pass: escalated.total <= 1000 },
+        { metric: 'service CPU per push, keys prepared (seal + sign + send; the push service runs in another process)', value: `${(escalated.cpuMs / SUBSCRIBERS).toFixed(2)} ms` },
+        { metric: `keys for ${SUBSCRIBERS} subscribers prepared in the background (2 each), after they subscribed`, value: ms(warmMs) },
+        { metric: `publish → last of ${SUBSCRIBERS} pushes delivered with no keys ready (e.g. within seconds of a restart)`, value: ms(cold.total) },
+        { metric: 'service CPU per push, no keys ready (ECDH + HKDF + seal + sign + send)', value: `${(cold.cpuMs / SUBSCRIBERS).toFixed(2)} ms` },
         { metric: 'load average (1 min) at the end', value: loadavg()[0]!.toFixed(1) },
       ],
       notes: [
-        `Each push: fresh P-256 ECDH key pair + agreement with the subscriber key, HKDF and AES-128-GCM (RFC 8291), VAPID JWT (one per push service, cached), HTTP POST over keep-alive to the loopback push service; 256 in flight; encryption on ${Math.min(4, Math.max(0, availableParallelism() - 1))} worker thread(s). The push service decrypted and VAPID-checked every 100th message: ${cold.decrypted + warm.decrypted} ok, ${cold.failed + warm.failed} failed.`,
-        'The fan-out is CPU-bound (the per-subscriber ECDH agreement RFC 8291 requires is most of it): time ≈ subscribers × CPU per push ÷ the CPU the process gets (one main thread plus the encryption workers on 2 cores); see the load average row for what else was running.',
+        `Each push: its own P-256 ECDH key pair agreed with the subscriber key, its own salt, HKDF and AES-128-GCM (RFC 8291), VAPID JWT (one per push service, cached), HTTP POST over keep-alive to the loopback push service; 256 in flight. The key agreement and derivation are done ahead of time for known subscribers on ${Math.min(4, Math.max(0, availableParallelism() - 1))} worker thread(s), two keys per subscriber, each used for one message and replaced in the background once the fan-out is over; at alert time a push is one AES-GCM pass and a request. The push service decrypted and VAPID-checked every 100th message: ${checked} ok, ${failed} failed.`,
+        'With no keys ready the fan-out is CPU-bound on the key agreement: time ≈ subscribers × CPU per push ÷ the CPU the process gets (one main thread plus the workers on 2 cores, shared with the push service process).',
       ],
     };
   } finally {

@@ -85,6 +85,9 @@ describe('alerts end to end: simulated sensor → MQTT → ingest → alert engi
       body: JSON.stringify({ subscription: sub, sensors: ['rise-01'], min_status: 'caution', lang: 'ja' }),
     });
     expect(res.status).toBe(201);
+    // The subscription's first two encryption keys are prepared in the background (RFC 8291 key agreement ahead of
+    // need); the first two pushes use them, the next two prepare their own before the refill: both paths are decrypted below.
+    await waitFor(async () => (await (await fetch(`${k.httpUrl}/metrics`)).text()).includes('kansui_alert_prepared{channel="webpush"} 2'), { what: 'prepared push keys' });
 
     // 0 → 31 cm and back: caution at 12, warning at 22 (also rising 10 cm/10 min), danger at 31,
     // 29 stays inside the dead band, 25 and 24 ease to warning after the hold, 5 and 4 resolve.

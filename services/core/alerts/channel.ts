@@ -102,6 +102,16 @@ export type DeliveryOutcome = { ok: true; status?: number; detail?: string } | {
 export interface AlertChannel {
   readonly kind: ChannelKind;
   send(notice: AlertNotice, recipient: Recipient, signal: AbortSignal): Promise<DeliveryOutcome>;
+  /**
+   * Recipients this channel may send to: a chance to do costly per-recipient
+   * work before an alert needs it (Web Push prepares its RFC 8291 keys).
+   * Called at start and when recipients are added; never blocks sending.
+   */
+  prepare?(recipients: readonly Recipient[]): void;
+  /** A recipient is gone: drop whatever `prepare` kept for it. */
+  forget?(recipient: Recipient): void;
+  /** What `prepare` holds ready (Web Push: keys), for /metrics. */
+  preparedCount?(): number;
   close?(): Promise<void>;
 }
 
