@@ -10,6 +10,7 @@ import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.ts';
 import { makeTempDir } from '../helpers/kansui.ts';
 import { getFreePort } from '../helpers/ports.ts';
 import { children, fmt, sleep, stopChild, track } from './children.ts';
+import { npmScriptArgs } from '../helpers/process.ts';
 import type { BenchModule, BenchRow, BenchSection } from './types.ts';
 
 /**
@@ -25,7 +26,8 @@ import type { BenchModule, BenchRow, BenchSection } from './types.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SIM = join(root, 'firmware-sim/cli.ts');
-const MAIN = join(root, 'services/main.ts');
+/** `npm start`'s node arguments, flags included, with the entry point made absolute. */
+const START = npmScriptArgs('start', root).map((a) => (a.endsWith('.ts') ? join(root, a) : a));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_S = 2;
 const GENERATORS = 2;
@@ -91,7 +93,7 @@ async function startService(dataDir: string, env: Record<string, string>) {
   const httpPort = await getFreePort();
   const mqttPort = await getFreePort();
   const child = track(
-    spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    spawn(process.execPath, START, {
       env: { ...process.env, DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), HTTP_HOST: '127.0.0.1', MQTT_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     }),

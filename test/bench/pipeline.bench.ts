@@ -12,6 +12,7 @@ import { registerSensor } from '../../services/sensors/provision.ts';
 import { makeTempDir, startTestKansui } from '../helpers/kansui.ts';
 import { getFreePort } from '../helpers/ports.ts';
 import { fmt, sleep, stopAll, stopChild, track } from './children.ts';
+import { npmScriptArgs } from '../helpers/process.ts';
 import type { BenchModule, BenchRow, BenchSection } from './types.ts';
 
 /**
@@ -25,7 +26,8 @@ import type { BenchModule, BenchRow, BenchSection } from './types.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SIM = join(root, 'firmware-sim/cli.ts');
-const MAIN = join(root, 'services/main.ts');
+/** `npm start`'s node arguments, flags included, with the entry point made absolute. */
+const START = npmScriptArgs('start', root).map((a) => (a.endsWith('.ts') ? join(root, a) : a));
 const RAW_AEDES = join(root, 'test/bench/raw-aedes-server.ts');
 
 /** Load-phase shape; override with env for a quick look (BENCH_SECONDS=4). */
@@ -182,7 +184,7 @@ function rssMb(pid: number): { rss: number; hwm: number } {
 export async function startService(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []) {
   const httpPort = await getFreePort();
   const mqttPort = await getFreePort();
-  const child = track(spawn(process.execPath, [...nodeArgs, '--import', 'tsx', MAIN], {
+  const child = track(spawn(process.execPath, [...nodeArgs, ...START], {
     env: { ...process.env, DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), HTTP_HOST: '127.0.0.1', MQTT_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   }));

@@ -1,11 +1,24 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/**
+ * The Node arguments of an npm script of ours (`node ARGS…`), read from
+ * package.json, so tests and benchmarks start the service exactly as
+ * `npm start` does, flags included.
+ */
+export function npmScriptArgs(script: string, root: string): string[] {
+  const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { scripts: Record<string, string> };
+  const [node, ...args] = (pkg.scripts[script] ?? '').split(/\s+/).filter(Boolean);
+  if (node !== 'node') throw new Error(`npm script ${script} does not start with node`);
+  return args;
+}
 
 /**
  * Run a TypeScript entry point in its own Node process through tsx, as
  * `npm start` / `npm run demo` do, collecting its output.
  */
-export function spawnTs(entry: string, args: string[], env: Record<string, string>, cwd?: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+export function spawnTs(entry: string, args: string[], env: Record<string, string>, cwd?: string, nodeArgs: string[] = ['--import', 'tsx']) {
+  const child = spawn(process.execPath, [...nodeArgs, entry, ...args], {
     ...(cwd && { cwd }),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,13 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../helpers/kansui.ts';
 import { getFreePort } from '../helpers/ports.ts';
-import { spawnTs } from '../helpers/process.ts';
+import { npmScriptArgs, spawnTs } from '../helpers/process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** `npm start` is `node --import tsx services/main.ts`; run exactly that. */
-const startMain = (env: Record<string, string>) => spawnTs('services/main.ts', [], { LOG_LEVEL: 'info', ...env }, ROOT);
+/** Run exactly what `npm start` runs (its node flags from package.json). */
+const START = npmScriptArgs('start', ROOT);
+const startMain = (env: Record<string, string>) => spawnTs(START.at(-1)!, [], { LOG_LEVEL: 'info', ...env }, ROOT, START.slice(0, -1));
 
 describe('the service process (npm start)', () => {
   const data = makeTempDir();
