@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { fork } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
 import { pino } from 'pino';
 import { generateVapidKeys } from '../../services/alerting/channels/web-push.ts';
 import { startKansui, type Kansui } from '../../services/app.ts';
@@ -115,7 +116,7 @@ async function measureWebhookLatency(): Promise<{ rows: BenchRow[]; notes: strin
 }
 
 /** One sensor's alert fanned out to 10,000 Web Push subscribers on a loopback push service (own process). */
-export async function measurePushFanOut(): Promise<{ rows: BenchRow[]; notes: string[] }> {
+async function measurePushFanOut(): Promise<{ rows: BenchRow[]; notes: string[] }> {
   const sink = fork(fileURLToPath(new URL('./push-sink.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T>() => new Promise<T>((resolve) => sink.once('message', (m) => resolve(m as T)));
   const vapid = generateVapidKeys();
@@ -169,6 +170,27 @@ export async function measurePushFanOut(): Promise<{ rows: BenchRow[]; notes: st
     }
     await client.endAsync();
     const [raised, escalated, cold] = results as [Trial, Trial, Trial];
+
+    // The floor on this machine: the same 10,000 POSTs (same sizes, 256 in flight) from a bare undici loop
+    // in this process, with no alerting, encryption, signing, delivery log or metrics around them.
+    const floorDone = next<{ arrivals: number[] }>();
+    sink.send({ expect: SUBSCRIBERS });
+    await new Promise((r) => setTimeout(r, 100));
+    const bare = new Pool(new URL(subscriptions[0]!.endpoint).origin, { connections: 256 });
+    const body = Buffer.alloc(400, 1);
+    const floorStart = performance.timeOrigin + performance.now();
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: 256 }, async () => {
+        while (sent < SUBSCRIBERS) {
+          const path = new URL(subscriptions[sent++]!.endpoint).pathname;
+          const res = await bare.request({ path, method: 'POST', body, headers: { TTL: '3600', 'Content-Encoding': 'aes128gcm', Authorization: 'vapid t=x, k=y' } });
+          await res.body.dump();
+        }
+      }),
+    );
+    const floorMs = Math.max(...(await floorDone).arrivals) - floorStart;
+    await bare.close();
     const checked = results.reduce((a, r) => a + r.decrypted, 0);
     const failed = results.reduce((a, r) => a + r.failed, 0);
     return {
@@ -180,11 +202,13 @@ export async function measurePushFanOut(): Promise<{ rows: BenchRow[]; notes: st
         { metric: `keys for ${SUBSCRIBERS} subscribers prepared in the background (2 each), after they subscribed`, value: ms(warmMs) },
         { metric: `publish → last of ${SUBSCRIBERS} pushes delivered with no keys ready (e.g. within seconds of a restart)`, value: ms(cold.total) },
         { metric: 'service CPU per push, no keys ready (ECDH + HKDF + seal + sign + send)', value: `${(cold.cpuMs / SUBSCRIBERS).toFixed(2)} ms` },
+        { metric: `floor: ${SUBSCRIBERS} bare POSTs of the same size to the same push service (undici, 256 in flight, nothing else)`, value: ms(floorMs) },
         { metric: 'load average (1 min) at the end', value: loadavg()[0]!.toFixed(1) },
       ],
       notes: [
         `Each push: its own P-256 ECDH key pair agreed with the subscriber key, its own salt, HKDF and AES-128-GCM (RFC 8291), VAPID JWT (one per push service, cached), HTTP POST over keep-alive to the loopback push service; 256 in flight. The key agreement and derivation are done ahead of time for known subscribers on ${Math.min(4, Math.max(0, availableParallelism() - 1))} worker thread(s), two keys per subscriber, each used for one message and replaced in the background once the fan-out is over; at alert time a push is one AES-GCM pass and a request. The push service decrypted and VAPID-checked every 100th message: ${checked} ok, ${failed} failed.`,
-        'With no keys ready the fan-out is CPU-bound on the key agreement: time ≈ subscribers × CPU per push ÷ the CPU the process gets (one main thread plus the workers on 2 cores, shared with the push service process).',
+        `Why the target is missed: with keys prepared, the fan-out is bound by the service's one main thread (delivery queue, delivery log, metrics, sealing, the HTTP request), and the push service shares the same 2 cores. The floor row is the HTTP part alone, warm, in this same process: ${ms(floorMs)}; the first fan-out after start also pays for opening 256 connections and for code not yet optimised by the JIT on both sides. A real push service runs elsewhere, which gives the service both cores.`,
+        'With no keys ready (just after a restart, or for more than 50,000 subscribers) each push also does its ECDH agreement, on the worker threads.',
       ],
     };
   } finally {

@@ -552,7 +552,7 @@ export const bench: BenchModule = {
         key: 'pipeline',
         title: 'Pipeline: sensor → MQTT → ingest → SQLite → SSE (issue 2)',
         method: [
-          `Each party is its own process on loopback: kansui started as \`npm start\` does (\`node --import tsx services/main.ts\`, SQLite in a temp DATA_DIR),`,
+          `Each party is its own process on loopback: kansui started as \`npm start\` does (\`node ${npmScriptArgs('start', root).join(' ')}\`, SQLite in a temp DATA_DIR),`,
           `${GENERATORS} load processes (\`firmware-sim/cli.ts --rate N --client lean\`: a minimal QoS 1 publisher, because mqtt.js cost ~80 µs CPU per publish here and two such processes could not offer more than ~20,000/s; each sensor connected with its own credentials, at most 8 unacknowledged publishes per connection, payload \`{"ts":<epoch ms>,"level_cm"|"distance_mm":…,"seq":…}\`, one sensor in four a distance sensor),`,
           `and the bench process (orchestration, the raw-ceiling subscriber, SSE readers).`,
           `Throughput phases publish as fast as the window allows for ${SECONDS} s after every sensor has connected.`,
