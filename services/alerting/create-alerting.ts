@@ -286,8 +286,12 @@ export function createAlerting(options: AlertingOptions) {
     },
     addRecipient(r: Recipient, extra: { unsubscribeHash?: string; client?: string; createdBy?: string }): void {
       store.addRecipient(r, { ...extra, now: now() });
+      const replaced = recipients.get(r.id);
       recipients.set(r.id, r);
-      for (const c of options.channels) if (c.kind === r.channel) c.prepare?.([r]);
+      for (const c of options.channels) {
+        if (replaced && c.kind === replaced.channel) c.forget?.(replaced); // e.g. a browser renewed its push subscription
+        if (c.kind === r.channel) c.prepare?.([r]);
+      }
     },
     removeRecipient,
     /** Resolves when every queued delivery attempt (retries included) is done. */

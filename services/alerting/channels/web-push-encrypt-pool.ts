@@ -153,8 +153,6 @@ export function createEncryptPool(options: { workers?: number } = {}) {
         }
       });
     },
-    /** Background jobs not yet handed to a worker. */
-    backlog: () => background.length,
     async close(): Promise<void> {
       closed = true;
       background.length = 0;
