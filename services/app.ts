@@ -88,7 +88,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   tracker.sweep(); // seed with current statuses so only changes are announced
 
   const alertMetrics = createAlertMetrics(metrics.registry);
-  const { alerting, vapidPublicKey } = createAlertingFromConfig(config, {
+  const { alerting, vapidPublicKey } = await createAlertingFromConfig(config, {
     db,
     registry,
     latest: ingest.latest,

@@ -1,10 +1,8 @@
 import type { AlertChannel, Recipient } from '../core/alerts/channel.ts';
 import { AlertPolicySchema } from '../core/alerts/policy.ts';
 import type { Config } from '../config.ts';
-import { createEmailChannel } from './channels/email.ts';
 import { createLineChannel } from './channels/line.ts';
 import { createWebhookChannel } from './channels/webhook.ts';
-import { createWebPushChannel } from './channels/web-push.ts';
 import { createAlerting, type AlertingOptions } from './create-alerting.ts';
 
 const ALL_KINDS: Recipient['kinds'] = ['flood', 'offline', 'low_battery'];
@@ -14,8 +12,11 @@ const ALL_KINDS: Recipient['kinds'] = ['flood', 'offline', 'low_battery'];
  * LINE_CHANNEL_TOKEN + LINE_TO, SMTP_URL + ALERT_EMAIL_TO, VAPID_*), and the
  * alert policy from ALERT_DEAD_BAND_CM etc. The webhook channel always exists
  * because staff can add webhooks through the API with their own secret.
+ * E-mail and Web Push are imported only when configured: nodemailer and
+ * undici with web-push are about 7 MB of heap a service without them need
+ * not carry (issue 2's memory budget).
  */
-export function channelsFromConfig(config: Config, timeZone: string): { channels: AlertChannel[]; recipients: Recipient[]; vapidPublicKey?: string } {
+export async function channelsFromConfig(config: Config, timeZone: string): Promise<{ channels: AlertChannel[]; recipients: Recipient[]; vapidPublicKey?: string }> {
   const channels: AlertChannel[] = [createWebhookChannel({ timeZone, ...(config.ALERT_WEBHOOK_SECRET && { defaultSecret: config.ALERT_WEBHOOK_SECRET }) })];
   const recipients: Recipient[] = [];
   const common = { sensors: ['*'], minSeverity: config.ALERT_MIN_SEVERITY, kinds: ALL_KINDS, lang: 'ja' as const, source: 'env' as const };
@@ -25,11 +26,13 @@ export function channelsFromConfig(config: Config, timeZone: string): { channels
     config.LINE_TO?.forEach((to, i) => recipients.push({ ...common, id: `env-line-${i + 1}`, channel: 'line', target: to }));
   }
   if (config.SMTP_URL) {
+    const { createEmailChannel } = await import('./channels/email.ts');
     const hostname = config.ALERT_PUBLIC_URL ? new URL(config.ALERT_PUBLIC_URL).hostname : undefined;
     channels.push(createEmailChannel({ smtpUrl: config.SMTP_URL, from: config.ALERT_EMAIL_FROM, ...(hostname && { hostname }) }));
     config.ALERT_EMAIL_TO?.forEach((to, i) => recipients.push({ ...common, id: `env-email-${i + 1}`, channel: 'email', target: to }));
   }
   if (config.VAPID_PUBLIC_KEY && config.VAPID_PRIVATE_KEY) {
+    const { createWebPushChannel } = await import('./channels/web-push.ts');
     channels.push(createWebPushChannel({ publicKey: config.VAPID_PUBLIC_KEY, privateKey: config.VAPID_PRIVATE_KEY, subject: config.VAPID_SUBJECT }));
     return { channels, recipients, vapidPublicKey: config.VAPID_PUBLIC_KEY };
   }
@@ -37,11 +40,11 @@ export function channelsFromConfig(config: Config, timeZone: string): { channels
 }
 
 /** The alert runner wired from config; `overrides` lets tests shorten retries. */
-export function createAlertingFromConfig(
+export async function createAlertingFromConfig(
   config: Config,
   deps: Omit<AlertingOptions, 'channels' | 'envRecipients' | 'policy'> & { overrides?: Partial<AlertingOptions> },
 ) {
-  const { channels, recipients, vapidPublicKey } = channelsFromConfig(config, deps.timeZone);
+  const { channels, recipients, vapidPublicKey } = await channelsFromConfig(config, deps.timeZone);
   const policy = AlertPolicySchema.parse({
     deadBandCm: config.ALERT_DEAD_BAND_CM,
     holdMs: config.ALERT_HOLD_S * 1000,
