@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from './kansui.ts';
 import { getFreePort } from './ports.ts';
@@ -24,8 +24,8 @@ export interface RunningInfluxd {
   kill(): Promise<void>;
   /** Start again on the same directory and ports (after kill or stop). */
   restart(): Promise<void>;
-  /** SIGSTOP: the process stays, its sockets accept but nothing answers. */
-  pause(): void;
+  /** SIGSTOP, resolved once the kernel reports the process stopped: it stays, its sockets accept but nothing answers. */
+  pause(): Promise<void>;
   /** SIGCONT after pause(). */
   resume(): void;
   /** Kill (a test needs no graceful shutdown), wait, delete the temp directory. Safe to call twice. */
@@ -149,7 +149,14 @@ export async function startInfluxd(options: { database?: string; authEnabled?: b
     },
     kill: () => waitExit('SIGKILL'),
     restart: launch,
-    pause: () => void child.kill('SIGSTOP'),
+    async pause() {
+      child.kill('SIGSTOP');
+      // Each thread stops when it next leaves the kernel (one inside a disk write finishes it first), so a request
+      // sent right after kill() could still be answered: wait until /proc shows every thread "T (stopped)".
+      const stopped = () =>
+        readdirSync(`/proc/${child.pid}/task`).every((t) => readFileSync(`/proc/${child.pid}/task/${t}/stat`, 'utf8').split(') ')[1]?.startsWith('T'));
+      await waitFor(stopped, { what: 'influxd to stop', timeoutMs: 5_000, intervalMs: 5 });
+    },
     resume: () => void child.kill('SIGCONT'),
     async stop() {
       if (stopped) return;

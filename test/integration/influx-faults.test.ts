@@ -74,7 +74,7 @@ describe('STORE=influx under InfluxDB outages and ingest crashes', () => {
     await waitFor(() => stats().spooled === 0, { what: 'spool to drain after restart', timeoutMs: 20_000 });
 
     const atPause = ledger.acked.size;
-    influx.pause();
+    await influx.pause();
     try {
       await waitFor(() => stats().spooled >= 200 && ledger.acked.size >= atPause + 200, { what: 'spool to fill while influxd is stopped', timeoutMs: 15_000 });
     } finally {

@@ -117,7 +117,7 @@ describe('InfluxDB store: spool, replay and quarantine against a real influxd', 
     await influx.query('CREATE DATABASE hung', '');
     const { store, events } = await open('hung', { writeTimeoutMs: 300 });
     await store.write(readings('hung', 10));
-    influx.pause();
+    await influx.pause();
     try {
       const started = Date.now();
       await store.write(readings('hung', 50).slice(10));
