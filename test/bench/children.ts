@@ -33,3 +33,56 @@ export async function stopAll(): Promise<void> {
 
 export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Lines of JSON a child prints on stdout, as they arrive. */
+export function jsonLines(child: ChildProcess): { next(match: (o: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<Record<string, unknown>> } {
+  const seen: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  let buffer = '';
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  child.stdout?.on('data', (d) => {
+    buffer += d;
+    let i: number;
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, i).trim();
+      buffer = buffer.slice(i + 1);
+      if (!line.startsWith('{')) continue;
+      try {
+        seen.push(JSON.parse(line));
+      } catch {
+        continue;
+      }
+      for (const w of waiters) w();
+    }
+  });
+  return {
+    next(match, timeoutMs, what) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const idx = seen.findIndex(match);
+          if (idx >= 0) {
+            cleanup();
+            resolve(seen.splice(idx, 1)[0] as Record<string, unknown>);
+          } else if (child.exitCode !== null) {
+            cleanup();
+            reject(new Error(`${what}: process exited ${child.exitCode}: ${stderr}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`${what}: timed out after ${timeoutMs} ms: ${stderr}`));
+        }, timeoutMs);
+        const onExit = () => check();
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          child.off('exit', onExit);
+        };
+        waiters.add(check);
+        child.on('exit', onExit);
+        check();
+      });
+    },
+  };
+}

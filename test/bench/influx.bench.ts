@@ -9,8 +9,9 @@ import { registerSimSensors } from '../../firmware-sim/credentials.ts';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.ts';
 import { makeTempDir } from '../helpers/kansui.ts';
 import { getFreePort } from '../helpers/ports.ts';
-import { children, fmt, sleep, stopChild, track } from './children.ts';
-import { npmScriptArgs } from '../helpers/process.ts';
+import { children, fmt, jsonLines, sleep, stopChild, track } from './children.ts';
+import { metricValue, startService } from './service.ts';
+import { waitFor } from '../helpers/wait.ts';
 import type { BenchModule, BenchRow, BenchSection } from './types.ts';
 
 /**
@@ -26,8 +27,6 @@ import type { BenchModule, BenchRow, BenchSection } from './types.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SIM = join(root, 'firmware-sim/cli.ts');
-/** `npm start`'s node arguments, flags included, with the entry point made absolute. */
-const START = npmScriptArgs('start', root).map((a) => (a.endsWith('.ts') ? join(root, a) : a));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_S = 2;
 const GENERATORS = 2;
@@ -42,74 +41,6 @@ const NODE_RED_PACKAGES = ['node-red@4', 'node-red-contrib-influxdb@0.7'];
 
 const log = (s: string) => process.stderr.write(`bench(influx): ${s}\n`);
 
-/** The first JSON line on a child's stdout that matches. */
-function nextJson(child: ChildProcess, match: (o: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const onData = (d: Buffer) => {
-      buffer += d;
-      let i: number;
-      while ((i = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, i).trim();
-        buffer = buffer.slice(i + 1);
-        if (!line.startsWith('{')) continue;
-        try {
-          const o = JSON.parse(line) as Record<string, unknown>;
-          if (match(o)) {
-            done();
-            resolve(o);
-            return;
-          }
-        } catch {
-          // not ours
-        }
-      }
-    };
-    const onExit = () => {
-      done();
-      reject(new Error(`${what}: process exited ${child.exitCode}`));
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`${what}: timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    const done = () => {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.off('exit', onExit);
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
-
-async function metric(httpPort: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ')[1]) : NaN;
-}
-
-async function startService(dataDir: string, env: Record<string, string>) {
-  const httpPort = await getFreePort();
-  const mqttPort = await getFreePort();
-  const child = track(
-    spawn(process.execPath, START, {
-      env: { ...process.env, DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), HTTP_HOST: '127.0.0.1', MQTT_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    }),
-  );
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`kansui exited ${child.exitCode}: ${stderr}`);
-    if (await fetch(`http://127.0.0.1:${httpPort}/metrics`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) throw new Error(`kansui did not start: ${stderr}`);
-    await sleep(100);
-  }
-  return { child, httpPort, url: `mqtt://127.0.0.1:${mqttPort}`, stop: () => stopChild(child) };
-}
-
 /** Load processes over the credentials file; resolves when they are connected, with a `go()` to release them. */
 async function connectGenerators(opts: { url: string; credentials: string; rate: number; seconds: number; generators?: number; sensors?: number }) {
   const n = opts.generators ?? GENERATORS;
@@ -123,10 +54,11 @@ async function connectGenerators(opts: { url: string; credentials: string; rate:
       ),
     ),
   );
-  await Promise.all(gens.map((g) => nextJson(g, (o) => o.event === 'connected', 120_000, 'load generator connect')));
+  const outs = gens.map((g) => jsonLines(g));
+  await Promise.all(outs.map((o) => o.next((l) => l.event === 'connected', 120_000, 'load generator connect')));
   return {
     go() {
-      const results = gens.map((g) => nextJson(g, (o) => o.event === 'done', (opts.seconds + 60) * 1000, 'load generator done'));
+      const results = outs.map((o) => o.next((l) => l.event === 'done', (opts.seconds + 60) * 1000, 'load generator done'));
       for (const g of gens) g.stdin?.write('go\n');
       return Promise.all(results).then(async (rs) => {
         await Promise.all(gens.map((g) => stopChild(g)));
@@ -158,13 +90,6 @@ async function influxCount(influx: RunningInfluxd): Promise<number> {
   return (r.results[0]?.series?.[0]?.values[0]?.[1] as number | undefined) ?? 0;
 }
 
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string, intervalMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(intervalMs);
-  }
-}
 
 
 /** Burst: BURST readings split over GENERATORS processes, each as fast as 8 unacknowledged publishes per connection allow. */
@@ -172,8 +97,9 @@ async function runBurst(url: string, credentials: string): Promise<{ acked: numb
   const gens = Array.from({ length: GENERATORS }, (_, i) =>
     track(spawn(process.execPath, ['--import', 'tsx', BURST_SCRIPT, url, credentials, `${i + 1}/${GENERATORS}`, String(BURST / GENERATORS), '8'], { stdio: ['pipe', 'pipe', 'inherit'] })),
   );
-  await Promise.all(gens.map((g) => nextJson(g, (o) => o.event === 'connected', 120_000, 'burst publisher connect')));
-  const results = gens.map((g) => nextJson(g, (o) => o.event === 'done', 600_000, 'burst publisher done'));
+  const outs = gens.map((g) => jsonLines(g));
+  await Promise.all(outs.map((o) => o.next((l) => l.event === 'connected', 120_000, 'burst publisher connect')));
+  const results = outs.map((o) => o.next((l) => l.event === 'done', 600_000, 'burst publisher done'));
   const goAt = performance.now();
   for (const g of gens) g.stdin?.write('go\n');
   const rs = (await Promise.all(results)) as Record<string, number>[];
@@ -214,14 +140,13 @@ function installNodeRed(): string {
 }
 
 async function waitPort(port: number, timeoutMs: number, what: string): Promise<void> {
-  await waitUntil(
+  await waitFor(
     () => new Promise<boolean>((resolve) => {
       const sock = connect(port, '127.0.0.1');
       sock.once('connect', () => (sock.destroy(), resolve(true)));
       sock.once('error', () => resolve(false));
     }),
-    timeoutMs,
-    what,
+    { timeoutMs, what, intervalMs: 100 },
   );
 }
 
@@ -281,15 +206,13 @@ async function startNodeRed(dir: string, mqttPort: number, influx: RunningInflux
     probe.once('error', reject);
   });
   try {
-    await waitUntil(
+    await waitFor(
       async () => {
         probe.publish('flood/probe/reading', JSON.stringify({ ts: Date.now(), level_cm: 1, seq: 0 }), { qos: 1 });
         const r = await influx.query("SELECT COUNT(level_cm) FROM water_level WHERE sensor_id = 'probe'", database);
         return ((r.results[0]?.series?.[0]?.values[0]?.[1] as number | undefined) ?? 0) > 0;
       },
-      120_000,
-      'Node-RED flow to deliver a probe reading',
-      500,
+      { timeoutMs: 120_000, what: 'Node-RED flow to deliver a probe reading', intervalMs: 500 },
     );
   } finally {
     await probe.endAsync(true);
@@ -317,7 +240,7 @@ export const bench: BenchModule = {
       log('SQLite store, same load');
       const sqliteService = await startService(dataDir, { STORE: 'sqlite' });
       let gens = await connectGenerators({ url: sqliteService.url, credentials, rate: 0, seconds: SECONDS });
-      const sqliteRate = await sustained(() => metric(sqliteService.httpPort, 'kansui_readings_accepted_total'), () => gens.go());
+      const sqliteRate = await sustained(() => metricValue(sqliteService.httpPort, 'kansui_readings_accepted_total'), () => gens.go());
       await sqliteService.stop();
       log(`sqlite: ${fmt(sqliteRate)}/s`);
 
@@ -325,15 +248,15 @@ export const bench: BenchModule = {
       const service = await startService(dataDir, influxEnv);
       gens = await connectGenerators({ url: service.url, credentials, rate: 0, seconds: SECONDS });
       // In InfluxDB = accepted (acknowledged) minus what is still spooled.
-      const inInflux = async () => (await metric(service.httpPort, 'kansui_readings_accepted_total')) - (await metric(service.httpPort, 'kansui_store_spool_readings'));
+      const inInflux = async () => (await metricValue(service.httpPort, 'kansui_readings_accepted_total')) - (await metricValue(service.httpPort, 'kansui_store_spool_readings'));
       let results: Record<string, number>[] = [];
       const influxRate = await sustained(inInflux, async () => {
         results = await gens.go();
       });
       const acked1 = results.reduce((s, r) => s + (r.acked ?? 0), 0);
-      const spooledDuringThroughput = await metric(service.httpPort, 'kansui_store_spool_readings');
-      await waitUntil(async () => (await metric(service.httpPort, 'kansui_store_spool_readings')) === 0, 60_000, 'spool empty after throughput run');
-      const accepted1 = await metric(service.httpPort, 'kansui_readings_accepted_total');
+      const spooledDuringThroughput = await metricValue(service.httpPort, 'kansui_store_spool_readings');
+      await waitFor(async () => (await metricValue(service.httpPort, 'kansui_store_spool_readings')) === 0, { timeoutMs: 60_000, what: 'spool empty after throughput run', intervalMs: 100 });
+      const accepted1 = await metricValue(service.httpPort, 'kansui_readings_accepted_total');
       const count1 = await influxCount(influx);
       log(`influx: ${fmt(influxRate)}/s; acked ${fmt(acked1)}, accepted ${fmt(accepted1)}, in InfluxDB ${fmt(count1)}`);
 
@@ -342,24 +265,24 @@ export const bench: BenchModule = {
       // Publish as fast as the service takes it until the spool holds SPOOL_READINGS, then stop the generators.
       gens = await connectGenerators({ url: service.url, credentials, rate: 0, seconds: 300 });
       const filling = gens.go().catch(() => []);
-      await waitUntil(async () => (await metric(service.httpPort, 'kansui_store_spool_readings')) >= SPOOL_READINGS, 300_000, 'spool to fill', 200);
+      await waitFor(async () => (await metricValue(service.httpPort, 'kansui_store_spool_readings')) >= SPOOL_READINGS, { timeoutMs: 300_000, what: 'spool to fill', intervalMs: 200 });
       await gens.stop();
       await filling;
-      const spoolDepth = await metric(service.httpPort, 'kansui_store_spool_readings');
+      const spoolDepth = await metricValue(service.httpPort, 'kansui_store_spool_readings');
       log(`spooled ${fmt(spoolDepth)}; live ${LIVE_RATE}/s on, influxd restarted`);
       const live = await connectGenerators({ url: service.url, credentials, rate: LIVE_RATE, seconds: 120, generators: 1 });
       const liveDone = live.go();
       await sleep(1000); // let live traffic settle into the spool path before the clock starts
       const drainStart = performance.now();
       await influx.restart();
-      await waitUntil(async () => (await metric(service.httpPort, 'kansui_store_spool_readings')) === 0, 120_000, 'spool drained', 50);
+      await waitFor(async () => (await metricValue(service.httpPort, 'kansui_store_spool_readings')) === 0, { timeoutMs: 120_000, what: 'spool drained', intervalMs: 50 });
       const drainS = (performance.now() - drainStart) / 1000;
       await live.stop();
       await liveDone.catch(() => []);
-      await waitUntil(async () => (await metric(service.httpPort, 'kansui_store_spool_readings')) === 0, 60_000, 'spool empty after live load');
-      const accepted2 = await metric(service.httpPort, 'kansui_readings_accepted_total');
+      await waitFor(async () => (await metricValue(service.httpPort, 'kansui_store_spool_readings')) === 0, { timeoutMs: 60_000, what: 'spool empty after live load', intervalMs: 100 });
+      const accepted2 = await metricValue(service.httpPort, 'kansui_readings_accepted_total');
       const count2 = await influxCount(influx);
-      const quarantined = await metric(service.httpPort, 'kansui_store_quarantined_total');
+      const quarantined = await metricValue(service.httpPort, 'kansui_store_quarantined_total');
       await service.stop();
       log(`drained in ${drainS.toFixed(2)} s; accepted ${fmt(accepted2)}, in InfluxDB ${fmt(count2)}`);
 

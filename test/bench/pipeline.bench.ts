@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { loadavg } from 'node:os';
@@ -11,7 +11,8 @@ import { connectLeanSubscriber } from '../../firmware-sim/lean-mqtt.ts';
 import { registerSensor } from '../../services/sensors/provision.ts';
 import { makeTempDir, startTestKansui } from '../helpers/kansui.ts';
 import { getFreePort } from '../helpers/ports.ts';
-import { fmt, sleep, stopAll, stopChild, track } from './children.ts';
+import { fmt, jsonLines, sleep, stopAll, stopChild, track } from './children.ts';
+import { metricValue, startService } from './service.ts';
 import { npmScriptArgs } from '../helpers/process.ts';
 import type { BenchModule, BenchRow, BenchSection } from './types.ts';
 
@@ -26,8 +27,6 @@ import type { BenchModule, BenchRow, BenchSection } from './types.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SIM = join(root, 'firmware-sim/cli.ts');
-/** `npm start`'s node arguments, flags included, with the entry point made absolute. */
-const START = npmScriptArgs('start', root).map((a) => (a.endsWith('.ts') ? join(root, a) : a));
 const RAW_AEDES = join(root, 'test/bench/raw-aedes-server.ts');
 
 /** Load-phase shape; override with env for a quick look (BENCH_SECONDS=4). */
@@ -38,59 +37,6 @@ const PIPELINE_SENSORS = 1_000;
 const RSS_SENSORS = 10_000;
 const SSE_CLIENTS = 100;
 const SSE_RATE = 1_000;
-
-/** Lines of JSON a child prints on stdout, as they arrive. */
-function jsonLines(child: ChildProcess): { next(match: (o: Record<string, unknown>) => boolean, timeoutMs: number, what: string): Promise<Record<string, unknown>> } {
-  const seen: Record<string, unknown>[] = [];
-  const waiters = new Set<() => void>();
-  let buffer = '';
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  child.stdout?.on('data', (d) => {
-    buffer += d;
-    let i: number;
-    while ((i = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, i).trim();
-      buffer = buffer.slice(i + 1);
-      if (!line.startsWith('{')) continue;
-      try {
-        seen.push(JSON.parse(line));
-      } catch {
-        continue;
-      }
-      for (const w of waiters) w();
-    }
-  });
-  return {
-    next(match, timeoutMs, what) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const idx = seen.findIndex(match);
-          if (idx >= 0) {
-            cleanup();
-            resolve(seen.splice(idx, 1)[0] as Record<string, unknown>);
-          } else if (child.exitCode !== null) {
-            cleanup();
-            reject(new Error(`${what}: process exited ${child.exitCode}: ${stderr}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`${what}: timed out after ${timeoutMs} ms: ${stderr}`));
-        }, timeoutMs);
-        const onExit = () => check();
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          child.off('exit', onExit);
-        };
-        waiters.add(check);
-        child.on('exit', onExit);
-        check();
-      });
-    },
-  };
-}
 
 interface LoadRun {
   /** Per-generator results ({sent, acked, elapsedS, behind, connectS}). */
@@ -150,24 +96,6 @@ function sampler(read: () => Promise<number> | number) {
   };
 }
 
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    }).on('error', reject).end();
-  });
-}
-
-async function metricValue(httpPort: number, name: string): Promise<number> {
-  const text = await httpGet(`http://127.0.0.1:${httpPort}/metrics`);
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ')[1]) : NaN;
-}
-
-/** CPU seconds (user + system) a process has used, from /proc/PID/stat (clock ticks, 100/s on Linux). */
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -178,28 +106,6 @@ function rssMb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(/(\d+) kB/.exec(status.split('\n').find((l) => l.startsWith(key)) ?? '')?.[1] ?? NaN);
   return { rss: kb('VmRSS:') / 1024, hwm: kb('VmHWM:') / 1024 };
-}
-
-/** kansui as `npm start` runs it, in its own process, on free loopback ports. */
-export async function startService(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []) {
-  const httpPort = await getFreePort();
-  const mqttPort = await getFreePort();
-  const child = track(spawn(process.execPath, [...nodeArgs, ...START], {
-    env: { ...process.env, DATA_DIR: dataDir, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), HTTP_HOST: '127.0.0.1', MQTT_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }));
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  child.stdout?.resume();
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`kansui exited ${child.exitCode}: ${stderr}`);
-    const ok = await httpGet(`http://127.0.0.1:${httpPort}/healthz`).then(() => true, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`kansui did not start: ${stderr}`);
-    await sleep(100);
-  }
-  return { child, httpPort, mqttPort, pid: child.pid as number, stop: () => stopChild(child) };
 }
 
 /** Mosquitto 2.0 on a free port with a password file and ACL for every sensor plus the ingest user (as in test/helpers/mosquitto.ts). */
