@@ -2,30 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AuthEnv } from './middleware.ts';
 import { errorBody } from '../api/errors.ts';
-
-/**
- * Whether this request reached us over HTTPS. Directly: the request URL says
- * so. Behind a TLS-terminating proxy: only when TRUST_PROXY is on, and then
- * the proxy's `X-Forwarded-Proto` is believed. Turn TRUST_PROXY on only when
- * every request passes through a proxy that overwrites that header (nginx:
- * `proxy_set_header X-Forwarded-Proto $scheme;`), otherwise a client could
- * claim HTTPS itself (docs/operations.md).
- */
-export function isHttps(c: Context, trustProxy: boolean): boolean {
-  if (new URL(c.req.url).protocol === 'https:') return true;
-  return trustProxy && firstValue(c.req.header('X-Forwarded-Proto'))?.toLowerCase() === 'https';
-}
-
-function firstValue(header: string | undefined): string | undefined {
-  return header?.split(',')[0]?.trim() || undefined;
-}
-
-/** The origin (scheme://host[:port]) this request was addressed to, as the browser saw it. */
-export function requestOrigin(c: Context, trustProxy: boolean): string {
-  const url = new URL(c.req.url);
-  const host = (trustProxy && firstValue(c.req.header('X-Forwarded-Host'))) || c.req.header('Host') || url.host;
-  return `${isHttps(c, trustProxy) ? 'https' : 'http'}://${host}`.toLowerCase();
-}
+import { isHttps, requestOrigin } from '../api/client-info.ts';
 
 /** Session cookie: `__Host-` prefixed (requires Secure, Path=/, no Domain; RFC 6265bis §4.1.3.2) when on HTTPS. */
 export function sessionCookieName(https: boolean): string {

@@ -4,6 +4,7 @@ import { createLoginThrottle } from '../core/login-throttle.ts';
 import type { Reading } from '../core/reading.ts';
 import type { ReadingStore, SensorRegistry } from '../core/ports.ts';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
+import { clientAddress } from '../api/client-info.ts';
 import type { AuthEnv, Authenticator } from '../auth/middleware.ts';
 import { csrfGuard, readSessionCookie, securityHeaders } from '../auth/request-guard.ts';
 import { createSessionStore, type SessionStore } from '../auth/session-store.ts';
@@ -16,7 +17,6 @@ import { createSensorHealth, type SensorHealthTracker } from './sensor-health.ts
 import { mountSensorRoutes } from './sensor-routes.ts';
 import { mountSessionRoutes } from './session-routes.ts';
 import { mountUserRoutes } from './user-routes.ts';
-import { clientAddress } from './request.ts';
 
 export interface ConsoleDeps {
   db: SqliteDatabase;

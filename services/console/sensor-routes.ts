@@ -7,8 +7,9 @@ import { readingTopic } from '../core/topic.ts';
 import { formatIso } from '../core/time.ts';
 import { requireRole, type AuthEnv } from '../auth/middleware.ts';
 import { registerSensor, rotateSensorCredentials } from '../sensors/provision.ts';
+import { clientAddress } from '../api/client-info.ts';
 import type { ConsoleContext } from './context.ts';
-import { clientAddress, readJson } from './request.ts';
+import { readJson } from './request.ts';
 
 /**
  * Sensor administration for technicians (issue 5): register with

@@ -6,11 +6,12 @@ import { createError } from '../core/errors.ts';
 import { NewPasswordSchema, PresentedPasswordSchema } from '../core/password-policy.ts';
 import { requireRole, type AuthEnv } from '../auth/middleware.ts';
 import { HashBusyError, hashPassword, verifyPassword } from '../auth/passwords.ts';
-import { isHttps, readSessionCookie, sessionCookieName } from '../auth/request-guard.ts';
+import { readSessionCookie, sessionCookieName } from '../auth/request-guard.ts';
 import { SESSION_ABSOLUTE_MS } from '../auth/session-store.ts';
+import { clientAddress, isHttps } from '../api/client-info.ts';
 import { errorBody } from '../api/errors.ts';
 import type { ConsoleContext } from './context.ts';
-import { clientAddress, readJson } from './request.ts';
+import { readJson } from './request.ts';
 
 const LoginSchema = z.object({ username: z.string().min(1).max(64), password: PresentedPasswordSchema }).strict();
 const PasswordChangeSchema = z.object({ currentPassword: PresentedPasswordSchema, newPassword: NewPasswordSchema }).strict();

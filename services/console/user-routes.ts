@@ -7,8 +7,9 @@ import { NewPasswordSchema } from '../core/password-policy.ts';
 import { requireRole, type AuthEnv } from '../auth/middleware.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import type { User } from '../auth/user-store.ts';
+import { clientAddress } from '../api/client-info.ts';
 import type { ConsoleContext } from './context.ts';
-import { clientAddress, readJson, validate } from './request.ts';
+import { readJson, validate } from './request.ts';
 
 const NewUserSchema = z.object({ username: UsernameSchema, role: RoleSchema, password: NewPasswordSchema }).strict();
 const UserPatchSchema = z
