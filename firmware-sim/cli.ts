@@ -70,6 +70,11 @@ Load mode (benchmarks):
                           per publish is a fraction of mqtt.js's, for benchmarks
   --wait-go               after connecting, print {"event":"connected"} and wait
                           for a line on stdin before publishing
+  Each sensor publishes rate/sensors readings/s; the embedded broker refuses
+  more than MQTT_SENSOR_RATE_PER_MIN a minute per sensor (burst
+  MQTT_SENSOR_BURST; default 120 and 1000) as rate_limited. Start the service
+  for a load test with those raised, e.g. MQTT_SENSOR_RATE_PER_MIN=6000000
+  MQTT_SENSOR_BURST=1000000 (test/bench/service.ts does).
 
 Output:
   --json                  progress and result as JSON lines on stdout

@@ -19,7 +19,6 @@ import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broke
 import { connectExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
 import type { Config } from './config.ts';
 import { createConsole, type KansuiConsole } from './console/create-console.ts';
-import { trackSensorConnections } from './console/connection-tracker.ts';
 import { mosquittoFilesSink } from './broker/mosquitto-files.ts';
 import { combineSinks, embeddedBrokerSink } from './sensors/credential-sink.ts';
 import { createIngest, type Ingest } from './ingest/create-ingest.ts';
@@ -144,7 +143,13 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   let broker: EmbeddedBroker | undefined;
   let external: ExternalSubscriber | undefined;
   let mqttPort: number | undefined;
+  // Refused MQTT connections (issue 10): counted by reason, logged at most 10 a minute per reason.
+  const logRefused = createRateLimitedLog((_key, msg, fields) => logger.warn(fields, msg));
   const onBrokerEvent = (event: string, detail: Record<string, unknown>) => {
+    if (event === 'connection-refused') {
+      metrics.mqttRefused.inc({ reason: String(detail.reason) });
+      return logRefused(`mqtt-refused:${String(detail.reason)}`, 'mqtt connection refused', { event, ...detail });
+    }
     const level = event === 'not-connected-yet' || event === 'store-failed' || event === 'subscribe-failed' ? 'warn' : 'debug';
     logger[level]({ event, ...detail }, 'mqtt');
   };
@@ -158,7 +163,18 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       ...(config.MQTT_PASSWORD !== undefined && { password: config.MQTT_PASSWORD }),
     });
   } else {
-    broker = await createEmbeddedBroker({ registry, ingest, onEvent: onBrokerEvent });
+    broker = await createEmbeddedBroker({
+      registry,
+      ingest,
+      now,
+      onEvent: onBrokerEvent,
+      limits: {
+        sensorRatePerMin: config.MQTT_SENSOR_RATE_PER_MIN,
+        sensorBurst: config.MQTT_SENSOR_BURST,
+        maxConnectionsPerSensor: config.MQTT_MAX_CONNECTIONS_PER_SENSOR,
+        connectTimeoutS: config.MQTT_CONNECT_TIMEOUT_S,
+      },
+    });
     mqttPort = await broker.listen(config.MQTT_PORT, config.MQTT_HOST);
   }
 
@@ -187,7 +203,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
         : []),
     ),
     mqtt: { port: mqttPort, external: broker === undefined },
-    connectedSensorIds: broker ? trackSensorConnections(broker.aedes) : undefined,
+    connectedSensorIds: broker ? () => broker.connectedSensorIds() : undefined,
     trustProxy: config.TRUST_PROXY,
     tileUrl: config.MAP_TILE_URL,
     timeZone,

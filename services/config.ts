@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS } from './core/limits.ts';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z
@@ -20,6 +21,15 @@ export const ConfigSchema = z.object({
   MQTT_USERNAME: optionalString,
   MQTT_PASSWORD: optionalString,
   MQTT_CLIENT_ID: z.string().min(1).max(23).default('kansui-ingest'),
+  // Embedded broker limits (issue 10; defaults and their reasons in services/core/limits.ts).
+  /** Per-sensor token bucket: readings a minute, sustained; the excess is acknowledged, counted as rate_limited and dropped. */
+  MQTT_SENSOR_RATE_PER_MIN: z.coerce.number().positive().max(60_000_000).default(LIMITS.sensorRatePerMin),
+  /** …and the bucket size: readings a sensor may send at once (a resend after reconnecting). */
+  MQTT_SENSOR_BURST: z.coerce.number().int().min(1).max(10_000_000).default(LIMITS.sensorBurst),
+  /** Simultaneous connections per sensor credential; more are refused with CONNACK 3. */
+  MQTT_MAX_CONNECTIONS_PER_SENSOR: z.coerce.number().int().min(1).max(1000).default(LIMITS.maxConnectionsPerSensor),
+  /** Seconds a new MQTT connection has to send CONNECT before it is dropped. */
+  MQTT_CONNECT_TIMEOUT_S: z.coerce.number().positive().max(300).default(LIMITS.connectTimeoutS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STORE: z.enum(['sqlite', 'influx']).default('sqlite'),
   /** STORE=influx (docs/influxdb.md): base URL of InfluxDB 1.x, 2.x or 3.x; required then. */

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { StoreStats } from './core/ports.ts';
 import { REJECT_REASONS } from './core/reading.ts';
+import { CONNECTION_REFUSALS } from './broker/sensor-connections.ts';
 
 /**
  * Prometheus metrics (text exposition format at /metrics). Names follow
@@ -26,6 +27,13 @@ export function createMetrics() {
     registers: [registry],
   });
   for (const reason of REJECT_REASONS) rejected.inc({ reason }, 0);
+  const mqttRefused = new Counter({
+    name: 'kansui_mqtt_connections_refused_total',
+    help: 'Embedded-broker connections refused or dropped before doing anything, by reason (issue 10)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  for (const reason of CONNECTION_REFUSALS) mqttRefused.inc({ reason }, 0);
   let countConnected = () => 0;
   const connectedSensors = new Gauge({
     name: 'kansui_connected_sensors',
@@ -102,6 +110,6 @@ export function createMetrics() {
   const setStoreStats = (read: () => StoreStats | undefined) => {
     readStoreStats = read;
   };
-  return { registry, setConnectedSensors, setStoreStats, storeSpooled, storeSpoolAge, storeBackendErrors, storeQuarantined, accepted, duplicates, rejected, connectedSensors, writeLatency, writeErrors, sseClients };
+  return { registry, setConnectedSensors, setStoreStats, storeSpooled, storeSpoolAge, storeBackendErrors, storeQuarantined, accepted, duplicates, rejected, mqttRefused, connectedSensors, writeLatency, writeErrors, sseClients };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -11,6 +11,35 @@ export const LIMITS = {
    * topic and header fits easily; anything bigger is hostile or broken.
    */
   maxPacketBytes: 16 * 1024,
+  /**
+   * Time a new MQTT connection has to send its CONNECT (aedes `connectTimeout`,
+   * default 30 s). A sensor sends CONNECT right after the TCP handshake, one
+   * segment even on a poor LTE-M/NB-IoT link; a socket silent for 10 s is a
+   * slow-loris or a scanner. Default of MQTT_CONNECT_TIMEOUT_S.
+   */
+  connectTimeoutS: 10,
+  /**
+   * Per-sensor publish rate (token bucket, shared by all its connections).
+   * The contract's fastest reporting interval is 10 s (minIntervalS); 120 a
+   * minute (2/s sustained) is 20× that, room for a storm mode reporting every
+   * few seconds. Default of MQTT_SENSOR_RATE_PER_MIN.
+   */
+  sensorRatePerMin: 120,
+  /**
+   * Bucket size: readings a sensor may send at once, e.g. its QoS 1 queue
+   * resent after reconnecting. 1,000 is 2.7 h of 10-s readings or 16 h of
+   * 1-min readings; one stolen credential stored 15,411/s without a limit
+   * (issue 10). Default of MQTT_SENSOR_BURST.
+   */
+  sensorBurst: 1000,
+  /**
+   * Simultaneous connections per sensor credential. Firmware needs one (a
+   * reconnect with the same client id takes over the old session and is not
+   * counted twice); the rest is headroom for a diagnostics client
+   * (`<id>/…` client ids) and half-open sockets not yet timed out by keep-alive.
+   * One credential held 2,000 connections (issue 10). Default of MQTT_MAX_CONNECTIONS_PER_SENSOR.
+   */
+  maxConnectionsPerSensor: 4,
   /** A device clock may run ahead a little; more than 5 min is a broken clock (contract). */
   maxFutureSkewMs: 5 * 60 * 1000,
   /** Older than 7 days is a replay or a dead RTC battery, not live data (contract). */

@@ -21,6 +21,7 @@ export const REJECT_REASONS = [
   'sensor_retired',
   'topic_not_allowed',
   'unknown_topic',
+  'rate_limited',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -22,3 +22,22 @@ export function parseReadingTopic(topic: string): string | undefined {
 export function maySubscribe(sensorId: string, filter: string): boolean {
   return filter === `flood/${sensorId}/#` || (filter.startsWith(`flood/${sensorId}/`) && !/[+#]/.test(filter));
 }
+
+/**
+ * Client ids a sensor may use (issue 10 item 4, docs/contract.md): its own id,
+ * or its id, `/` and any suffix (a second connection such as a technician's
+ * tool). `/` cannot occur in a sensor id (LIMITS.sensorIdPattern), so no
+ * sensor's client ids are a prefix of another's — with `-` as the separator
+ * `kinokawa` could claim `kinokawa-01`. A session (MQTT 3.1.1 §3.1.2.4) is
+ * keyed by client id, so this also binds every session to one username.
+ */
+export function clientIdBelongsTo(sensorId: string, clientId: string): boolean {
+  return clientId === sensorId || (clientId.startsWith(`${sensorId}/`) && clientId.length > sensorId.length + 1);
+}
+
+/**
+ * Where the embedded broker sends a PUBLISH it refused (not stored, still
+ * acknowledged): a `$` topic, which no sensor may subscribe to and which
+ * wildcard filters never match [MQTT-4.7.2-1], so it is delivered to no-one.
+ */
+export const REFUSED_TOPIC = '$kansui/refused';

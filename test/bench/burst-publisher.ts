@@ -28,7 +28,7 @@ const pubs: Pub[] = await Promise.all(
   mine.map(
     (s) =>
       new Promise<Pub>((resolve, reject) => {
-        const client = mqtt.connect(url as string, { username: s.mqtt.username, password: s.mqtt.password, clientId: `burst-${s.id}-${process.pid}`, clean: true, reconnectPeriod: 0, protocolVersion: 4 });
+        const client = mqtt.connect(url as string, { username: s.mqtt.username, password: s.mqtt.password, clientId: `${s.id}/burst-${process.pid}`, clean: true, reconnectPeriod: 0, protocolVersion: 4 });
         client.once('connect', () => resolve({ client, topic: `flood/${s.id}/reading`, inflight: 0, ts: Date.now() - 60_000 }));
         client.once('error', reject);
       }),

@@ -61,7 +61,7 @@ export async function startSteadyPublisher(options: {
 }): Promise<SteadyPublisher> {
   const { ledger, sensors } = options;
   const clients: MqttClient[] = [];
-  for (const s of sensors) clients.push(await connectMqtt(options.url, { username: s.id, password: s.password, clientId: `pub-${s.id}-${Date.now()}` }));
+  for (const s of sensors) clients.push(await connectMqtt(options.url, { username: s.id, password: s.password, clientId: `${s.id}/pub-${Date.now()}` }));
   const base = Date.now() - 60_000;
   for (const s of sensors) if (!ledger.nextTs.has(s.id)) ledger.nextTs.set(s.id, base);
   let outstanding = 0;

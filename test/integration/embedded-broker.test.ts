@@ -23,7 +23,7 @@ async function rawConnect(port: number, username: string, password: string): Pro
   socket.on('data', (d) => parser.parse(d));
   const closed = new Promise<void>((r) => socket.once('close', () => r()));
   await new Promise((r) => socket.once('connect', r));
-  socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: `raw-${username}`, keepalive: 30, username, password: Buffer.from(password) }));
+  socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: `${username}/raw`, keepalive: 30, username, password: Buffer.from(password) }));
   expect(await connack).toBe(0);
   return { socket, closed };
 }

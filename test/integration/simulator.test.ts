@@ -30,7 +30,9 @@ function rowCount(k: TestKansui, sensorId?: string): Promise<number> {
 describe('firmware simulator against the running service', () => {
   let k: TestKansui;
   beforeAll(async () => {
-    k = await startTestKansui({}, { sweepMs: 200 });
+    // Load mode publishes far faster per sensor than a field sensor may (issue 10 item 6):
+    // like a benchmark, this service raises the per-sensor rate limit explicitly.
+    k = await startTestKansui({ MQTT_SENSOR_RATE_PER_MIN: '6000000', MQTT_SENSOR_BURST: '1000000' }, { sweepMs: 200 });
   });
   afterAll(async () => {
     await k?.dispose();
