@@ -17,7 +17,7 @@ import { createAlertMetrics } from './alerting/alert-metrics.ts';
 import { alertRoutes } from './alerting/routes.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broker.ts';
 import { connectExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
-import type { Config } from './config.ts';
+import { readPublicUrl, type Config } from './config.ts';
 import { createConsole, type KansuiConsole } from './console/create-console.ts';
 import { mosquittoFilesSink } from './broker/mosquitto-files.ts';
 import { combineSinks, embeddedBrokerSink } from './sensors/credential-sink.ts';
@@ -225,7 +225,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     log: (err) => logger.error({ err }, 'request failed'),
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
     middleware: sensorConsole.middleware,
-    routes: [createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, ...(vapidPublicKey && { vapidPublicKey }) })],
+    routes: [createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
     health: async () => ({
       store: await store.healthy().catch(() => false),

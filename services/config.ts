@@ -103,7 +103,14 @@ export const ConfigSchema = z.object({
   VAPID_SUBJECT: z.string().regex(/^(mailto:|https:)/, 'expected mailto: or https: (RFC 8292 §2.1)').default('mailto:admin@localhost'),
   /** Lowest severity the environment-configured recipients receive. */
   ALERT_MIN_SEVERITY: z.enum(['caution', 'warning', 'danger']).default('caution'),
-  /** Public URL of this service, for links in alert messages (e.g. https://kansui.city.example). */
+  /**
+   * Public URL of this service (e.g. https://kansui.city.example): every
+   * absolute link (CAP, Atom, alert messages) and the CAP sender use it,
+   * whatever a request's Host or X-Forwarded-* say. Without it, links follow
+   * the request (services/api/client-info.ts).
+   */
+  PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** The older name of PUBLIC_URL, still read; set one of them. */
   ALERT_PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   /** Hysteresis and rate of rise (defaults from issue 4; see services/core/alerts/policy.ts). */
   ALERT_DEAD_BAND_CM: z.coerce.number().min(0).max(100).default(2),
@@ -121,6 +128,9 @@ export const ConfigSchema = z.object({
   if (c.ALERT_EMAIL_TO?.length && !c.SMTP_URL) {
     ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'required when ALERT_EMAIL_TO is set' });
   }
+  if (c.PUBLIC_URL && c.ALERT_PUBLIC_URL && c.PUBLIC_URL.replace(/\/+$/, '') !== c.ALERT_PUBLIC_URL.replace(/\/+$/, '')) {
+    ctx.addIssue({ code: 'custom', path: ['ALERT_PUBLIC_URL'], message: 'differs from PUBLIC_URL; ALERT_PUBLIC_URL is its older name, set PUBLIC_URL only' });
+  }
   if ((c.VAPID_PUBLIC_KEY === undefined) !== (c.VAPID_PRIVATE_KEY === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['VAPID_PRIVATE_KEY'], message: 'VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY go together' });
   }
@@ -137,6 +147,11 @@ export const ConfigSchema = z.object({
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** PUBLIC_URL, or its older name ALERT_PUBLIC_URL, without a trailing slash. */
+export function readPublicUrl(config: Pick<Config, 'PUBLIC_URL' | 'ALERT_PUBLIC_URL'>): string | undefined {
+  return (config.PUBLIC_URL ?? config.ALERT_PUBLIC_URL)?.replace(/\/+$/, '');
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

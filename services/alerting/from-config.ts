@@ -1,6 +1,6 @@
 import type { AlertChannel, Recipient } from '../core/alerts/channel.ts';
 import { AlertPolicySchema } from '../core/alerts/policy.ts';
-import type { Config } from '../config.ts';
+import { readPublicUrl, type Config } from '../config.ts';
 import { createLineChannel } from './channels/line.ts';
 import { createWebhookChannel } from './channels/webhook.ts';
 import { createAlerting, type AlertingOptions } from './create-alerting.ts';
@@ -27,7 +27,8 @@ export async function channelsFromConfig(config: Config, timeZone: string): Prom
   }
   if (config.SMTP_URL) {
     const { createEmailChannel } = await import('./channels/email.ts');
-    const hostname = config.ALERT_PUBLIC_URL ? new URL(config.ALERT_PUBLIC_URL).hostname : undefined;
+    const publicUrl = readPublicUrl(config);
+    const hostname = publicUrl ? new URL(publicUrl).hostname : undefined;
     channels.push(createEmailChannel({ smtpUrl: config.SMTP_URL, from: config.ALERT_EMAIL_FROM, ...(hostname && { hostname }) }));
     config.ALERT_EMAIL_TO?.forEach((to, i) => recipients.push({ ...common, id: `env-email-${i + 1}`, channel: 'email', target: to }));
   }
@@ -52,12 +53,13 @@ export async function createAlertingFromConfig(
     riseWindowMs: config.ALERT_RISE_WINDOW_S * 1000,
   });
   const { overrides, ...rest } = deps;
+  const publicUrl = readPublicUrl(config);
   const alerting = createAlerting({
     ...rest,
     channels,
     envRecipients: recipients,
     policy,
-    ...(config.ALERT_PUBLIC_URL && { baseUrl: config.ALERT_PUBLIC_URL }),
+    ...(publicUrl && { baseUrl: publicUrl }),
     ...overrides,
   });
   return { alerting, vapidPublicKey };
