@@ -1,6 +1,8 @@
 import mqttPacket from 'mqtt-packet';
 import type { MqttClient } from 'mqtt';
+import { execFile } from 'node:child_process';
 import { connect as connectTcp, type Socket } from 'node:net';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerSensor } from '../../services/sensors/provision.ts';
 import { consoleFetch, createTestToken } from '../helpers/console.ts';
@@ -13,6 +15,8 @@ import { waitFor } from '../helpers/wait.ts';
  * aedes on loopback, raw sockets or mqtt.js clients), refused, with a good
  * sensor's traffic around it still stored.
  */
+
+const execFileAsync = promisify(execFile);
 
 async function metric(k: TestKansui, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(`${k.httpUrl}/metrics`)).text();
@@ -180,9 +184,14 @@ describe('MQTT attacks against the embedded broker (issue 10, items 3–7)', () 
     const tool = await connectMqtt(k.mqttUrl!, { ...creds.bob, clientId: 'bob/diagnostics' });
     await tool.endAsync();
     expect(bobClosed).toBe(false);
-    // Alice with her own id is fine.
+    // Alice with her own id is fine, also with the README's mosquitto_pub command; without -i it is refused.
     const alice = await connectMqtt(k.mqttUrl!, { ...creds.alice, clientId: 'alice' });
     await alice.endAsync();
+    const pub = (extra: string[]) =>
+      execFileAsync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(k.mqttPort), ...extra, '-u', 'alice', '-P', creds.alice!.password, '-q', '1', '-t', 'flood/alice/reading', '-m', `{"ts":${NOW - 450_000},"level_cm":45}`]);
+    await pub(['-i', 'alice']);
+    expect(await storedLevels(k, 'alice', NOW - 450_001, NOW - 449_999)).toEqual([45]);
+    await expect(pub([])).rejects.toThrow();
     await bob.endAsync();
   });
 

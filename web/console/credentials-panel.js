@@ -21,7 +21,8 @@ function shellQuote(s) {
 
 /**
  * Credentials shown once (issue 5), with a mosquitto_pub example and the
- * JSON payload the sensor sends (docs/contract.md).
+ * JSON payload the sensor sends (docs/contract.md); the client id is the
+ * sensor id, as the embedded broker requires.
  * @param {{ id: string, kind?: string, mqtt: { username: string, password: string, topic: string, host: string|null, port: number|null } }} created
  */
 export function credentialsPanel(created) {
@@ -29,7 +30,7 @@ export function credentialsPanel(created) {
   const host = mqtt.host ?? location.hostname;
   const port = mqtt.port ?? 1883;
   const payload = JSON.stringify(created.kind === 'distance' ? { ts: new Date().toISOString(), distance_mm: 1500, battery_v: 3.6, rssi_dbm: -85 } : { ts: new Date().toISOString(), level_cm: 0, battery_v: 3.6, rssi_dbm: -85 });
-  const command = `mosquitto_pub -h ${host} -p ${port} -q 1 -u ${shellQuote(mqtt.username)} -P ${shellQuote(mqtt.password)} -t ${shellQuote(mqtt.topic)} -m ${shellQuote(payload)}`;
+  const command = `mosquitto_pub -h ${host} -p ${port} -q 1 -i ${shellQuote(mqtt.username)} -u ${shellQuote(mqtt.username)} -P ${shellQuote(mqtt.password)} -t ${shellQuote(mqtt.topic)} -m ${shellQuote(payload)}`;
   return h(
     'section',
     { class: 'panel', id: 'credentials', 'aria-labelledby': 'cred-title' },
