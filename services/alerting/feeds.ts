@@ -1,11 +1,11 @@
-import type { Alert } from '../core/alerts/alert.ts';
+import type { Alert, AlertEventType } from '../core/alerts/alert.ts';
 import { composeNotice } from '../core/alerts/channel.ts';
 import { PRESETS, type AlertSettings, type AlertSeverity } from '../core/alerts/policy.ts';
 import type { Sensor } from '../core/sensor.ts';
 import { formatIso } from '../core/time.ts';
 
 export interface FeedContext {
-  /** Origin the feed is served from, e.g. `https://kansui.city.example`. */
+  /** Public base URL (PUBLIC_URL or the request's origin, services/api/client-info.ts), e.g. `https://kansui.city.example`. */
   baseUrl: string;
   timeZone: string;
   now: number;
@@ -42,13 +42,61 @@ const INSTRUCTION = {
   ja: { danger: '冠水箇所に進入しないでください。', warning: '冠水箇所を避けて通行してください。', caution: '今後の水位に注意してください。' },
   en: { danger: 'Do not enter the flooded area.', warning: 'Avoid the flooded area.', caution: 'Watch for rising water.' },
 } as const;
+const ALL_CLEAR_INSTRUCTION = {
+  ja: '警報は解除されました。路面の状況に注意して通行してください。',
+  en: 'The alert has ended. Take care on the road.',
+} as const;
+
+/**
+ * How long a resolved alert stays in the Atom feed: long enough for an
+ * aggregator that polls a few times a day to fetch its Cancel message.
+ */
+export const FEED_KEEPS_RESOLVED_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Timeline events that change what the public is told, each one CAP
+ * message. An acknowledgement is staff business: it changes nothing in the
+ * message, so it makes no new one.
+ */
+const PUBLIC_CHANGES: ReadonlySet<AlertEventType> = new Set(['raised', 'escalated', 'eased', 'updated', 'resolved']);
+
+export interface CapMessageHead {
+  identifier: string;
+  /** When the change was stored (the alert timeline), so the same on every fetch. */
+  sent: number;
+  msgType: 'Alert' | 'Update' | 'Cancel';
+}
+
+/**
+ * The CAP messages of one alert, oldest first: one per public change in its
+ * stored timeline. The first is an `Alert`, later changes are `Update`s and
+ * the resolution a `Cancel` (CAP-v1.2 §3.2.1 msgType; the alert is over).
+ * Identifiers are `kansui-<alert id>-<n>`: unique per message, no spaces or
+ * commas (§3.2.1 identifier), and the same every time they are computed.
+ */
+export function capMessages(alert: Pick<Alert, 'id' | 'raisedAt'>, events: readonly { type: AlertEventType; at: number }[]): CapMessageHead[] {
+  const changes = events.filter((e) => PUBLIC_CHANGES.has(e.type));
+  if (changes.length === 0) changes.push({ type: 'raised', at: alert.raisedAt });
+  return changes.map((e, i) => ({
+    identifier: `kansui-${alert.id}-${i + 1}`,
+    sent: e.at,
+    msgType: i === 0 ? 'Alert' : e.type === 'resolved' ? 'Cancel' : 'Update',
+  }));
+}
+
+/** `kansui@<public host>`: the CAP sender (§3.2.1: no spaces, commas or restricted characters). */
+function capSender(ctx: FeedContext): string {
+  return `kansui@${new URL(ctx.baseUrl).hostname}`;
+}
 
 function capInfos(alert: Alert, ctx: FeedContext): string[] {
   const sensor = ctx.sensorOf(alert.sensorId);
   if (!sensor) return [];
   const settings = ctx.settingsOf(alert.sensorId);
   const preset = PRESETS[settings.preset];
-  const notice = composeNotice({ event: 'raised', alert, sensor, settings, timeZone: ctx.timeZone, baseUrl: ctx.baseUrl });
+  // A resolved alert's message is an all clear: no threat left, no action needed (CAP-v1.2 §3.2.2 responseType AllClear, urgency Past).
+  const over = alert.state === 'resolved';
+  const notice = composeNotice({ event: over ? 'resolved' : 'raised', alert, sensor, settings, timeZone: ctx.timeZone, baseUrl: ctx.baseUrl });
   const infos: string[] = [];
   for (const lang of ['ja', 'en'] as const) {
     const area = lang === 'ja' ? sensor.name : (sensor.nameEn ?? sensor.name);
@@ -57,16 +105,16 @@ function capInfos(alert: Alert, ctx: FeedContext): string[] {
       `<category>Met</category>`,
       settings.preset === 'road_underpass' ? `<category>Transport</category>` : '',
       `<event>${esc(EVENT[settings.preset][lang])}</event>`,
-      `<responseType>${CAP_RESPONSE[alert.severity]}</responseType>`,
-      `<urgency>Immediate</urgency>`,
-      `<severity>${CAP_SEVERITY[alert.severity]}</severity>`,
+      `<responseType>${over ? 'AllClear' : CAP_RESPONSE[alert.severity]}</responseType>`,
+      `<urgency>${over ? 'Past' : 'Immediate'}</urgency>`,
+      `<severity>${over ? 'Minor' : CAP_SEVERITY[alert.severity]}</severity>`,
       `<certainty>Observed</certainty>`,
       `<eventCode><valueName>kansui:severity</valueName><value>${alert.severity}</value></eventCode>`,
       `<effective>${capTime(alert.raisedAt, ctx.timeZone)}</effective>`,
       `<senderName>kansui</senderName>`,
       `<headline>${esc(notice.text[lang].title)}</headline>`,
       `<description>${esc(notice.text[lang].body)}</description>`,
-      `<instruction>${esc(INSTRUCTION[lang][alert.severity])}</instruction>`,
+      `<instruction>${esc(over ? ALL_CLEAR_INSTRUCTION[lang] : INSTRUCTION[lang][alert.severity])}</instruction>`,
       `<web>${esc(`${ctx.baseUrl}/?sensor=${encodeURIComponent(sensor.id)}`)}</web>`,
       `<parameter><valueName>sensor_id</valueName><value>${esc(sensor.id)}</value></parameter>`,
       `<parameter><valueName>level_name</valueName><value>${esc(notice.levelName[lang])}</value></parameter>`,
@@ -80,13 +128,12 @@ function capInfos(alert: Alert, ctx: FeedContext): string[] {
   return infos;
 }
 
-function capDocument(head: { identifier: string; sent: number; msgType: 'Alert' | 'Update' | 'Cancel'; references?: string; note?: string }, infos: string[], ctx: FeedContext): string {
-  const host = new URL(ctx.baseUrl).hostname;
+function capDocument(head: CapMessageHead & { references?: string; note?: string }, infos: string[], ctx: FeedContext): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">',
     `  <identifier>${esc(head.identifier)}</identifier>`,
-    `  <sender>kansui@${esc(host)}</sender>`,
+    `  <sender>${esc(capSender(ctx))}</sender>`,
     `  <sent>${capTime(head.sent, ctx.timeZone)}</sent>`,
     '  <status>Actual</status>',
     `  <msgType>${head.msgType}</msgType>`,
@@ -111,11 +158,12 @@ export function publicAlerts(alerts: readonly Alert[]): Alert[] {
  */
 export function renderActiveCap(alerts: readonly Alert[], ctx: FeedContext): string {
   const list = publicAlerts(alerts);
-  const newest = list.reduce((m, a) => Math.max(m, a.updatedAt), 0);
+  // Sent when the newest alert last changed, so two fetches of one state are one message (same identifier, same sent).
+  const sent = list.reduce((m, a) => Math.max(m, a.updatedAt), 0) || ctx.now;
   return capDocument(
     {
-      identifier: `kansui-active-${(newest || ctx.now).toString(36)}-${list.length}`,
-      sent: ctx.now,
+      identifier: `kansui-active-${sent.toString(36)}-${list.length}`,
+      sent,
       msgType: 'Alert',
       ...(list.length === 0 && { note: 'No active flood alerts. / 現在、冠水警報はありません。' }),
     },
@@ -124,13 +172,32 @@ export function renderActiveCap(alerts: readonly Alert[], ctx: FeedContext): str
   );
 }
 
-/** One alert as a CAP message: Alert when new, Update after a change, Cancel once resolved (CAP-v1.2 §3.2.1 msgType). */
-export function renderAlertCap(alert: Alert, ctx: FeedContext): string {
-  const msgType = alert.state === 'resolved' ? 'Cancel' : alert.updatedAt > alert.raisedAt ? 'Update' : 'Alert';
-  return capDocument({ identifier: `kansui-${alert.id}-${alert.updatedAt.toString(36)}`, sent: alert.updatedAt, msgType }, capInfos(alert, ctx), ctx);
+/**
+ * The latest CAP message of one alert (see `capMessages`): an Update or
+ * Cancel lists every earlier message of the alert in <references> as
+ * `sender,identifier,sent`, separated by spaces (CAP-v1.2 §3.2.1), so an
+ * aggregator can replace or withdraw what it showed.
+ *
+ * @example
+ * renderAlertCap(alert, store.events(alert.id), ctx) // raised, escalated, resolved → Cancel referencing the Alert and the Update
+ */
+export function renderAlertCap(alert: Alert, events: readonly { type: AlertEventType; at: number }[], ctx: FeedContext): string {
+  const messages = capMessages(alert, events);
+  const latest = messages.at(-1) as CapMessageHead;
+  const sender = capSender(ctx);
+  const references = messages
+    .slice(0, -1)
+    .map((m) => `${sender},${m.identifier},${capTime(m.sent, ctx.timeZone)}`)
+    .join(' ');
+  return capDocument({ ...latest, ...(references && { references }) }, capInfos(alert, ctx), ctx);
 }
 
-/** Atom (RFC 4287) feed of active flood alerts, each entry linking to its CAP message. */
+/**
+ * Atom (RFC 4287) feed of flood alerts, active and lately resolved
+ * (`FEED_KEEPS_RESOLVED_MS`), each entry linking to the alert's latest CAP
+ * message; an entry's <id> stays the same for the life of the alert and its
+ * <updated> moves with each change.
+ */
 export function renderAtom(alerts: readonly Alert[], ctx: FeedContext): string {
   const list = publicAlerts(alerts);
   const iso = (ms: number) => formatIso(ms, ctx.timeZone);
@@ -139,14 +206,15 @@ export function renderAtom(alerts: readonly Alert[], ctx: FeedContext): string {
   const entries = list.map((a) => {
     const sensor = ctx.sensorOf(a.sensorId);
     if (!sensor) return '';
-    const n = composeNotice({ event: 'raised', alert: a, sensor, settings: ctx.settingsOf(a.sensorId), timeZone: ctx.timeZone, baseUrl: ctx.baseUrl });
+    const over = a.state === 'resolved';
+    const n = composeNotice({ event: over ? 'resolved' : 'raised', alert: a, sensor, settings: ctx.settingsOf(a.sensorId), timeZone: ctx.timeZone, baseUrl: ctx.baseUrl });
     return [
       '  <entry>',
       `    <id>urn:kansui:${esc(host)}:alert:${esc(a.id)}</id>`,
       `    <title>${esc(`${n.text.ja.title} / ${n.text.en.title}`)}</title>`,
       `    <published>${iso(a.raisedAt)}</published>`,
       `    <updated>${iso(a.updatedAt)}</updated>`,
-      `    <category term="${a.severity}" label="${esc(n.levelName.ja)} / ${esc(n.levelName.en)}"/>`,
+      over ? '    <category term="resolved" label="解除 / All clear"/>' : `    <category term="${a.severity}" label="${esc(n.levelName.ja)} / ${esc(n.levelName.en)}"/>`,
       `    <summary>${esc(`${n.text.ja.body}\n\n${n.text.en.body}`)}</summary>`,
       `    <link rel="alternate" type="application/cap+xml" href="${esc(`${ctx.baseUrl}/api/alerts/${encodeURIComponent(a.id)}/cap`)}"/>`,
       `    <link rel="related" type="text/html" href="${esc(`${ctx.baseUrl}/?sensor=${encodeURIComponent(a.sensorId)}`)}"/>`,

@@ -1,4 +1,3 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -11,11 +10,12 @@ import { ThresholdsSchema } from '../core/sensor.ts';
 import { formatIso } from '../core/time.ts';
 import { TimeParamSchema, validate } from '../core/validate.ts';
 import { requireRole, type AuthEnv } from '../auth/middleware.ts';
+import { addressBucket, clientAddress, publicBaseUrl, type ClientInfoOptions } from '../api/client-info.ts';
 import { errorBody } from '../api/errors.ts';
 import { alertToJson } from './alert-json.ts';
 import type { Alerting } from './create-alerting.ts';
 import { describeTarget } from './dispatcher.ts';
-import { renderActiveCap, renderAlertCap, renderAtom, type FeedContext } from './feeds.ts';
+import { FEED_KEEPS_RESOLVED_MS, renderActiveCap, renderAlertCap, renderAtom, type FeedContext } from './feeds.ts';
 
 export interface AlertRoutesDeps {
   alerting: Alerting;
@@ -26,8 +26,8 @@ export interface AlertRoutesDeps {
   vapidPublicKey?: string;
   /** Resident subscription writes allowed per client address per minute. */
   pushWritesPerMinute?: number;
-  /** Client address for rate limiting (default: the TCP peer). */
-  clientAddress?: (c: Context) => string;
+  /** TRUST_PROXY and PUBLIC_URL: client address for rate limits, origin for feed links (default: the TCP peer and the request URL). */
+  clientInfo?: ClientInfoOptions;
 }
 
 const AlertsQuery = z
@@ -133,14 +133,6 @@ function rateLimit(perMinute: number, addressOf: (c: Context) => string, now: ()
   };
 }
 
-function defaultClientAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown'; // app.request() in tests has no socket
-  }
-}
-
 function publicRecipient(r: Recipient) {
   return {
     id: r.id,
@@ -165,13 +157,20 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
   const { alerting, registry } = deps;
   const json = (a: Parameters<typeof alertToJson>[0], includeAck: boolean) =>
     alertToJson(a, { timeZone: deps.timeZone, settings: alerting.settingsOf(a.sensorId), includeAck });
+  const clientInfo = deps.clientInfo ?? { trustProxy: false };
+  const addressOf = (c: Context) => clientAddress(c, clientInfo.trustProxy);
   const feedContext = (c: Context): FeedContext => ({
-    baseUrl: new URL(c.req.url).origin,
+    baseUrl: publicBaseUrl(c, clientInfo),
     timeZone: deps.timeZone,
     now: now(),
     sensorOf: (id) => registry.get(id),
     settingsOf: alerting.settingsOf,
   });
+  // Active alerts and those resolved lately, so a feed reader sees each alert's Cancel.
+  const feedAlerts = () => [
+    ...alerting.store.active(),
+    ...alerting.store.list({ from: now() - FEED_KEEPS_RESOLVED_MS, limit: 1000 }).filter((a) => a.state === 'resolved'),
+  ];
   const sensorOrThrow = (id: string) => {
     const s = registry.get(id) ?? (registry.refresh() ? registry.get(id) : undefined);
     if (!s) throw createError('not_found', `unknown sensor ${id}`);
@@ -203,14 +202,14 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
     app.get('/api/alerts.atom', (c) => {
       c.header('Content-Type', 'application/atom+xml; charset=utf-8');
       c.header('Cache-Control', 'no-cache');
-      return c.body(renderAtom(alerting.store.active(), feedContext(c)));
+      return c.body(renderAtom(feedAlerts(), feedContext(c)));
     });
 
     app.get('/api/alerts/:id/cap', (c) => {
       const alert = alerting.store.get(c.req.param('id'));
       if (!alert || alert.kind !== 'flood') throw createError('not_found', `unknown alert ${c.req.param('id')}`);
       c.header('Content-Type', 'application/cap+xml; charset=utf-8');
-      return c.body(renderAlertCap(alert, feedContext(c)));
+      return c.body(renderAlertCap(alert, alerting.store.events(alert.id), feedContext(c)));
     });
 
     app.get('/api/alerts/:id', (c) => {
@@ -331,7 +330,7 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
       return c.json({ key: deps.vapidPublicKey });
     });
 
-    const guard = [sameOriginOnly(), rateLimit(deps.pushWritesPerMinute ?? 10, deps.clientAddress ?? defaultClientAddress, now)] as const;
+    const guard = [sameOriginOnly(), rateLimit(deps.pushWritesPerMinute ?? 10, (c) => addressBucket(addressOf(c)), now)] as const;
 
     app.post('/api/push/subscriptions', ...guard, async (c) => {
       if (!deps.vapidPublicKey) throw createError('not_found', 'Web Push is not configured on this server');
@@ -352,7 +351,7 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
         lang: body.lang,
         source: 'resident',
       };
-      alerting.addRecipient(r, { unsubscribeHash: hashToken(token), client: (deps.clientAddress ?? defaultClientAddress)(c) });
+      alerting.addRecipient(r, { unsubscribeHash: hashToken(token), client: addressOf(c) });
       return c.json({ id: r.id, unsubscribe_token: token }, 201);
     });
 
