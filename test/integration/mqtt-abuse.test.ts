@@ -128,7 +128,8 @@ describe('MQTT attacks against the embedded broker (issue 10, items 3–7)', () 
       expect(r.sent).toBeLessThan(16 * 1024 * 1024);
     }
     console.info(`[item 3] bytes written before the hang-up: ${results.map((r) => r.sent).join(', ')}; RSS ${(rss0 / 2 ** 20).toFixed(1)} → ${(rss1 / 2 ** 20).toFixed(1)} MB`);
-    expect(rss1 - rss0).toBeLessThan(8 * 1024 * 1024);
+    // Measured here: +3 to +5 MB (the good sensor's readings included); before the fix +147 MB.
+    expect(rss1 - rss0).toBeLessThan(16 * 1024 * 1024);
     expect(await refusedConnections(k, 'packet_too_large')).toBe(before + 2);
     // The good sensor's readings, published all through the attack, are all stored.
     expect(await storedLevels(k, 'good', NOW - 700_000, NOW)).toEqual(sent);
