@@ -10,7 +10,7 @@ import { ThresholdsSchema } from '../core/sensor.ts';
 import { formatIso } from '../core/time.ts';
 import { TimeParamSchema, validate } from '../core/validate.ts';
 import { requireRole, type AuthEnv } from '../auth/middleware.ts';
-import { addressBucket, clientAddress, publicBaseUrl, type ClientInfoOptions } from '../api/client-info.ts';
+import { addressBucket, clientAddress, publicBaseUrl, requestOrigin, type ClientInfoOptions } from '../api/client-info.ts';
 import { errorBody } from '../api/errors.ts';
 import { alertToJson } from './alert-json.ts';
 import type { Alerting } from './create-alerting.ts';
@@ -92,14 +92,13 @@ function hashToken(token: string): string {
  * `Origin` that is not ours, or `Sec-Fetch-Site` saying cross-site, is
  * refused. Requests without either header are not from a browser page.
  */
-function sameOriginOnly(): MiddlewareHandler<AuthEnv> {
+function sameOriginOnly(trustProxy: boolean): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const origin = c.req.header('Origin');
-    const host = c.req.header('Host') ?? new URL(c.req.url).host;
     if (origin !== undefined) {
       let ok = false;
       try {
-        ok = new URL(origin).host === host;
+        ok = new URL(origin).origin === requestOrigin(c, trustProxy);
       } catch {
         ok = false;
       }
@@ -330,7 +329,7 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
       return c.json({ key: deps.vapidPublicKey });
     });
 
-    const guard = [sameOriginOnly(), rateLimit(deps.pushWritesPerMinute ?? 10, (c) => addressBucket(addressOf(c)), now)] as const;
+    const guard = [sameOriginOnly(clientInfo.trustProxy), rateLimit(deps.pushWritesPerMinute ?? 10, (c) => addressBucket(addressOf(c)), now)] as const;
 
     app.post('/api/push/subscriptions', ...guard, async (c) => {
       if (!deps.vapidPublicKey) throw createError('not_found', 'Web Push is not configured on this server');

@@ -110,6 +110,14 @@ describe('client address and public origin behind the documented proxy (issue 10
     expect((await created.json()).id).toMatch(/^ps_/);
   });
 
+  it('with TRUST_PROXY a resident subscribing on the public https origin is same-origin even when the proxy rewrites Host; another origin is not', async () => {
+    const page = `https://${PUBLIC_HOST}`;
+    const viaProxy = { Origin: page, 'Sec-Fetch-Site': 'same-origin', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': PUBLIC_HOST, 'X-Forwarded-For': '203.0.113.40' };
+    expect((await subscribe(proxied, good(), viaProxy)).status).toBe(201);
+    expect((await subscribe(proxied, good(), { ...viaProxy, Origin: 'https://evil.example' })).status).toBe(403);
+    expect((await subscribe(proxied, good(), { ...viaProxy, Origin: `http://${PUBLIC_HOST}` })).status).toBe(403);
+  });
+
   it('an IPv6 resident is counted per /64: another address in the same /64 is the same bucket, the next /64 is not', async () => {
     const codes = await exhaust(proxied, (i) => ({ 'X-Forwarded-For': `2001:db8:1:2::${(i + 1).toString(16)}` }));
     expect(codes.at(-1)).toBe(429);
