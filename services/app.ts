@@ -173,6 +173,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
         sensorBurst: config.MQTT_SENSOR_BURST,
         maxConnectionsPerSensor: config.MQTT_MAX_CONNECTIONS_PER_SENSOR,
         connectTimeoutS: config.MQTT_CONNECT_TIMEOUT_S,
+        maxPendingConnections: config.MQTT_MAX_PENDING_CONNECTIONS,
       },
     });
     mqttPort = await broker.listen(config.MQTT_PORT, config.MQTT_HOST);

@@ -30,6 +30,8 @@ export const ConfigSchema = z.object({
   MQTT_MAX_CONNECTIONS_PER_SENSOR: z.coerce.number().int().min(1).max(1000).default(LIMITS.maxConnectionsPerSensor),
   /** Seconds a new MQTT connection has to send CONNECT before it is dropped. */
   MQTT_CONNECT_TIMEOUT_S: z.coerce.number().positive().max(300).default(LIMITS.connectTimeoutS),
+  /** Connections not yet authenticated, all sources together; beyond it the oldest is dropped. */
+  MQTT_MAX_PENDING_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(LIMITS.maxPendingConnections),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STORE: z.enum(['sqlite', 'influx']).default('sqlite'),
   /** STORE=influx (docs/influxdb.md): base URL of InfluxDB 1.x, 2.x or 3.x; required then. */

@@ -19,6 +19,8 @@ export interface BrokerLimits {
   maxConnectionsPerSensor: number;
   /** Time a new connection has to send CONNECT (s). */
   connectTimeoutS: number;
+  /** Connections not yet authenticated; the oldest is dropped for a new one beyond this. */
+  maxPendingConnections: number;
   /** Largest Remaining Length of any packet, CONNECT included (bytes). */
   maxPacketBytes: number;
 }
@@ -75,7 +77,9 @@ function authError(code: number, message: string) {
  * store failure withholds the PUBACK (closing the connection), so the sensor
  * retries and nothing good is lost.
  *
- * Before any of that, every socket's bytes pass a framing guard that reads
+ * Connections that have not authenticated yet are capped all together
+ * (`maxPendingConnections`, oldest dropped first) and must send CONNECT
+ * within `connectTimeoutS`. Before any of that, every socket's bytes pass a framing guard that reads
  * each packet's fixed header and drops the connection when a packet
  * declares more than `maxPacketBytes` (CONNECT included, before
  * authentication), so no body larger than the cap is ever buffered.
@@ -87,6 +91,7 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
     sensorBurst: LIMITS.sensorBurst,
     maxConnectionsPerSensor: LIMITS.maxConnectionsPerSensor,
     connectTimeoutS: LIMITS.connectTimeoutS,
+    maxPendingConnections: LIMITS.maxPendingConnections,
     maxPacketBytes: LIMITS.maxPacketBytes,
     ...options.limits,
   };
@@ -96,6 +101,8 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
   const rate = createRateLimiter({ ratePerMin: limits.sensorRatePerMin, burst: limits.sensorBurst });
   /** Sockets the framing guard condemned: nothing more they sent is acted on. */
   const condemned = new WeakSet<object>();
+  /** Accepted, not yet authenticated, oldest first (a Set keeps insertion order). */
+  const pending = new Set<Socket>();
 
   const refuseConnection = (reason: ConnectionRefusal, detail: Record<string, unknown>) =>
     onEvent('connection-refused', { reason, ...detail });
@@ -132,6 +139,7 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
         return done(authError(SERVER_UNAVAILABLE, `sensor already has ${others.length} connections`), false);
       }
       client.sensorId = sensorId;
+      pending.delete(client.conn as Socket);
       connections.add(sensorId, client);
       done(null, true);
     },
@@ -221,7 +229,17 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
     async listen(port, host = '0.0.0.0') {
       const server = createServer((socket) => {
         sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
+        socket.on('close', () => {
+          sockets.delete(socket);
+          pending.delete(socket);
+        });
+        if (pending.size >= limits.maxPendingConnections) {
+          const oldest = pending.values().next().value as Socket;
+          pending.delete(oldest);
+          refuseConnection('too_many_pending', { remoteAddress: oldest.remoteAddress, pending: pending.size + 1 });
+          oldest.destroy();
+        }
+        pending.add(socket);
         aedes.handle(socket);
         // After aedes' 'readable' listener, so 'data' never switches the socket to flowing mode.
         guard(socket);

@@ -12,6 +12,7 @@ export const CONNECTION_REFUSALS = [
   'packet_too_large',
   'malformed_packet',
   'connect_timeout',
+  'too_many_pending',
 ] as const;
 export type ConnectionRefusal = (typeof CONNECTION_REFUSALS)[number];
 

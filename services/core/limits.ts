@@ -19,6 +19,16 @@ export const LIMITS = {
    */
   connectTimeoutS: 10,
   /**
+   * Connections accepted but not yet authenticated, all sources together.
+   * Each can hold a partial packet of up to maxPacketBytes: measured here,
+   * 1,000 idle sockets each holding 16,000 bytes of a CONNECT cost 35 MB of
+   * RSS (35 KB each), so this bounds a slow-loris flood at ~35 MB. When full,
+   * the oldest pending connection is dropped for the new one: a real sensor
+   * authenticates within milliseconds of connecting and is rarely the
+   * oldest. Default of MQTT_MAX_PENDING_CONNECTIONS.
+   */
+  maxPendingConnections: 1000,
+  /**
    * Per-sensor publish rate (token bucket, shared by all its connections).
    * The contract's fastest reporting interval is 10 s (minIntervalS); 120 a
    * minute (2/s sustained) is 20× that, room for a storm mode reporting every

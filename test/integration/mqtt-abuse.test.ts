@@ -258,6 +258,55 @@ describe('MQTT attacks against the embedded broker (issue 10, items 3–7)', () 
   });
 });
 
+describe('connections that never authenticate (issue 10, item 3: slow-loris before CONNECT)', () => {
+  let k: TestKansui;
+  let good: { username: string; password: string };
+
+  beforeAll(async () => {
+    // A long CONNECT timeout, so only the pending cap can be what closes the idle sockets.
+    k = await startTestKansui({ MQTT_MAX_PENDING_CONNECTIONS: '5', MQTT_CONNECT_TIMEOUT_S: '120' });
+    good = registerSensor(k.registry, { id: 'good', name: 'good', lat: 34.27, lon: 135.4 }, Date.now()).mqtt;
+  });
+  afterAll(async () => {
+    await k?.dispose();
+  });
+
+  it('holds at most MQTT_MAX_PENDING_CONNECTIONS unauthenticated sockets, dropping the oldest; a sensor still gets in', async () => {
+    const before = await refusedConnections(k, 'too_many_pending');
+    // 30 sockets each holding most of a 16,380-byte CONNECT (under the packet cap), never finishing it.
+    const idle = [];
+    for (let i = 0; i < 30; i++) {
+      const s = rawSocket(k.mqttPort!);
+      await s.connected;
+      s.socket.write(Buffer.concat([Buffer.from([0x10, 0xfc, 0x7f]), Buffer.alloc(16_000, 0x41)]));
+      idle.push(s);
+    }
+    const closedWithin = async (s: (typeof idle)[number]) => (await deadline(s.closed, 10_000)) !== 'timeout';
+    // The 25 oldest were dropped as newer ones arrived; the 5 newest are still waiting.
+    expect(await Promise.all(idle.slice(0, 25).map(closedWithin))).toEqual(Array(25).fill(true));
+    expect(idle.slice(25).every((s) => !s.socket.destroyed)).toBe(true);
+    expect(await refusedConnections(k, 'too_many_pending')).toBe(before + 25);
+
+    // A real sensor connecting now pushes out one more idle socket, authenticates and stores.
+    const c = await connectMqtt(k.mqttUrl!, { ...good, clientId: 'good' });
+    const t = Date.now() - 1000;
+    await publishReading(c, 'good', { ts: t, level_cm: 5 });
+    expect(await storedLevels(k, 'good', t - 1, t + 1)).toEqual([5]);
+    // Once authenticated it no longer counts as pending (4 are left): five more idle
+    // sockets push out four of the older idle ones, never the sensor.
+    for (let i = 0; i < 5; i++) {
+      const s = rawSocket(k.mqttPort!);
+      await s.connected;
+      idle.push(s);
+    }
+    await waitFor(async () => (await refusedConnections(k, 'too_many_pending')) === before + 30, { what: 'older idle sockets dropped' });
+    await publishReading(c, 'good', { ts: t + 1, level_cm: 6 });
+    expect(c.connected).toBe(true);
+    await c.endAsync();
+    for (const s of idle) s.socket.destroy();
+  });
+});
+
 describe('per-sensor limits (issue 10, item 6)', () => {
   let k: TestKansui;
   let clock = Date.now();
