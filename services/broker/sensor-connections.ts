@@ -20,8 +20,10 @@ export type ConnectionRefusal = (typeof CONNECTION_REFUSALS)[number];
 export type SensorClient = Client & { sensorId?: string };
 
 export interface SensorConnections {
-  /** Record an authenticated client; it is forgotten when its socket closes. */
+  /** Record an authenticated client, until `drop` is called with its socket. */
   add(sensorId: string, client: SensorClient): void;
+  /** A socket closed (the broker calls this from its 'close' listener). */
+  drop(conn: object): void;
   /** Live (not yet closed) clients of one sensor, handshake finished or not. */
   clientsOf(sensorId: string): SensorClient[];
   /** Sensors with at least one connection that has had its CONNACK and is not closed. */
@@ -40,20 +42,15 @@ export interface SensorConnections {
  * and even sets `connected = true` again after the close. Counting those
  * events leaked a "connected" sensor per such drop (issue 10 item 7). Here a
  * client is added once authenticated, removed when its socket emits 'close'
- * (always emitted once a socket is destroyed), and counted as connected only
- * while aedes says it is connected and not closed.
+ * (always emitted once a socket is destroyed; the broker already listens for
+ * it, so no listener per client here), and counted as connected only while
+ * aedes says it is connected and not closed.
  */
 export function createSensorConnections(): SensorConnections {
   const bySensor = new Map<string, Set<SensorClient>>();
+  const byConn = new Map<object, SensorClient & { sensorId: string }>();
   const live = (c: SensorClient) => !c.closed && !c.conn.destroyed;
   const connected = (c: SensorClient) => c.connected && live(c);
-
-  function remove(sensorId: string, client: SensorClient): void {
-    const set = bySensor.get(sensorId);
-    if (!set) return;
-    set.delete(client);
-    if (set.size === 0) bySensor.delete(sensorId);
-  }
 
   return {
     add(sensorId, client) {
@@ -61,7 +58,15 @@ export function createSensorConnections(): SensorConnections {
       let set = bySensor.get(sensorId);
       if (!set) bySensor.set(sensorId, (set = new Set()));
       set.add(client);
-      client.conn.once('close', () => remove(sensorId, client));
+      byConn.set(client.conn, Object.assign(client, { sensorId }));
+    },
+    drop(conn) {
+      const client = byConn.get(conn);
+      if (!client) return;
+      byConn.delete(conn);
+      const set = bySensor.get(client.sensorId);
+      set?.delete(client);
+      if (set?.size === 0) bySensor.delete(client.sensorId);
     },
     clientsOf(sensorId) {
       return [...(bySensor.get(sensorId) ?? [])].filter(live);

@@ -6,7 +6,8 @@
  * *declares* more than `maxRemainingLength`, before its body has arrived,
  * so the caller can drop the connection before anything buffers it.
  *
- * Pure: no I/O; O(1) memory per connection.
+ * Pure: no I/O; a few numbers of state per connection (one per socket of
+ * the embedded broker, so it is a small class rather than closures).
  */
 export type FrameVerdict =
   | { ok: true }
@@ -19,50 +20,56 @@ export interface FrameWatcher {
 }
 
 const OK: FrameVerdict = { ok: true };
+// Where the watcher is: at a packet's first byte, inside its Remaining Length, or skipping its body.
+const TYPE = 0;
+const LENGTH = 1;
+const BODY = 2;
+
+class Watcher implements FrameWatcher {
+  private state = TYPE;
+  private length = 0;
+  private multiplier = 1;
+  private lengthBytes = 0;
+  private skip = 0;
+  private failed: FrameVerdict | undefined = undefined;
+
+  constructor(private readonly max: number) {}
+
+  feed(chunk: Uint8Array): FrameVerdict {
+    if (this.failed) return this.failed;
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.state === BODY) {
+        const n = Math.min(this.skip, chunk.length - i);
+        this.skip -= n;
+        i += n;
+        if (this.skip === 0) this.state = TYPE;
+        continue;
+      }
+      const byte = chunk[i++] as number;
+      if (this.state === TYPE) {
+        this.state = LENGTH;
+        this.length = 0;
+        this.multiplier = 1;
+        this.lengthBytes = 0;
+        continue;
+      }
+      // §2.2.3: 7 bits per byte, least significant first; bit 7 = more bytes follow; at most 4 bytes.
+      this.length += (byte & 0x7f) * this.multiplier;
+      this.multiplier *= 128;
+      this.lengthBytes++;
+      if (this.length > this.max) return (this.failed = { ok: false, reason: 'packet_too_large', declared: this.length });
+      if (byte & 0x80) {
+        if (this.lengthBytes === 4) return (this.failed = { ok: false, reason: 'malformed_length' });
+        continue;
+      }
+      this.skip = this.length;
+      this.state = this.skip === 0 ? TYPE : BODY;
+    }
+    return OK;
+  }
+}
 
 export function createFrameWatcher(maxRemainingLength: number): FrameWatcher {
-  // 'type': expecting a packet's first byte; 'length': inside the Remaining
-  // Length varint; 'body': skipping `skip` more bytes of the current packet.
-  let state: 'type' | 'length' | 'body' = 'type';
-  let length = 0;
-  let multiplier = 1;
-  let lengthBytes = 0;
-  let skip = 0;
-  let failed: FrameVerdict | undefined;
-
-  return {
-    feed(chunk) {
-      if (failed) return failed;
-      let i = 0;
-      while (i < chunk.length) {
-        if (state === 'body') {
-          const n = Math.min(skip, chunk.length - i);
-          skip -= n;
-          i += n;
-          if (skip === 0) state = 'type';
-          continue;
-        }
-        const byte = chunk[i++] as number;
-        if (state === 'type') {
-          state = 'length';
-          length = 0;
-          multiplier = 1;
-          lengthBytes = 0;
-          continue;
-        }
-        // §2.2.3: 7 bits per byte, least significant first; bit 7 = more bytes follow; at most 4 bytes.
-        length += (byte & 0x7f) * multiplier;
-        multiplier *= 128;
-        lengthBytes++;
-        if (length > maxRemainingLength) return (failed = { ok: false, reason: 'packet_too_large', declared: length });
-        if (byte & 0x80) {
-          if (lengthBytes === 4) return (failed = { ok: false, reason: 'malformed_length' });
-          continue;
-        }
-        skip = length;
-        state = skip === 0 ? 'type' : 'body';
-      }
-      return OK;
-    },
-  };
+  return new Watcher(maxRemainingLength);
 }

@@ -274,7 +274,7 @@ describe('connections that never authenticate (issue 10, item 3: slow-loris befo
   it('holds at most MQTT_MAX_PENDING_CONNECTIONS unauthenticated sockets, dropping the oldest; a sensor still gets in', async () => {
     const before = await refusedConnections(k, 'too_many_pending');
     // 30 sockets each holding most of a 16,380-byte CONNECT (under the packet cap), never finishing it.
-    const idle = [];
+    const idle: ReturnType<typeof rawSocket>[] = [];
     for (let i = 0; i < 30; i++) {
       const s = rawSocket(k.mqttPort!);
       await s.connected;
