@@ -53,7 +53,18 @@ export async function connectExternalSubscriber(options: ExternalSubscriberOptio
   const heldAcks = new Map<number, Promise<void>>();
   let ackChain: Promise<void> = Promise.resolve();
   type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
-  const internals = client as unknown as { _sendPacket: SendPacket };
+  // mqtt.js has no public way to hold a PUBACK without stalling its packet
+  // queue: `customHandleAcks` exists only for MQTT 5 and sends the PUBACK
+  // inside the same queue step (mqtt 5.16 lib/handlers/publish.js), so holding
+  // it there is the one-reading-per-commit case above. Hence this wrapper of
+  // the private `_sendPacket` (issue 16). Fail loudly at start if an upgrade
+  // removed it; test/integration/external-ack.test.ts fails if an upgrade
+  // sends PUBACKs some other way (a failed commit would then lose readings).
+  const internals = client as unknown as { _sendPacket?: SendPacket };
+  if (typeof internals._sendPacket !== 'function') {
+    client.end(true);
+    throw new Error('mqtt.js no longer has MqttClient._sendPacket: PUBACK-after-commit cannot be guaranteed with this version (tested with mqtt 5.16); pin mqtt to it');
+  }
   const sendPacket = internals._sendPacket.bind(client);
   internals._sendPacket = (packet, cb, ...rest) => {
     const durable = packet.cmd === 'puback' && packet.messageId !== undefined ? heldAcks.get(packet.messageId) : undefined;
