@@ -15,6 +15,7 @@ import type { Alerting, AlertingOptions } from './alerting/create-alerting.ts';
 import { createAlertingFromConfig } from './alerting/from-config.ts';
 import { createAlertMetrics } from './alerting/alert-metrics.ts';
 import { alertRoutes } from './alerting/routes.ts';
+import type { HostLookup } from './alerting/outbound.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broker.ts';
 import { connectExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
 import { readPublicUrl, type Config } from './config.ts';
@@ -62,6 +63,8 @@ export interface StartOptions {
   store?: ReadingStore;
   /** Alerting overrides (tests: short retry backoff). */
   alerting?: Partial<AlertingOptions>;
+  /** Name resolution for the alert channels' outbound guard (tests: make a name resolve to loopback). */
+  outboundLookup?: HostLookup;
 }
 
 /**
@@ -87,7 +90,9 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   tracker.sweep(); // seed with current statuses so only changes are announced
 
   const alertMetrics = createAlertMetrics(metrics.registry);
-  const { alerting, vapidPublicKey } = await createAlertingFromConfig(config, {
+  // Connections an alert channel was refused by the outbound policy (issue 10): counted, logged at most 10 a minute per host.
+  const logOutboundRefused = createRateLimitedLog((_key, msg, fields) => logger.warn(fields, msg));
+  const { alerting, vapidPublicKey, targetPolicy } = await createAlertingFromConfig(config, {
     db,
     registry,
     latest: ingest.latest,
@@ -99,9 +104,15 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     onSpike: (sensorId, outcome, levelCm) => logger.info({ sensor_id: sensorId, outcome, level_cm: levelCm }, 'implausible jump'),
     onEvent: alertMetrics.onEvent,
     onDelivery: alertMetrics.onDelivery,
+    onOutboundRefused: (r) => {
+      alertMetrics.onOutboundRefused(r);
+      logOutboundRefused(`outbound:${r.host}:${r.port}`, 'alert delivery refused by the outbound policy (ALERT_ALLOW_PRIVATE_TARGETS)', { channel: r.channel, host: r.host, port: r.port, address_class: r.class });
+    },
+    ...(options.outboundLookup && { lookup: options.outboundLookup }),
     ...(options.alerting && { overrides: options.alerting }),
   });
   alertMetrics.watchChannels(alerting.channels);
+  alertMetrics.watchSubscriptions(alerting.residentCount);
 
   const logRejected = createRateLimitedLog((_key, msg, fields) => logger.warn(fields, msg));
   ingest.on('rejected', (reason, detail, sensorId) => {
@@ -226,7 +237,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     log: (err) => logger.error({ err }, 'request failed'),
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
     middleware: sensorConsole.middleware,
-    routes: [createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, ...(vapidPublicKey && { vapidPublicKey }) })],
+    routes: [createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
     health: async () => ({
       store: await store.healthy().catch(() => false),

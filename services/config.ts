@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from './core/limits.ts';
+import { checkTargetUrl, DEFAULT_PUSH_HOSTS, parseAllowList, parsePushHosts } from './core/outbound-policy.ts';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z
@@ -106,6 +107,33 @@ export const ConfigSchema = z.object({
   /** Lowest severity the environment-configured recipients receive. */
   ALERT_MIN_SEVERITY: z.enum(['caution', 'warning', 'danger']).default('caution'),
   /**
+   * Outbound policy of every alert channel (issue 10, SSRF; services/core/outbound-policy.ts):
+   * loopback, private, link-local, unique-local and reserved addresses are refused
+   * unless listed here: CIDRs, addresses, address:port or host[:port], comma-separated.
+   */
+  ALERT_ALLOW_PRIVATE_TARGETS: optionalString.transform((v, ctx) => {
+    const parsed = parseAllowList(v);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }
+    return parsed.rules;
+  }),
+  /** Push services resident subscriptions may point at: hosts, *.domain, exact origins (the only way to allow http), or *. */
+  PUSH_ALLOWED_HOSTS: z
+    .string()
+    .default(DEFAULT_PUSH_HOSTS)
+    .transform((v, ctx) => {
+      const parsed = parsePushHosts(v);
+      if ('error' in parsed) {
+        ctx.addIssue({ code: 'custom', message: parsed.error });
+        return z.NEVER;
+      }
+      return parsed.rules;
+    }),
+  /** Resident push subscriptions kept at most; a new one beyond it gets 503 (an endpoint already known is replaced, not added). */
+  PUSH_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
+  /**
    * Public URL of this service (e.g. https://kansui.city.example): every
    * absolute link (CAP, Atom, alert messages) and the CAP sender use it,
    * whatever a request's Host or X-Forwarded-* say. Without it, links follow
@@ -135,6 +163,16 @@ export const ConfigSchema = z.object({
   }
   if ((c.VAPID_PUBLIC_KEY === undefined) !== (c.VAPID_PRIVATE_KEY === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['VAPID_PRIVATE_KEY'], message: 'VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY go together' });
+  }
+  // Operator-set targets obey the same outbound policy as staff ones (issue 10): fail at start, not at the first alert.
+  const targets: [keyof typeof c, string | undefined, string[]][] = [
+    ...(c.ALERT_WEBHOOK_URLS ?? []).map((u): [keyof typeof c, string, string[]] => ['ALERT_WEBHOOK_URLS', u, ['http:', 'https:']]),
+    ['LINE_API_BASE', c.LINE_API_BASE, ['http:', 'https:']],
+    ['SMTP_URL', c.SMTP_URL, ['smtp:', 'smtps:']],
+  ];
+  for (const [name, url, schemes] of targets) {
+    const check = url === undefined ? undefined : checkTargetUrl(url, { rules: c.ALERT_ALLOW_PRIVATE_TARGETS, schemes, allowCredentials: true });
+    if (check && !check.ok) ctx.addIssue({ code: 'custom', path: [name], message: check.reason });
   }
   // Cross-variable rules of the InfluxDB store (issue 3).
   if (c.STORE === 'influx' && !c.INFLUX_URL) {

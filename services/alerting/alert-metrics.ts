@@ -37,7 +37,38 @@ export function createAlertMetrics(registry: Registry) {
       for (const c of channels) if (c.preparedCount) this.set({ channel: c.kind }, c.preparedCount());
     },
   });
+  let residentCount: () => number = () => 0;
+  new Gauge({
+    name: 'kansui_push_subscriptions',
+    help: "Residents' Web Push subscriptions held (capped by PUSH_MAX_SUBSCRIPTIONS)",
+    registers: [registry],
+    collect() {
+      this.set(residentCount());
+    },
+  });
+  const pushRefused = new Counter({
+    name: 'kansui_push_subscriptions_refused_total',
+    help: 'Push subscriptions refused: endpoint not allowed (target) or the cap reached (cap)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const outboundRefused = new Counter({
+    name: 'kansui_alert_outbound_refused_total',
+    help: 'Connections an alert channel was refused by the outbound policy, by channel and address class (ALERT_ALLOW_PRIVATE_TARGETS)',
+    labelNames: ['channel', 'class'],
+    registers: [registry],
+  });
   return {
+    /** Report the residents' subscription count (set once alerting exists). */
+    watchSubscriptions(count: () => number): void {
+      residentCount = count;
+    },
+    onPushRefused(reason: 'target' | 'cap'): void {
+      pushRefused.inc({ reason });
+    },
+    onOutboundRefused(r: { channel: string; class: string }): void {
+      outboundRefused.inc({ channel: r.channel, class: r.class });
+    },
     /** Report the channels' prepared work (set once the channels exist). */
     watchChannels(list: readonly AlertChannel[]): void {
       channels = list;

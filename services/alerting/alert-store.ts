@@ -105,6 +105,9 @@ const MIGRATIONS = [
      standby_cm REAL,
      updated_at INTEGER NOT NULL
    );`,
+  // Issue 10: the delivery log keeps a status and an error class, never the remote answer.
+  // Rows written before kept up to 200 characters of the body after "HTTP nnn: ".
+  `UPDATE alert_deliveries SET error = substr(error, 1, 8) WHERE error GLOB 'HTTP [0-9][0-9][0-9]: *';`,
 ];
 
 export interface AlertEventRow {
@@ -130,6 +133,7 @@ export interface DeliveryLogEntry {
   /** No further attempt follows (delivered, permanent failure, or retries exhausted). */
   final: boolean;
   status: number | undefined;
+  /** `HTTP 503`, `SMTP 550` or a class such as `timeout`, `outbound_refused:loopback`: never the remote side's words. */
   error: string | undefined;
   durationMs: number;
   at: number;

@@ -78,6 +78,9 @@ export function createAlerting(options: AlertingOptions) {
   const recipients = new Map<string, Recipient>();
   for (const r of options.envRecipients ?? []) recipients.set(r.id, r);
   for (const r of store.recipients()) recipients.set(r.id, r);
+  /** Residents' push subscriptions held (PUSH_MAX_SUBSCRIPTIONS caps new ones; kansui_push_subscriptions). */
+  let residents = 0;
+  for (const r of recipients.values()) if (r.source === 'resident') residents++;
   for (const a of store.active()) activeOf(a.sensorId).set(a.kind, a);
 
   const dispatcher: Dispatcher = createDispatcher({
@@ -250,6 +253,7 @@ export function createAlerting(options: AlertingOptions) {
     const r = recipients.get(id);
     if (!r || r.source === 'env') return false;
     recipients.delete(id);
+    if (r.source === 'resident') residents--;
     for (const c of options.channels) if (c.kind === r.channel) c.forget?.(r);
     return store.removeRecipient(id);
   }
@@ -284,10 +288,14 @@ export function createAlerting(options: AlertingOptions) {
     recipients(): Recipient[] {
       return [...recipients.values()];
     },
+    /** How many residents' push subscriptions are held. */
+    residentCount: () => residents,
     addRecipient(r: Recipient, extra: { unsubscribeHash?: string; client?: string; createdBy?: string }): void {
       store.addRecipient(r, { ...extra, now: now() });
       const replaced = recipients.get(r.id);
       recipients.set(r.id, r);
+      if (replaced?.source === 'resident') residents--;
+      if (r.source === 'resident') residents++;
       for (const c of options.channels) {
         if (replaced && c.kind === replaced.channel) c.forget?.(replaced); // e.g. a browser renewed its push subscription
         if (c.kind === r.channel) c.prepare?.([r]);

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { AlertChannel, AlertNotice, ChannelKind, DeliveryOutcome, Recipient } from '../core/alerts/channel.ts';
 import type { DeliveryLogEntry } from './alert-store.ts';
+import { describeDeliveryError } from './outbound.ts';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -145,8 +146,9 @@ export function createDispatcher(options: DispatcherOptions) {
     try {
       outcome = await channel.send(job.notice, job.recipient, signal);
     } catch (err) {
-      const e = signal.aborted ? (signal.reason as Error) : (err as Error);
-      outcome = { ok: false, error: e?.message ?? String(e), permanent: false };
+      // Our own deadline's words, or a class: never a thrown error's text, which may quote the remote side (issue 10).
+      const error = signal.aborted ? String((signal.reason as Error | undefined)?.message ?? 'timeout') : describeDeliveryError(err);
+      outcome = { ok: false, error, permanent: false };
     }
     const last = outcome.ok || outcome.permanent || job.attempt >= retry.attempts || closed;
     options.log({

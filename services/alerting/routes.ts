@@ -5,6 +5,7 @@ import { AckBodySchema } from '../core/alerts/alert.ts';
 import { PushSubscriptionSchema, RecipientInputSchema, SensorSelectionSchema, type Recipient } from '../core/alerts/channel.ts';
 import { AlertSeveritySchema, PRESETS, PresetNameSchema } from '../core/alerts/policy.ts';
 import { createError } from '../core/errors.ts';
+import { checkPushEndpoint, checkTargetUrl, DEFAULT_PUSH_HOSTS, parsePushHosts, type AllowRule, type PushHostRule } from '../core/outbound-policy.ts';
 import type { SensorRegistry } from '../core/ports.ts';
 import { ThresholdsSchema } from '../core/sensor.ts';
 import { formatIso } from '../core/time.ts';
@@ -28,6 +29,23 @@ export interface AlertRoutesDeps {
   pushWritesPerMinute?: number;
   /** TRUST_PROXY and PUBLIC_URL: client address for rate limits, origin for feed links (default: the TCP peer and the request URL). */
   clientInfo?: ClientInfoOptions;
+  /** ALERT_ALLOW_PRIVATE_TARGETS and PUSH_ALLOWED_HOSTS, checked at input time (default: public addresses, the known push services). */
+  targetPolicy?: { rules: readonly AllowRule[]; pushHosts: readonly PushHostRule[] };
+  /** PUSH_MAX_SUBSCRIPTIONS: residents' subscriptions held at most (default 100,000). */
+  pushMaxSubscriptions?: number;
+  /** Told when a resident's subscription is refused: its endpoint (`target`) or the cap (`cap`). */
+  onPushRefused?: (reason: 'target' | 'cap') => void;
+}
+
+/** A push endpoint as stored: normalised so one browser subscription is one row however it is spelled. */
+function normaliseEndpoint(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    url.hash = '';
+    return url.href;
+  } catch {
+    return endpoint;
+  }
 }
 
 const AlertsQuery = z
@@ -157,6 +175,8 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
   const json = (a: Parameters<typeof alertToJson>[0], includeAck: boolean) =>
     alertToJson(a, { timeZone: deps.timeZone, settings: alerting.settingsOf(a.sensorId), includeAck });
   const clientInfo = deps.clientInfo ?? { trustProxy: false };
+  const targetPolicy = deps.targetPolicy ?? { rules: [], pushHosts: (parsePushHosts(DEFAULT_PUSH_HOSTS) as { rules: PushHostRule[] }).rules };
+  const pushMax = deps.pushMaxSubscriptions ?? 100_000;
   const addressOf = (c: Context) => clientAddress(c, clientInfo.trustProxy);
   const feedContext = (c: Context): FeedContext => ({
     baseUrl: publicBaseUrl(c, clientInfo),
@@ -265,6 +285,12 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
 
     app.post('/api/alert-recipients', requireRole('staff'), async (c) => {
       const input = validate(RecipientInputSchema, await jsonBody(c));
+      if (input.channel === 'webhook') {
+        // Issue 10 (SSRF): the outbound policy, at input time; the connect-time guard is the real one (DNS may change).
+        const check = checkTargetUrl(input.target, { rules: targetPolicy.rules, schemes: ['http:', 'https:'] });
+        if (!check.ok) throw createError('invalid_input', `target: ${check.reason}`, { param: 'target' });
+        input.target = check.href;
+      }
       if (input.sensors[0] !== '*') for (const id of input.sensors) sensorOrThrow(id);
       const secret = input.channel === 'webhook' ? randomBytes(24).toString('base64url') : undefined;
       const r: Recipient = {
@@ -334,16 +360,27 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
     app.post('/api/push/subscriptions', ...guard, async (c) => {
       if (!deps.vapidPublicKey) throw createError('not_found', 'Web Push is not configured on this server');
       const body = validate(PushSubscribeSchema, await jsonBody(c));
+      // Issue 10 (SSRF): https, a known push service (PUSH_ALLOWED_HOSTS), and the outbound policy.
+      const check = checkPushEndpoint(body.subscription.endpoint, targetPolicy);
+      if (!check.ok) {
+        deps.onPushRefused?.('target');
+        throw createError('invalid_input', `subscription.endpoint: ${check.reason}`, { param: 'subscription.endpoint' });
+      }
+      const subscription = { ...body.subscription, endpoint: check.href };
       if (body.sensors[0] !== '*') for (const id of body.sensors) sensorOrThrow(id);
       // Re-subscribing the same browser replaces its old choice (one row per endpoint).
-      const existing = alerting.store.findPush({ endpoint: body.subscription.endpoint });
+      const existing = alerting.store.findPush({ endpoint: subscription.endpoint });
+      if (!existing && alerting.residentCount() >= pushMax) {
+        deps.onPushRefused?.('cap');
+        return c.json(errorBody('subscriptions_full', 'this server holds as many push subscriptions as it may; try again later'), 503);
+      }
       if (existing) alerting.removeRecipient(existing.id);
       const token = randomBytes(24).toString('base64url');
       const r: Recipient = {
         id: `ps_${randomBytes(8).toString('hex')}`,
         channel: 'webpush',
-        target: body.subscription.endpoint,
-        subscription: body.subscription,
+        target: subscription.endpoint,
+        subscription,
         sensors: body.sensors,
         minSeverity: body.min_status,
         kinds: ['flood'],
@@ -356,7 +393,8 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
 
     app.delete('/api/push/subscriptions', ...guard, async (c) => {
       const body = validate(PushUnsubscribeSchema, await jsonBody(c));
-      const r = 'endpoint' in body ? alerting.store.findPush({ endpoint: body.endpoint }) : alerting.store.findPush({ unsubscribeHash: hashToken(body.unsubscribe_token) });
+      const r = 'endpoint' in body
+          ? (alerting.store.findPush({ endpoint: normaliseEndpoint(body.endpoint) }) ?? alerting.store.findPush({ endpoint: body.endpoint })) : alerting.store.findPush({ unsubscribeHash: hashToken(body.unsubscribe_token) });
       // 204 either way: the browser's goal (no more pushes) holds, and it reveals nothing about others.
       if (r) alerting.removeRecipient(r.id);
       return c.body(null, 204);

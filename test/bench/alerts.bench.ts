@@ -35,7 +35,7 @@ async function start(env: Record<string, string>): Promise<{ k: Kansui; remove: 
 /** Publish → webhook latency for threshold crossings while 1,000 sensors report every second. */
 async function measureWebhookLatency(): Promise<{ rows: BenchRow[]; notes: string[] }> {
   const hook = await startWebhookReceiver(SECRET);
-  const { k, remove } = await start({ ALERT_WEBHOOK_URLS: hook.url, ALERT_WEBHOOK_SECRET: SECRET });
+  const { k, remove } = await start({ ALERT_WEBHOOK_URLS: hook.url, ALERT_WEBHOOK_SECRET: SECRET, ALERT_ALLOW_PRIVATE_TARGETS: new URL(hook.url).host });
   const clients: MqttClient[] = [];
   const timers: NodeJS.Timeout[] = [];
   try {
@@ -120,7 +120,8 @@ async function measurePushFanOut(): Promise<{ rows: BenchRow[]; notes: string[] 
   const sink = fork(fileURLToPath(new URL('./push-sink.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T>() => new Promise<T>((resolve) => sink.once('message', (m) => resolve(m as T)));
   const vapid = generateVapidKeys();
-  const { k, remove } = await start({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey });
+  // The push sink is on loopback: allowed the way an operator allows an internal push relay (issue 10).
+  const { k, remove } = await start({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, ALERT_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32' });
   try {
     const ready = next<{ port: number; subscriptions: PushSubscriptionJson[] }>();
     sink.send({ subscribers: SUBSCRIBERS });

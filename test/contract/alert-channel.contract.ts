@@ -6,6 +6,8 @@ import type { Fault, Received } from '../helpers/alert-receivers.ts';
 /** What each adapter's test supplies: the channel, a recipient on the loopback receiver, and the receiver. */
 export interface ChannelHarness {
   channel: AlertChannel;
+  /** The same channel under the default outbound policy (public addresses only): the loopback receiver is off limits. */
+  refusedChannel: () => AlertChannel;
   recipient: (lang?: 'ja' | 'en') => Recipient;
   receiver: {
     received: Received[];
@@ -84,6 +86,18 @@ export function describeAlertChannelContract(name: string, setup: () => Promise<
       h.receiver.fault(h.permanentFault);
       const outcome = await h.channel.send(sampleNotice('raised', { id: 'al_contract3' }), h.recipient(), signal());
       expect(outcome).toMatchObject({ ok: false, permanent: true });
+    });
+
+    it('under the default outbound policy refuses the loopback receiver before connecting: permanent, a class in the log, nothing received (issue 10)', async () => {
+      const refused = h.refusedChannel();
+      try {
+        const before = h.receiver.received.length;
+        const outcome = await refused.send(sampleNotice('raised', { id: 'al_contract5' }), h.recipient(), signal());
+        expect(outcome).toMatchObject({ ok: false, permanent: true, error: 'outbound_refused:loopback' });
+        expect(h.receiver.received.length).toBe(before);
+      } finally {
+        await refused.close?.();
+      }
     });
 
     it('gives up promptly when the attempt is aborted (a hung receiver cannot hold the channel)', async () => {

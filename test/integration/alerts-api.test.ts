@@ -36,7 +36,12 @@ describe('alerts HTTP API, CAP and Atom feeds, push subscriptions', () => {
 
   beforeAll(async () => {
     push = await startPushService({ vapidPublicKey: vapid.publicKey });
-    k = await startTestKansui({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey }, { sweepMs: 60_000 });
+    // The test push service is plain http on loopback: opted in as an operator would an internal push relay (issue 10).
+    const pushHost = new URL(push.url).host;
+    k = await startTestKansui(
+      { VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, PUSH_ALLOWED_HOSTS: push.url, ALERT_ALLOW_PRIVATE_TARGETS: pushHost },
+      { sweepMs: 60_000 },
+    );
     staff = k.users.issueToken(k.users.create('sato', 'staff', null).id).token;
     technician = k.users.issueToken(k.users.create('suzuki', 'technician', null).id).token;
     registerSensor(k.registry, { id: 'cap-01', name: '打田駅前アンダーパス', nameEn: 'Uchita Sta. underpass', lat: 34.2711, lon: 135.3952, intervalS: 3600 }, Date.now());

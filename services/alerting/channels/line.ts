@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AlertChannel } from '../../core/alerts/channel.ts';
-import { outcomeOf } from './http-outcome.ts';
+import { describeDeliveryError, outcomeOfStatus, type OutboundGuard } from '../outbound.ts';
 
 /** LINE text messages are capped at 5,000 characters (Messaging API reference, "Text message"). */
 const LINE_TEXT_MAX = 5000;
@@ -16,30 +16,39 @@ function retryKey(noticeId: string, recipientId: string): string {
  * LINE Messaging API push (`POST {base}/v2/bot/message/push`, bearer channel
  * access token). LINE Notify was shut down on 31 March 2025 and is not used.
  * `X-Line-Retry-Key` makes retries idempotent: LINE answers 409 to a key it
- * already accepted, which therefore counts as delivered.
+ * already accepted, which therefore counts as delivered. The API host goes
+ * through the outbound guard like every channel (LINE_API_BASE pointed at an
+ * internal address is refused unless ALERT_ALLOW_PRIVATE_TARGETS lists it).
  */
-export function createLineChannel(options: { token: string; baseUrl?: string }): AlertChannel {
+export function createLineChannel(options: { token: string; outbound: OutboundGuard; baseUrl?: string }): AlertChannel {
   const base = (options.baseUrl ?? 'https://api.line.me').replace(/\/$/, '');
+  const poster = options.outbound.createPoster('line');
   return {
     kind: 'line',
     async send(notice, recipient, signal) {
       const t = notice.text[recipient.lang];
       const text = `${t.title}\n${t.body}`.slice(0, LINE_TEXT_MAX);
-      const res = await fetch(`${base}/v2/bot/message/push`, {
-        method: 'POST',
-        headers: {
-          Authorization: `Bearer ${options.token}`,
-          'Content-Type': 'application/json',
-          'X-Line-Retry-Key': retryKey(notice.noticeId, recipient.id),
-        },
-        body: JSON.stringify({ to: recipient.target, messages: [{ type: 'text', text }] }),
-        signal,
-      });
-      if (res.status === 409) {
-        await res.text().catch(() => '');
-        return { ok: true, status: 409, detail: 'already accepted (retry key)' };
+      let status: number;
+      try {
+        status = await poster.post(`${base}/v2/bot/message/push`, {
+          headers: {
+            Authorization: `Bearer ${options.token}`,
+            'Content-Type': 'application/json',
+            'X-Line-Retry-Key': retryKey(notice.noticeId, recipient.id),
+          },
+          body: JSON.stringify({ to: recipient.target, messages: [{ type: 'text', text }] }),
+          signal,
+        });
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        const error = describeDeliveryError(err);
+        return { ok: false, error, permanent: error.startsWith('outbound_refused') };
       }
-      return outcomeOf(res);
+      if (status === 409) return { ok: true, status: 409, detail: 'already accepted (retry key)' };
+      return outcomeOfStatus(status);
+    },
+    async close() {
+      poster.close();
     },
   };
 }

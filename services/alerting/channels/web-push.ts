@@ -1,9 +1,10 @@
-import { Agent, request } from 'undici';
+import { Agent, buildConnector, request } from 'undici';
 import webpush from 'web-push';
 import type { AlertChannel, AlertNotice, DeliveryOutcome, Recipient } from '../../core/alerts/channel.ts';
 import { createEncryptPool } from './web-push-encrypt-pool.ts';
 import { sealWebPush } from './web-push-encrypt.mjs';
 import { createPreparedKeys, type PreparedKeysOptions } from './web-push-keys.ts';
+import { describeDeliveryError, outcomeOfStatus, type OutboundGuard } from '../outbound.ts';
 
 export interface VapidKeys {
   publicKey: string;
@@ -51,8 +52,11 @@ export function pushPayload(notice: AlertNotice, lang: 'ja' | 'en'): string {
  * node:http's 0.075 ms and fetch's 0.3 ms, which is most of the fan-out's
  * budget once the keys are prepared). 404 and 410 mean the subscription is gone
  * (RFC 8030 §7.3): permanent, and the dispatcher removes the subscriber.
+ * Every connection goes through the outbound guard (resolved, checked, then
+ * connected to the checked address); the push service's answer body is
+ * never read into the delivery log.
  */
-export function createWebPushChannel(keys: VapidKeys, options: { encryptWorkers?: number; prepared?: Omit<PreparedKeysOptions, 'pool'> } = {}) {
+export function createWebPushChannel(keys: VapidKeys, options: { outbound: OutboundGuard; encryptWorkers?: number; prepared?: Omit<PreparedKeysOptions, 'pool'> }) {
   const pool = createEncryptPool(options.encryptWorkers === undefined ? {} : { workers: options.encryptWorkers });
   const prepared = createPreparedKeys({ pool, ...options.prepared });
   // Payloads and headers are the same for every subscriber of a notice: made once per notice and language.
@@ -74,7 +78,7 @@ export function createWebPushChannel(keys: VapidKeys, options: { encryptWorkers?
     return parts;
   }
   // Connections are reused per push service; the dispatcher bounds how many requests are in flight.
-  const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
+  const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000, connect: options.outbound.undiciConnector('webpush', buildConnector({})) });
   // Keyed by the endpoint's scheme://host:port prefix, so the hot path parses no URL.
   const jwtCache = new Map<string, { header: string; until: number }>();
   function authorization(endpoint: string): string {
@@ -105,11 +109,17 @@ export function createWebPushChannel(keys: VapidKeys, options: { encryptWorkers?
       const payload = (parts[recipient.lang] ??= Buffer.from(pushPayload(notice, recipient.lang)));
       const cipherText = sealWebPush(key, payload);
       const headers = { ...parts.headers, Authorization: authorization(sub.endpoint) };
-      const { status, text } = await post(sub.endpoint, headers, cipherText, signal);
-      if (status >= 200 && status < 300) return { ok: true, status };
+      let status: number;
+      try {
+        status = await post(sub.endpoint, headers, cipherText, signal);
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        // Refused by the outbound policy: permanent, so the dispatcher drops the subscriber.
+        const error = describeDeliveryError(err);
+        return { ok: false, error, permanent: error.startsWith('outbound_refused') };
+      }
       // RFC 8030 §7.3: 404/410 — the subscription is gone; 429 and 5xx are worth retrying; other 4xx are not.
-      const retryable = status === 408 || status === 425 || status === 429 || status >= 500;
-      return { ok: false, status, error: `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`, permanent: !retryable };
+      return outcomeOfStatus(status);
     },
     async close(): Promise<void> {
       prepared.close();
@@ -119,11 +129,11 @@ export function createWebPushChannel(keys: VapidKeys, options: { encryptWorkers?
   };
   return channel;
 
-  async function post(endpoint: string, headers: Record<string, string>, body: Buffer, signal: AbortSignal): Promise<{ status: number; text: string }> {
+  async function post(endpoint: string, headers: Record<string, string>, body: Buffer, signal: AbortSignal): Promise<number> {
     const res = await request(endpoint, { method: 'POST', headers, body, signal, dispatcher: agent });
-    // The body is a short status text at most; keep the first bytes for the delivery log.
-    const text = res.statusCode >= 300 ? (await res.body.text()).slice(0, 400) : (await res.body.dump(), '');
-    return { status: res.statusCode, text };
+    // The body is the push service's business: read and dropped, never logged (issue 10).
+    await res.body.dump({ limit: 65_536 }).catch(() => {});
+    return res.statusCode;
   }
 }
 
