@@ -394,7 +394,11 @@ export function checkTargetUrl(raw: string, options: { rules: readonly AllowRule
   return { ok: true, href: url.href };
 }
 
-/** One entry of PUSH_ALLOWED_HOSTS: a host, `*.suffix` (any subdomain), an exact origin (`http://127.0.0.1:9000`, the only way to allow plain http), or `*`. */
+/**
+ * One entry of PUSH_ALLOWED_HOSTS: a host or `*.suffix` (any subdomain), both
+ * on port 443 only; an exact origin (`https://push.city.lan:8443`, or
+ * `http://127.0.0.1:9000`, the only way to allow plain http); or `*` (any https host).
+ */
 export type PushHostRule = { kind: 'host'; host: string } | { kind: 'suffix'; suffix: string } | { kind: 'origin'; origin: string } | { kind: 'any' };
 
 /**
@@ -441,9 +445,9 @@ export function checkPushEndpoint(raw: string, options: { rules: readonly AllowR
   const host = normaliseHost(url.hostname);
   const byOrigin = options.pushHosts.some((r) => r.kind === 'origin' && r.origin === url.origin);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && byOrigin)) return { ok: false, reason: 'a push endpoint must be https' };
-  const listed =
-    byOrigin ||
-    options.pushHosts.some((r) => (r.kind === 'any' ? true : r.kind === 'host' ? r.host === host : r.kind === 'suffix' ? host.endsWith(r.suffix) : false));
-  if (!listed) return { ok: false, reason: `${host} is not a known push service (PUSH_ALLOWED_HOSTS)` };
+  // A host or *.domain entry means the push service on its usual port (443); another port must be listed as an origin.
+  const byHost = url.port === '' && options.pushHosts.some((r) => (r.kind === 'host' ? r.host === host : r.kind === 'suffix' ? host.endsWith(r.suffix) : false));
+  const listed = byOrigin || byHost || options.pushHosts.some((r) => r.kind === 'any');
+  if (!listed) return { ok: false, reason: `${url.host} is not a known push service (PUSH_ALLOWED_HOSTS)` };
   return checkTargetUrl(url.href, { rules: options.rules, schemes: ['https:', 'http:'] });
 }

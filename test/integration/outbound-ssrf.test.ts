@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateVapidKeys } from '../../services/alerting/channels/web-push.ts';
 import type { HostLookup } from '../../services/alerting/outbound.ts';
 import { loadConfig } from '../../services/config.ts';
+import { DEFAULT_PUSH_HOSTS } from '../../services/core/outbound-policy.ts';
 import { registerSensor } from '../../services/sensors/provision.ts';
 import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
 
@@ -56,7 +57,7 @@ async function startListener(status: number, body = ''): Promise<{ port: number;
 const lookedUp: string[] = [];
 const rebindingLookup: HostLookup = async (hostname) => {
   lookedUp.push(hostname);
-  if (hostname === 'rebind.test' || hostname === 'rebind.push.apple.com') return [{ address: '127.0.0.1', family: 4 }];
+  if (hostname === 'rebind.test' || hostname === 'rebind.push.example') return [{ address: '127.0.0.1', family: 4 }];
   throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
 };
 
@@ -88,7 +89,8 @@ describe('outbound requests: no SSRF through push subscriptions or webhooks (iss
     [trap, hook, leak] = await Promise.all([startListener(204), startListener(204), startListener(500, SECRET_BODY)]);
     const common = { VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey };
     const options = { now, sweepMs: 60_000, outboundLookup: rebindingLookup, alerting: { retry: { attempts: 2, baseDelayMs: 20, timeoutMs: 5_000 } } };
-    k = await startTestKansui({ ...common, PUSH_MAX_SUBSCRIPTIONS: '4' }, options);
+    // The push services browsers use, plus one the operator trusts whose DNS an attacker turned to loopback.
+    k = await startTestKansui({ ...common, PUSH_MAX_SUBSCRIPTIONS: '4', PUSH_ALLOWED_HOSTS: `${DEFAULT_PUSH_HOSTS},https://rebind.push.example:${trap.port}` }, options);
     allowed = await startTestKansui(
       {
         ...common,
@@ -163,15 +165,16 @@ describe('outbound requests: no SSRF through push subscriptions or webhooks (iss
     expect(k.alerting.residentCount()).toBe(1);
   });
 
-  it('#1 a push endpoint on an allowed push host that resolves to loopback is refused at connect time: no connection, logged as a class, subscription dropped', async () => {
+  it('#1 a push endpoint on a listed push service whose name resolves to loopback is refused at connect time: no connection, logged as a class, subscription dropped', async () => {
     sensor(k, 'px-02');
     nextMinute();
-    const res = await subscribe(k, `https://rebind.push.apple.com:${trap.port}/push/abc`, ['px-02']);
+    expect((await subscribe(k, `https://fcm.googleapis.com:${trap.port}/push/abc`, ['px-02'])).status).toBe(400); // a listed host, another port
+    const res = await subscribe(k, `https://rebind.push.example:${trap.port}/push/abc`, ['px-02']);
     expect(res.status).toBe(201); // a name: only the connect-time check can judge it
     const { id } = await res.json();
     const before = k.alerting.residentCount();
     await raiseWarning(k, 'px-02');
-    expect(lookedUp).toContain('rebind.push.apple.com');
+    expect(lookedUp).toContain('rebind.push.example');
     expect(trap.connections()).toBe(0);
     const rows = (await deliveryLog(k, staff)).rows.filter((d) => d.recipient_id === id);
     expect(rows).toEqual([expect.objectContaining({ channel: 'webpush', ok: false, final: true, attempt: 1, status: null, error: 'outbound_refused:loopback' })]);

@@ -198,6 +198,11 @@ describe('outbound policy: URLs at input time', () => {
     expect(push('https://evil.example/push')).toMatchObject({ ok: false, reason: expect.stringMatching(/PUSH_ALLOWED_HOSTS/) });
     expect(push('https://push.apple.com.evil.example/x').ok).toBe(false);
     expect(push('https://notpush.apple.com/x').ok).toBe(false);
+    // A listed host on another port than 443 is not the push service.
+    expect(push('https://fcm.googleapis.com:8443/fcm/send/abc')).toMatchObject({ ok: false, reason: expect.stringMatching(/fcm\.googleapis\.com:8443 is not a known push service/) });
+    expect(push('https://fcm.googleapis.com:8443/x', [], (parsePushHosts('https://fcm.googleapis.com:8443') as { rules: PushHostRule[] }).rules).ok).toBe(true);
+    expect(push('https://any.example/x', [], (parsePushHosts('*') as { rules: PushHostRule[] }).rules).ok).toBe(true);
+    expect(push('http://any.example/x', [], (parsePushHosts('*') as { rules: PushHostRule[] }).rules).ok).toBe(false);
     expect(push('http://127.0.0.1:9999/push/x').ok).toBe(false);
     expect(push('http://169.254.169.254/latest/meta-data/iam').ok).toBe(false);
     const relay = (parsePushHosts('http://127.0.0.1:9999') as { rules: PushHostRule[] }).rules;
