@@ -2,6 +2,7 @@ import { promises as dns } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { ChannelKind } from '../core/alerts/channel.ts';
 import { decideOutbound, formatIp, parseIp, type AddressClass, type AllowRule } from '../core/outbound-policy.ts';
 
@@ -38,6 +39,8 @@ export interface OutboundGuardOptions {
   lookup?: HostLookup;
   /** Told of every refused connection (metrics, log). */
   onRefused?: (refusal: OutboundRefusal) => void;
+  /** Extra trusted CA certificates for https (tests; in production NODE_EXTRA_CA_CERTS does this for the whole process). */
+  ca?: string | Buffer;
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | { address: string; family: number }[], family?: number) => void;
@@ -89,7 +92,7 @@ export function createOutboundGuard(options: OutboundGuardOptions) {
      * to read an internal service's answer. Redirects are not followed.
      */
     createPoster(channel: ChannelKind) {
-      const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+      const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true, ...(options.ca && { ca: options.ca }) }) };
       return {
         async post(target: string, init: { headers: Record<string, string>; body: string; signal: AbortSignal }): Promise<number> {
           const url = new URL(target);
@@ -106,7 +109,7 @@ export function createOutboundGuard(options: OutboundGuardOptions) {
                 method: 'POST',
                 headers: { ...init.headers, 'Content-Length': String(body.length) },
                 agent: agents[url.protocol as 'http:' | 'https:'],
-                lookup: fixedLookup(addresses) as unknown as typeof dns.lookup & net.LookupFunction,
+                lookup: fixedLookup(addresses) as unknown as net.LookupFunction,
                 signal: init.signal,
               },
               (res) => {
@@ -132,14 +135,37 @@ export function createOutboundGuard(options: OutboundGuardOptions) {
 
     /**
      * An undici connector (Agent `connect` option) that resolves and checks
-     * first, then connects to the checked address; TLS still verifies the
-     * certificate for the name in the URL (undici takes SNI from `host`).
+     * first, then opens the socket with a lookup that answers only the
+     * checked addresses (tried in turn, both families: `autoSelectFamily`,
+     * RFC 8305). TLS verifies the certificate for the name in the URL.
      */
-    undiciConnector(channel: ChannelKind, base: (opts: any, cb: (err: Error | null, socket: any) => void) => void) {
-      return (opts: { hostname: string; host?: string; protocol: string; port: string }, callback: (err: Error | null, socket: any) => void): void => {
-        const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
-        resolve(opts.hostname, port, channel).then(
-          (addresses) => base({ ...opts, hostname: (addresses[0] as { address: string }).address }, callback),
+    undiciConnector(channel: ChannelKind, connectTimeoutMs = 10_000) {
+      return (
+        opts: { hostname: string; protocol: string; port: string; servername?: string | null },
+        callback: (...args: [null, net.Socket] | [Error, null]) => void,
+      ): void => {
+        const secure = opts.protocol === 'https:';
+        const port = Number(opts.port) || (secure ? 443 : 80);
+        const host = opts.hostname.replace(/^\[|\]$/g, '');
+        resolve(host, port, channel).then(
+          (addresses) => {
+            const common = { host, port, lookup: fixedLookup(addresses) as unknown as net.LookupFunction, autoSelectFamily: true };
+            const servername = opts.servername || (net.isIP(host) ? undefined : host);
+            const socket: net.Socket = secure ? tls.connect({ ...common, ...(servername && { servername }), ...(options.ca && { ca: options.ca }), ALPNProtocols: ['http/1.1'] }) : net.connect(common);
+            socket.setNoDelay(true);
+            socket.setKeepAlive(true, 60_000);
+            const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`connect to ${host}:${port} timed out`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), connectTimeoutMs);
+            const onError = (err: Error) => {
+              clearTimeout(timer);
+              callback(err, null);
+            };
+            socket.once(secure ? 'secureConnect' : 'connect', () => {
+              clearTimeout(timer);
+              socket.off('error', onError);
+              callback(null, socket);
+            });
+            socket.once('error', onError);
+          },
           (err: Error) => callback(err, null),
         );
       };
@@ -157,8 +183,7 @@ export function createOutboundGuard(options: OutboundGuardOptions) {
         const port = Number(opts.port) || (opts.secure ? 465 : 587);
         resolve(host, port, 'email').then(
           (addresses) => {
-            const first = addresses[0] as { address: string };
-            const socket = net.connect({ host: first.address, port });
+            const socket = net.connect({ host, port, lookup: fixedLookup(addresses) as unknown as net.LookupFunction, autoSelectFamily: true });
             socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error('connection timed out'), { code: 'ETIMEDOUT' })));
             socket.once('connect', () => {
               socket.setTimeout(0);

@@ -1,4 +1,4 @@
-import { Agent, buildConnector, request } from 'undici';
+import { Agent, request } from 'undici';
 import webpush from 'web-push';
 import type { AlertChannel, AlertNotice, DeliveryOutcome, Recipient } from '../../core/alerts/channel.ts';
 import { createEncryptPool } from './web-push-encrypt-pool.ts';
@@ -78,7 +78,7 @@ export function createWebPushChannel(keys: VapidKeys, options: { outbound: Outbo
     return parts;
   }
   // Connections are reused per push service; the dispatcher bounds how many requests are in flight.
-  const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000, connect: options.outbound.undiciConnector('webpush', buildConnector({})) });
+  const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000, connect: options.outbound.undiciConnector('webpush') });
   // Keyed by the endpoint's scheme://host:port prefix, so the hot path parses no URL.
   const jwtCache = new Map<string, { header: string; until: number }>();
   function authorization(endpoint: string): string {
