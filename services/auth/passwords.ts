@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHashQueue, HashBusyError, type HashSlotRequest } from './hash-queue.ts';
 
 /**
  * Human passwords: scrypt with the OWASP Password Storage Cheat Sheet's
@@ -35,36 +36,26 @@ function decode(stored: string): { ln: number; r: number; p: number; salt: Buffe
  * default), which also serves the static files of the public map; a burst of
  * sign-ins must not take all of it during a storm. At most 64 wait; beyond
  * that a sign-in is refused as busy rather than queued without bound
- * (each waiting hash would later cost 128 MiB and 0.65 s).
+ * (each waiting hash would later cost 128 MiB and 0.65 s). One queue for the
+ * process, as there is one thread pool; fair per client address
+ * (services/auth/hash-queue.ts).
  */
-const MAX_CONCURRENT_HASHES = 2;
-const MAX_WAITING_HASHES = 64;
-let running = 0;
-const waiting: (() => void)[] = [];
+const passwordHashQueue = createHashQueue({ maxConcurrent: 2, maxWaiting: 64 });
 
-export class HashBusyError extends Error {
-  override readonly name = 'HashBusyError';
+export { HashBusyError, type HashSlotRequest };
+
+/** Run `fn` (a hash) in the process's fair hash queue. */
+export function withHashSlot<T>(fn: () => Promise<T>, request?: HashSlotRequest): Promise<T> {
+  return passwordHashQueue.run(fn, request);
 }
 
-export async function withHashSlot<T>(fn: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT_HASHES) {
-    if (waiting.length >= MAX_WAITING_HASHES) throw new HashBusyError('too many sign-ins in progress');
-    await new Promise<void>((resolve) => waiting.push(resolve)); // the finishing hash hands its slot over
-  } else {
-    running++;
-  }
-  try {
-    return await fn();
-  } finally {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  }
-}
+/** Running and waiting hashes right now. */
+export const hashQueueStats = () => passwordHashQueue.stats();
 
-function scryptAsync(password: string, salt: Buffer, opts: ScryptOptions, length: number): Promise<Buffer> {
+function scryptAsync(password: string, salt: Buffer, opts: ScryptOptions, length: number, request?: HashSlotRequest): Promise<Buffer> {
   return withHashSlot(
     () => new Promise((resolve, reject) => scrypt(password.normalize('NFKC'), salt, length, opts, (err, key) => (err ? reject(err) : resolve(key)))),
+    request,
   );
 }
 
@@ -82,17 +73,21 @@ export function hashPasswordSync(password: string): string {
 }
 
 /**
- * A hash of a random password nobody knows, verified against when the user
- * does not exist, so an unknown username costs the same time as a wrong
- * password (no user enumeration by timing).
+ * What an unknown user's password is checked against, so an unknown username
+ * costs the same scrypt work as a wrong password (no user enumeration by
+ * timing): a random salt and key of the stored format's sizes. It needs no
+ * hashing of its own (nothing can match it), so it cannot fail or wait.
  */
-let dummyHash: Promise<string> | undefined;
+const dummyHash = encode(SCRYPT_PARAMS.ln, SCRYPT_PARAMS.r, SCRYPT_PARAMS.p, randomBytes(SALT_BYTES), randomBytes(KEY_BYTES));
 
-/** Constant-time check of `password` against a stored hash; `null` (no user / no password) always fails after the same work. */
-export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
-  dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
-  const parsed = decode(stored ?? '') ?? decode(await dummyHash);
-  if (!parsed || parsed.ln > 20) return false;
-  const key = await scryptAsync(password, parsed.salt, options(parsed.ln, parsed.r, parsed.p), parsed.key.length);
+/**
+ * Constant-time check of `password` against a stored hash; `null` (no user /
+ * no password) always fails after the same work. `request` says whose hash
+ * it is, for the fair queue (HashBusyError when refused).
+ */
+export async function verifyPassword(password: string, stored: string | null, request?: HashSlotRequest): Promise<boolean> {
+  const parsed = decode(stored ?? '') ?? (decode(dummyHash) as NonNullable<ReturnType<typeof decode>>);
+  if (parsed.ln > 20) return false;
+  const key = await scryptAsync(password, parsed.salt, options(parsed.ln, parsed.r, parsed.p), parsed.key.length, request);
   return stored !== null && decode(stored) !== undefined && timingSafeEqual(key, parsed.key);
 }
