@@ -221,6 +221,14 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     timeZone,
     now,
     metricsRegistry: metrics.registry,
+    logger,
+    signIn: {
+      maxFailures: config.SIGNIN_MAX_FAILURES,
+      maxFailuresPerAddress: config.SIGNIN_MAX_FAILURES_PER_ADDRESS,
+      userSlowdownAfter: config.SIGNIN_USER_SLOWDOWN_AFTER,
+      userSlowIntervalMs: config.SIGNIN_USER_SLOW_INTERVAL_S * 1000,
+      maxHashesPerAddress: config.SIGNIN_MAX_HASHES_PER_ADDRESS,
+    },
   });
 
   // One cached sensors body for both /api/sensors and the open-data GeoJSON.

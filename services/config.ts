@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from './core/limits.ts';
+import { LOGIN_THROTTLE } from './core/login-throttle.ts';
+import { MAX_HASHES_PER_ADDRESS } from './auth/hash-queue.ts';
 import { checkTargetUrl, DEFAULT_PUSH_HOSTS, parseAllowList, parsePushHosts } from './core/outbound-policy.ts';
 
 const Port = z.coerce.number().int().min(0).max(65535);
@@ -33,6 +35,17 @@ export const ConfigSchema = z.object({
   MQTT_CONNECT_TIMEOUT_S: z.coerce.number().positive().max(300).default(LIMITS.connectTimeoutS),
   /** Connections not yet authenticated, all sources together; beyond it the oldest is dropped. */
   MQTT_MAX_PENDING_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(LIMITS.maxPendingConnections),
+  // Console sign-in limits (issue 10, items 8-10; defaults and their reasons in services/core/login-throttle.ts and services/auth/hash-queue.ts).
+  /** Failed sign-ins a minute for one username from one address; the next gets 429. */
+  SIGNIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(LOGIN_THROTTLE.maxPerPair),
+  /** Failed sign-ins a minute from one address (an IPv6 /64), any username. */
+  SIGNIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(LOGIN_THROTTLE.maxPerAddress),
+  /** Failed sign-ins for one username from all addresses within 15 minutes before it is slowed (never locked) for addresses it has not signed in from. */
+  SIGNIN_USER_SLOWDOWN_AFTER: z.coerce.number().int().min(1).max(100_000).default(LOGIN_THROTTLE.userSlowAfter),
+  /** While a username is slowed: seconds between attempts from addresses it has not signed in from (all of them together). */
+  SIGNIN_USER_SLOW_INTERVAL_S: z.coerce.number().min(0).max(3600).default(LOGIN_THROTTLE.userSlowIntervalMs / 1000),
+  /** Password hashes one address may have running or waiting; more get 429 at once, without hashing. */
+  SIGNIN_MAX_HASHES_PER_ADDRESS: z.coerce.number().int().min(1).max(64).default(MAX_HASHES_PER_ADDRESS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STORE: z.enum(['sqlite', 'influx']).default('sqlite'),
   /** STORE=influx (docs/influxdb.md): base URL of InfluxDB 1.x, 2.x or 3.x; required then. */

@@ -1,41 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { redactSecrets } from '../../services/core/audit.ts';
-import { createLoginThrottle } from '../../services/core/login-throttle.ts';
 import { createSensor } from '../../services/core/sensor.ts';
 import { SensorPatchSchema, applySensorPatch, calibrationChanged, zeroCalibration } from '../../services/core/sensor-patch.ts';
 import { HashBusyError, hashPassword, verifyPassword, withHashSlot } from '../../services/auth/passwords.ts';
 import { tileSource } from '../../services/auth/request-guard.ts';
 import { loadConfig } from '../../services/config.ts';
-
-describe('login throttle (pure, injected clock)', () => {
-  it('allows 5 failures a minute per key, refuses the 6th try until the oldest failure leaves the window', () => {
-    const th = createLoginThrottle();
-    const keys = ['addr:1.2.3.4', 'user:sato'];
-    for (let i = 0; i < 5; i++) {
-      expect(th.retryAfterMs(keys, 1000 + i)).toBe(0);
-      th.recordFailure(keys, 1000 + i);
-    }
-    expect(th.retryAfterMs(keys, 1010)).toBe(60_000 - 10);
-    expect(th.retryAfterMs(['user:sato'], 30_000)).toBeGreaterThan(0);
-    expect(th.retryAfterMs(['user:other'], 30_000)).toBe(0);
-    expect(th.retryAfterMs(keys, 61_000)).toBe(0); // the first failure (t=1000) has left the window
-  });
-
-  it('success clears the user key but not the address key', () => {
-    const th = createLoginThrottle();
-    for (let i = 0; i < 5; i++) th.recordFailure(['addr:a', 'user:u'], i);
-    th.clear('user:u');
-    expect(th.retryAfterMs(['user:u'], 10)).toBe(0);
-    expect(th.retryAfterMs(['addr:a'], 10)).toBeGreaterThan(0);
-  });
-
-  it('forgets the oldest keys beyond maxKeys (bounded memory under a username spray)', () => {
-    const th = createLoginThrottle({ maxKeys: 100 });
-    for (let i = 0; i < 1000; i++) for (let j = 0; j < 5; j++) th.recordFailure([`user:u${i}`], j);
-    expect(th.retryAfterMs(['user:u999'], 10)).toBeGreaterThan(0);
-    expect(th.retryAfterMs(['user:u0'], 10)).toBe(0);
-  });
-});
 
 describe('sensor edits and "set zero now"', () => {
   const base = createSensor({ id: 's1', name: 'センサ', lat: 34, lon: 135, kind: 'distance', mountHeightMm: 1500, minRangeMm: 200 }, 1000);
