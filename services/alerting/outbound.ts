@@ -54,6 +54,18 @@ function fixedLookup(addresses: { address: string; family: number }[]) {
   };
 }
 
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
+  });
+}
+
 /**
  * The outbound policy applied where it cannot be dodged: at connect time, to
  * the addresses the host resolves to. Every channel resolves through
@@ -98,8 +110,8 @@ export function createOutboundGuard(options: OutboundGuardOptions) {
           const url = new URL(target);
           if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundRefusedError('reserved', url.hostname, 0, `scheme ${url.protocol} refused`);
           const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-          const addresses = await resolve(url.hostname, port, channel);
-          init.signal.throwIfAborted();
+          // A resolver that hangs must not hold a delivery slot past the dispatcher's deadline.
+          const addresses = await untilAborted(resolve(url.hostname, port, channel), init.signal);
           const body = Buffer.from(init.body, 'utf8');
           return new Promise<number>((resolvePost, reject) => {
             const request = url.protocol === 'https:' ? https.request : http.request;

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createWebhookChannel } from '../../services/alerting/channels/webhook.ts';
+import { sampleNotice } from '../contract/alert-channel.contract.ts';
 import { createOutboundGuard, describeDeliveryError, OutboundRefusedError, type HostLookup, type OutboundRefusal } from '../../services/alerting/outbound.ts';
 import { parseAllowList, type AllowRule } from '../../services/core/outbound-policy.ts';
 
@@ -48,6 +50,18 @@ describe('outbound guard: what a host resolves to decides (issue 10)', () => {
     await expect(createOutboundGuard({ rules: rules('city.lan:8443'), lookup }).resolve('city.lan', 443, 'webhook')).rejects.toBeInstanceOf(OutboundRefusedError);
     expect(await createOutboundGuard({ rules: rules('10.0.0.0/8'), lookup }).resolve('city.lan', 443, 'webhook')).toHaveLength(1);
     expect(await createOutboundGuard({ rules: rules('127.0.0.1:8086'), lookup }).resolve('mapped.test', 8086, 'webhook')).toHaveLength(1);
+  });
+});
+
+describe('outbound guard: a resolver that never answers', () => {
+  it('does not hold a delivery past its deadline', async () => {
+    const outbound = createOutboundGuard({ rules: [], lookup: () => new Promise(() => {}) });
+    const channel = createWebhookChannel({ timeZone: 'Asia/Tokyo', defaultSecret: 'secret-0123456789', outbound });
+    const controller = new AbortController();
+    const sent = channel.send(sampleNotice(), { id: 'r', channel: 'webhook', target: 'https://stuck.test/hook', sensors: ['*'], minSeverity: 'caution', kinds: ['flood'], lang: 'ja', source: 'api' }, controller.signal);
+    controller.abort(new Error('timed out after 10000 ms'));
+    await expect(sent).rejects.toThrow('timed out after 10000 ms');
+    await channel.close?.();
   });
 });
 
