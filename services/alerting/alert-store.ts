@@ -105,9 +105,22 @@ const MIGRATIONS = [
      standby_cm REAL,
      updated_at INTEGER NOT NULL
    );`,
-  // Issue 10: the delivery log keeps a status and an error class, never the remote answer.
-  // Rows written before kept up to 200 characters of the body after "HTTP nnn: ".
-  `UPDATE alert_deliveries SET error = substr(error, 1, 8) WHERE error GLOB 'HTTP [0-9][0-9][0-9]: *';`,
+  // Issue 10: the delivery log keeps a status and an error class, never the remote side's words.
+  // Rows written before kept up to 200 characters of an HTTP body after "HTTP nnn: ", an SMTP
+  // server's reply, or a network error's text (with the internal address and port it tried).
+  `UPDATE alert_deliveries SET error = CASE
+       WHEN error GLOB 'HTTP [0-9][0-9][0-9]*' THEN substr(error, 1, 8)
+       WHEN channel = 'email' AND status IS NOT NULL THEN 'SMTP ' || status
+       WHEN error LIKE '%ECONNREFUSED%' THEN 'connection_refused'
+       WHEN error LIKE '%ENOTFOUND%' OR error LIKE '%EAI_AGAIN%' THEN 'dns_failed'
+       WHEN error LIKE '%ETIMEDOUT%' OR error LIKE '%aborted%' THEN 'timeout'
+       WHEN error LIKE '%ECONNRESET%' OR error LIKE '%socket hang up%' OR error LIKE '%other side closed%' THEN 'connection_reset'
+       WHEN error LIKE '%certificate%' OR error LIKE '%TLS%' OR error LIKE '%SSL%' THEN 'tls_error'
+       ELSE 'network_error'
+     END
+   WHERE error IS NOT NULL
+     AND error NOT GLOB 'timed out after *'
+     AND error NOT IN ('shutting down', 'no webhook secret configured', 'recipient has no push subscription');`,
 ];
 
 export interface AlertEventRow {
