@@ -33,9 +33,9 @@
  *
  * Pure: the caller passes the clock and an address key (services/api/
  * client-info.ts `addressBucket`, so an IPv6 /64 is one address). Memory is
- * bounded: each table keeps at most `maxKeys` keys (least recently touched
- * forgotten first), and entries whose window has passed are swept as new
- * attempts come in.
+ * bounded: only failures leave keys behind, entries whose window has passed
+ * are swept as new attempts come in, and each table keeps at most `maxKeys`
+ * keys (least recently touched forgotten first).
  */
 export const LOGIN_THROTTLE = {
   /** Failures for one username from one address within `windowMs`; the next attempt is refused (issue 5's 5 a minute). */
@@ -51,8 +51,13 @@ export const LOGIN_THROTTLE = {
   userSlowIntervalMs: 30_000,
   /** An address stays trusted for a username this long after a successful sign-in from it: a month of shifts. */
   trustedForMs: 30 * 24 * 3600_000,
-  /** Keys per table (pairs, addresses, usernames, trusted addresses). */
-  maxKeys: 50_000,
+  /**
+   * Keys per table (pairs, addresses, usernames, trusted addresses), a backstop: only failures leave keys behind (a
+   * refused attempt makes none, a success or an unhashed attempt removes its own), and failures cost a password hash,
+   * of which the service runs about 3 a second (2 at once, ~0.65 s each), so a 15-minute window holds ~2,700. At most
+   * about 16 MiB with every table full of 64-character usernames and IPv6 keys (measured).
+   */
+  maxKeys: 10_000,
 } as const;
 
 export type LoginThrottleOptions = { [K in keyof typeof LOGIN_THROTTLE]: number };
@@ -164,9 +169,13 @@ export function createLoginThrottle(options: Partial<LoginThrottleOptions> = {})
     return (times[times.length - max] as number) + windowMs - now;
   }
 
-  function removeOne(w: Window | undefined, t: number): void {
-    const i = w?.times.lastIndexOf(t) ?? -1;
-    if (w && i >= 0) w.times.splice(i, 1);
+  /** Give one reservation back; a key left with nothing to remember goes, so attempts that cost no hash leave no keys. */
+  function removeOne<W extends Window>(table: Map<string, W>, key: string, w: W, t: number, now: number): void {
+    if (table.get(key) !== w) return; // already forgotten (maxKeys)
+    const i = w.times.lastIndexOf(t);
+    if (i >= 0) w.times.splice(i, 1);
+    const user = w as Partial<UserWindow>;
+    if (w.times.length === 0 && !user.pending && (user.nextSlotAt ?? 0) <= now) table.delete(key);
   }
 
   function isTrusted(attempt: SignInAttempt, now: number): boolean {
@@ -236,18 +245,18 @@ export function createLoginThrottle(options: Partial<LoginThrottleOptions> = {})
           },
           succeeded(at) {
             settle();
-            pairs.delete(pk); // forgiven: the owner got it right from here
-            removeOne(addresses.get(attempt.source), now);
-            removeOne(users.get(attempt.username), now);
+            if (pairs.get(pk) === pair) pairs.delete(pk); // forgiven: the owner got it right from here
+            removeOne(addresses, attempt.source, address, now, at);
+            removeOne(users, attempt.username, user, now, at);
             touch(trusted, pk, at);
           },
           cancelled() {
             settle();
-            removeOne(pairs.get(pk), now);
-            removeOne(addresses.get(attempt.source), now);
-            removeOne(users.get(attempt.username), now);
             // A slot taken through the slow lane but never used is given back too.
             if (slowed && user.nextSlotAt === now + o.userSlowIntervalMs) user.nextSlotAt = now;
+            removeOne(pairs, pk, pair, now, now);
+            removeOne(addresses, attempt.source, address, now, now);
+            removeOne(users, attempt.username, user, now, now);
           },
         },
       };

@@ -117,6 +117,18 @@ describe('login throttle (pure; vitest fake clock)', () => {
     // Once the window has passed, new attempts sweep the old keys away.
     vi.advanceTimersByTime(15 * 60_000);
     for (let i = 0; i < 30; i++) admitted(th.admit({ username: 'late', source: '192.0.2.1' }, Date.now())).cancelled();
+    expect(th.size()).toEqual({ pairs: 0, addresses: 0, users: 0, trusted: 0 });
+  });
+
+  it('leaves no keys behind for attempts that cost no hash: refused, or admitted and then not hashed (a cheap key flood cannot evict real counters)', () => {
+    const th = createLoginThrottle({ maxKeys: 100 });
+    for (let i = 0; i < 5; i++) admitted(th.admit({ username: 'admin', source: '203.0.113.66' }, Date.now())).failed();
+    for (let i = 0; i < 10_000; i++) {
+      const a = th.admit({ username: `random-${i}`, source: `198.51.${i >> 8 & 255}.${i & 255}` }, Date.now());
+      if (a.ok) a.ticket.cancelled();
+      th.admit({ username: 'admin', source: '203.0.113.66' }, Date.now()); // refused: counts nothing
+    }
     expect(th.size()).toEqual({ pairs: 1, addresses: 1, users: 1, trusted: 0 });
+    expect(th.admit({ username: 'admin', source: '203.0.113.66' }, Date.now())).toMatchObject({ ok: false, scope: 'pair' });
   });
 });
