@@ -15,7 +15,11 @@ import type { Alerting, AlertingOptions } from './alerting/create-alerting.ts';
 import { createAlertingFromConfig } from './alerting/from-config.ts';
 import { createAlertMetrics } from './alerting/alert-metrics.ts';
 import { alertRoutes } from './alerting/routes.ts';
-import type { HostLookup } from './alerting/outbound.ts';
+import { createOutboundGuard, type HostLookup } from './alerting/outbound.ts';
+import type { Alert, AlertEventType } from './core/alerts/alert.ts';
+import { createLineResidents, type LineResidents } from './line/create-line-residents.ts';
+import type { LineRetry } from './line/line-pusher.ts';
+import { createSqliteLineSubscriptions } from './storage/sqlite-line-subscriptions.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broker.ts';
 import { connectExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
 import { readPublicUrl, type Config } from './config.ts';
@@ -51,6 +55,8 @@ export interface Kansui {
   console: KansuiConsole;
   /** Alert runner, store and channels (issue 4). */
   alerting: Alerting;
+  /** Residents on LINE (issue 14), when LINE_CHANNEL_SECRET and LINE_CHANNEL_TOKEN are set. */
+  line: LineResidents | undefined;
   stop(): Promise<void>;
 }
 
@@ -65,6 +71,8 @@ export interface StartOptions {
   alerting?: Partial<AlertingOptions>;
   /** Name resolution for the alert channels' outbound guard (tests: make a name resolve to loopback). */
   outboundLookup?: HostLookup;
+  /** Residents' LINE multicast retries (tests: short backoff). */
+  lineRetry?: Partial<LineRetry>;
 }
 
 /**
@@ -92,6 +100,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   const alertMetrics = createAlertMetrics(metrics.registry);
   // Connections an alert channel was refused by the outbound policy (issue 10): counted, logged at most 10 a minute per host.
   const logOutboundRefused = createRateLimitedLog((_key, msg, fields) => logger.warn(fields, msg));
+  /** Residents on LINE (issue 14), created below once alerting exists; its hook is called for every alert event. */
+  let line: LineResidents | undefined;
   const { alerting, vapidPublicKey, targetPolicy } = await createAlertingFromConfig(config, {
     db,
     registry,
@@ -102,7 +112,10 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     sweepMs: options.sweepMs ?? 5_000,
     onError: (err, context) => logger.error({ err, context }, 'alerting failed'),
     onSpike: (sensorId, outcome, levelCm) => logger.info({ sensor_id: sensorId, outcome, level_cm: levelCm }, 'implausible jump'),
-    onEvent: alertMetrics.onEvent,
+    onEvent: (event: AlertEventType, alert: Alert) => {
+      alertMetrics.onEvent(event, alert);
+      line?.onAlertEvent(event, alert);
+    },
     onDelivery: alertMetrics.onDelivery,
     onOutboundRefused: (r) => {
       alertMetrics.onOutboundRefused(r);
@@ -112,6 +125,47 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     ...(options.alerting && { overrides: options.alerting }),
   });
   alertMetrics.watchChannels(alerting.channels);
+
+  // Residents on LINE (issue 14): state behind its port on the shared metadata connection; HTTP through the same outbound policy as the channels.
+  if (config.LINE_CHANNEL_SECRET && config.LINE_CHANNEL_TOKEN) {
+    const publicUrl = readPublicUrl(config);
+    line = createLineResidents({
+      token: config.LINE_CHANNEL_TOKEN,
+      channelSecret: config.LINE_CHANNEL_SECRET,
+      apiBase: config.LINE_API_BASE,
+      outbound: createOutboundGuard({
+        rules: config.ALERT_ALLOW_PRIVATE_TARGETS,
+        ...(options.outboundLookup && { lookup: options.outboundLookup }),
+        onRefused: (r) => {
+          alertMetrics.onOutboundRefused(r);
+          logOutboundRefused(`outbound:${r.host}:${r.port}`, 'alert delivery refused by the outbound policy (ALERT_ALLOW_PRIVATE_TARGETS)', { channel: r.channel, host: r.host, port: r.port, address_class: r.class });
+        },
+      }),
+      repo: createSqliteLineSubscriptions(db),
+      registry,
+      statusOf: (id) => tracker.current(id),
+      settingsOf: (id) => alerting.settingsOf(id),
+      timeZone,
+      ...(publicUrl && { baseUrl: publicUrl }),
+      locationRadiusM: config.LINE_LOCATION_RADIUS_M,
+      areas: config.LINE_AREAS,
+      quotaWarnShare: config.LINE_QUOTA_WARN_SHARE,
+      quotaShortMinLevel: config.LINE_QUOTA_SHORT_MIN_LEVEL,
+      quotaPollMs: config.LINE_QUOTA_POLL_S * 1000,
+      ...(options.lineRetry && { retry: options.lineRetry }),
+      log: (e) => {
+        alerting.store.logDelivery(e);
+        alertMetrics.onDelivery(e);
+      },
+      metricsRegistry: metrics.registry,
+      onQuotaWarning: (q) => {
+        logger.warn({ limit: q.limit, used: q.used, share: config.LINE_QUOTA_WARN_SHARE, short_min_level: config.LINE_QUOTA_SHORT_MIN_LEVEL }, 'LINE message quota nearly used: residents get only the chosen level now (LINE_QUOTA_SHORT_MIN_LEVEL)');
+        hub.publish('line_quota', { limit: q.limit ?? null, used: q.used, share: config.LINE_QUOTA_WARN_SHARE, short_min_level: config.LINE_QUOTA_SHORT_MIN_LEVEL });
+      },
+      onError: (err, context) => logger.error({ err, context }, 'line residents failed'),
+      now,
+    });
+  }
   alertMetrics.watchSubscriptions(alerting.residentCount);
 
   const logRejected = createRateLimitedLog((_key, msg, fields) => logger.warn(fields, msg));
@@ -245,7 +299,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     log: (err) => logger.error({ err }, 'request failed'),
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
     middleware: sensorConsole.middleware,
-    routes: [createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, ...(vapidPublicKey && { vapidPublicKey }) })],
+    routes: [...(line ? [line.routes] : []), createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
     health: async () => ({
       store: await store.healthy().catch(() => false),
@@ -268,6 +322,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       await external?.close();
       await ingest.drain();
       await alerting.close();
+      line?.close();
       (server as import('node:http').Server).closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
       await store.close();
@@ -277,5 +332,5 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     return stopping;
   }
 
-  return { config, httpPort, mqttPort, app, db, users, registry, store, ingest, hub, metrics, logger, broker, external, console: sensorConsole, alerting, stop };
+  return { config, httpPort, mqttPort, app, db, users, registry, store, ingest, hub, metrics, logger, broker, external, console: sensorConsole, alerting, line, stop };
 }

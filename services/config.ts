@@ -109,6 +109,19 @@ export const ConfigSchema = z.object({
   /** Comma-separated LINE user/group/room ids to push to. */
   LINE_TO: optionalString.transform((v) => v?.split(',').map((s) => s.trim()).filter(Boolean)),
   LINE_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.line.me'),
+  // Residents on the city's LINE official account (issue 14, docs/line.md).
+  /** Channel secret of the Messaging API channel: turns on POST /api/line/webhook, whose X-Line-Signature it verifies (needs LINE_CHANNEL_TOKEN). */
+  LINE_CHANNEL_SECRET: optionalString,
+  /** A location a resident sends subscribes them to the sensors within this many metres. */
+  LINE_LOCATION_RADIUS_M: z.coerce.number().int().min(50).max(20_000).default(500),
+  /** Comma-separated area words offered as buttons in the welcome (e.g. 打田,粉河,那賀); each searches like a typed name. */
+  LINE_AREAS: optionalString.transform((v) => v?.split(',').map((s) => s.trim()).filter(Boolean) ?? []),
+  /** Share of the monthly message quota (GET /v2/bot/message/quota) at which staff are warned and LINE_QUOTA_SHORT_MIN_LEVEL applies. */
+  LINE_QUOTA_WARN_SHARE: z.coerce.number().min(0).max(1).default(0.8),
+  /** When the quota is short: only episodes that reached this level are pushed to residents (admin's choice). */
+  LINE_QUOTA_SHORT_MIN_LEVEL: z.enum(['caution', 'warning', 'danger']).default('danger'),
+  /** How often the quota and its consumption are read (seconds). */
+  LINE_QUOTA_POLL_S: z.coerce.number().int().min(10).max(86_400).default(600),
   /** e.g. smtp://user:pass@mail.example:587 or smtps://…:465 (nodemailer URL form). */
   SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   ALERT_EMAIL_TO: optionalString.transform((v) => v?.split(',').map((s) => s.trim()).filter(Boolean)),
@@ -167,6 +180,9 @@ export const ConfigSchema = z.object({
   }
   if (c.LINE_TO?.length && !c.LINE_CHANNEL_TOKEN) {
     ctx.addIssue({ code: 'custom', path: ['LINE_CHANNEL_TOKEN'], message: 'required when LINE_TO is set' });
+  }
+  if (c.LINE_CHANNEL_SECRET && !c.LINE_CHANNEL_TOKEN) {
+    ctx.addIssue({ code: 'custom', path: ['LINE_CHANNEL_TOKEN'], message: 'required when LINE_CHANNEL_SECRET is set (residents are answered and pushed with it)' });
   }
   if (c.ALERT_EMAIL_TO?.length && !c.SMTP_URL) {
     ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'required when ALERT_EMAIL_TO is set' });
