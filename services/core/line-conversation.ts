@@ -236,7 +236,7 @@ export function buildSearchResult(lang: LineLang, query: string, found: readonly
   const shown = found.slice(0, LINE_LIMITS.quickReplyMax);
   const lines = shown.map((s) => {
     const st = s.status ?? 'normal';
-    return `・${sensorName(s, lang)}（${lang === 'ja' ? STATUS_JA[st] : STATUS_EN[st]}）${opts.baseUrl ? `\n  ${mapLink(opts.baseUrl, s.id)}` : ''}`;
+    return `・${sensorName(s, lang)}${lang === 'ja' ? `（${STATUS_JA[st]}）` : ` (${STATUS_EN[st]})`}${opts.baseUrl ? `\n  ${mapLink(opts.baseUrl, s.id)}` : ''}`;
   });
   const more = found.length > shown.length ? (lang === 'ja' ? `\nほか${found.length - shown.length}件。もう少し詳しく入力してください。` : `\n${found.length - shown.length} more: type a longer name.`) : '';
   const head = lang === 'ja' ? `「${query}」のセンサー：` : `Sensors matching "${query}":`;
@@ -269,7 +269,7 @@ export function buildSubscribed(lang: LineLang, sensor: SensorLike, level: Alert
 
 export function buildList(lang: LineLang, subs: readonly { sensor: SensorLike | undefined; sensorId: string; minLevel: AlertSeverity }[]): LineTextMessage {
   if (!subs.length) return text(lang === 'ja' ? '登録はありません。地名の一部を送ると探せます。' : 'You have no subscriptions. Send part of a place name to find sensors.');
-  const lines = subs.map((s) => `・${s.sensor ? sensorName(s.sensor, lang) : s.sensorId}（${lang === 'ja' ? `${LEVEL_JA[s.minLevel]}以上` : `${LEVEL_EN[s.minLevel]}+`}）`);
+  const lines = subs.map((s) => `・${s.sensor ? sensorName(s.sensor, lang) : s.sensorId}${lang === 'ja' ? `（${LEVEL_JA[s.minLevel]}以上）` : ` (${LEVEL_EN[s.minLevel]} and above)`}`);
   return text(
     `${lang === 'ja' ? '登録中：' : 'Your subscriptions:'}\n${lines.join('\n')}`,
     subs.slice(0, LINE_LIMITS.quickReplyMax).map((s) => ({

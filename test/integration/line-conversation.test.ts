@@ -115,7 +115,7 @@ describe('LINE conversation', () => {
     let ev = await say(en, text('subscribe Uchita Station Underpass'));
     expect(lastReply(ev).text).toMatch(/^Subscribed: Uchita Station Underpass/);
     ev = await say(en, text('list'));
-    expect(lastReply(ev).text).toBe('Your subscriptions:\n・Uchita Station Underpass（Warning+）');
+    expect(lastReply(ev).text).toBe('Your subscriptions:\n・Uchita Station Underpass (Warning and above)');
     ev = await say(en, text('日本語'));
     expect(k.line?.repo.langOf(en)).toBe('ja');
     await say(en, text('English'));
