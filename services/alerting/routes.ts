@@ -9,6 +9,7 @@ import { checkPushEndpoint, checkTargetUrl, DEFAULT_PUSH_HOSTS, parsePushHosts, 
 import type { SensorRegistry } from '../core/ports.ts';
 import { ThresholdsSchema } from '../core/sensor.ts';
 import { formatIso } from '../core/time.ts';
+import { createRateLimiter } from '../core/token-bucket.ts';
 import { TimeParamSchema, validate } from '../core/validate.ts';
 import { requireRole, type AuthEnv } from '../auth/middleware.ts';
 import { addressBucket, clientAddress, publicBaseUrl, requestOrigin, type ClientInfoOptions } from '../api/client-info.ts';
@@ -132,20 +133,16 @@ function sameOriginOnly(trustProxy: boolean): MiddlewareHandler<AuthEnv> {
 
 /** Token bucket per client address: `perMinute` writes, refilled continuously. */
 function rateLimit(perMinute: number, addressOf: (c: Context) => string, now: () => number): MiddlewareHandler<AuthEnv> {
-  const buckets = new Map<string, { tokens: number; at: number }>();
+  // At most 50,000 addresses are remembered, least recently used dropped first:
+  // spraying addresses costs bounded memory and resets no-one else's bucket.
+  const limiter = createRateLimiter({ ratePerMin: perMinute, burst: perMinute, maxKeys: 50_000 });
   return async (c, next) => {
     const key = addressOf(c);
     const t = now();
-    const b = buckets.get(key) ?? { tokens: perMinute, at: t };
-    b.tokens = Math.min(perMinute, b.tokens + ((t - b.at) / 60_000) * perMinute);
-    b.at = t;
-    if (b.tokens < 1) {
-      c.header('Retry-After', String(Math.ceil(((1 - b.tokens) * 60) / perMinute)));
+    if (!limiter.take(key, t)) {
+      c.header('Retry-After', String(Math.max(1, Math.ceil(limiter.waitMs(key, t) / 1000))));
       return c.json(errorBody('rate_limited', 'too many subscription changes from this address; try again shortly'), 429);
     }
-    b.tokens -= 1;
-    buckets.set(key, b);
-    if (buckets.size > 50_000) buckets.clear(); // bound memory under address spraying
     await next();
   };
 }

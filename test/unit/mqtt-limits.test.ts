@@ -19,6 +19,26 @@ describe('createRateLimiter (token bucket)', () => {
     limit.forget('a');
     expect(limit.size).toBe(1);
   });
+
+  it('says how long until the next token', () => {
+    const limit = createRateLimiter({ ratePerMin: 60, burst: 1 });
+    expect(limit.waitMs('a', 0)).toBe(0);
+    limit.take('a', 0);
+    expect(limit.waitMs('a', 0)).toBe(1000);
+    expect(limit.waitMs('a', 400)).toBe(600);
+  });
+
+  it('with maxKeys drops the least recently used bucket, never everyone else\'s', () => {
+    const limit = createRateLimiter({ ratePerMin: 1, burst: 1, maxKeys: 3 });
+    expect(limit.take('victim', 0)).toBe(true);
+    expect(limit.take('victim', 1)).toBe(false); // drained
+    // An attacker sprays fresh keys; the victim stays active in between.
+    for (let i = 0; i < 100; i++) {
+      limit.take(`spray-${i}`, 2 + i);
+      if (i % 2 === 0) expect(limit.take('victim', 2 + i)).toBe(false); // still drained, still remembered
+    }
+    expect(limit.size).toBe(3);
+  });
 });
 
 describe('createFrameWatcher (MQTT 3.1.1 §2.2.3 fixed header)', () => {
