@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildAlertPush,
+  buildSearchResult,
+  buildWelcome,
+  distanceM,
+  findSensors,
+  formatPostback,
+  LINE_LIMITS,
+  parseLineCommand,
+  parsePostback,
+  sensorsNear,
+} from '../../services/core/line-conversation.ts';
+
+const sensors = [
+  { id: 'kinokawa-01', name: '打田駅前アンダーパス', nameEn: 'Uchita Station Underpass', lat: 34.2711, lon: 135.3952, state: 'active' as const },
+  { id: 'kinokawa-02', name: '粉河駅東', nameEn: undefined, lat: 34.28, lon: 135.41, state: 'active' as const },
+  { id: 'kinokawa-03', name: '打田中学校前', nameEn: undefined, lat: 34.272, lon: 135.396, state: 'active' as const },
+  { id: 'old-01', name: '打田旧道', nameEn: undefined, lat: 34.2711, lon: 135.3952, state: 'retired' as const },
+];
+
+describe('parseLineCommand: the rich-menu words typed or tapped', () => {
+  it.each([
+    ['登録 打田駅前', { type: 'subscribe', query: '打田駅前' }],
+    ['登録　打田駅前　危険', { type: 'subscribe', query: '打田駅前', level: 'danger' }],
+    ['subscribe Uchita Station Underpass', { type: 'subscribe', query: 'Uchita Station Underpass' }],
+    ['一覧', { type: 'list' }],
+    ['ＬＩＳＴ', { type: 'list' }],
+    ['解除 粉河', { type: 'unsubscribe', query: '粉河' }],
+    ['全て解除', { type: 'unsubscribe_all' }],
+    ['すべて解除', { type: 'unsubscribe_all' }],
+    ['unsubscribe all', { type: 'unsubscribe_all' }],
+    ['レベル 打田 注意', { type: 'level', query: '打田', level: 'caution' }],
+    ['level Uchita danger', { type: 'level', query: 'Uchita', level: 'danger' }],
+    ['English', { type: 'lang', lang: 'en' }],
+    ['日本語', { type: 'lang', lang: 'ja' }],
+    ['ヘルプ', { type: 'help' }],
+    ['打田', { type: 'search', query: '打田' }],
+    ['レベル 打田', { type: 'search', query: 'レベル 打田' }],
+  ])('%s', (text, expected) => {
+    expect(parseLineCommand(text)).toEqual(expected);
+  });
+});
+
+describe('postbacks', () => {
+  it('round-trip and stay within 300 characters; junk is ignored', () => {
+    for (const p of [{ action: 'sub', sensorId: 'kinokawa-01' }, { action: 'unsub', sensorId: 'x' }, { action: 'level', sensorId: 'kinokawa-01', level: 'danger' }] as const) {
+      const data = formatPostback(p);
+      expect(data.length).toBeLessThanOrEqual(300);
+      expect(parsePostback(data)).toEqual(p);
+    }
+    expect(parsePostback('a=level&s=x&l=extreme')).toBeUndefined();
+    expect(parsePostback('a=drop&s=x')).toBeUndefined();
+    expect(parsePostback('')).toBeUndefined();
+  });
+});
+
+describe('finding sensors', () => {
+  it('by part of a name in either language, exact id or name first, retired ones never', () => {
+    expect(findSensors(sensors, '打田').map((s) => s.id)).toEqual(['kinokawa-01', 'kinokawa-03']);
+    expect(findSensors(sensors, 'uchita').map((s) => s.id)).toEqual(['kinokawa-01']);
+    expect(findSensors(sensors, 'KINOKAWA-02').map((s) => s.id)).toEqual(['kinokawa-02']);
+    expect(findSensors(sensors, '粉河駅東').map((s) => s.id)).toEqual(['kinokawa-02']);
+    expect(findSensors(sensors, '  ')).toEqual([]);
+  });
+
+  it('by distance, nearest first', () => {
+    expect(distanceM({ lat: 34.2711, lon: 135.3952 }, { lat: 34.272, lon: 135.396 })).toBeGreaterThan(100);
+    expect(distanceM({ lat: 34.2711, lon: 135.3952 }, { lat: 34.272, lon: 135.396 })).toBeLessThan(130);
+    expect(sensorsNear(sensors, { lat: 34.2719, lon: 135.3959 }, 500).map((s) => s.id)).toEqual(['kinokawa-03', 'kinokawa-01']);
+    expect(sensorsNear(sensors, { lat: 34.2711, lon: 135.3952 }, 50).map((s) => s.id)).toEqual(['kinokawa-01']);
+  });
+});
+
+describe('messages stay within LINE’s limits', () => {
+  it('quick replies ≤ 13 with labels ≤ 20 characters, even for many long names', () => {
+    const many = Array.from({ length: 40 }, (_, i) => ({ ...sensors[0]!, id: `s-${i}`, name: `とても長い名前のアンダーパス第${i}号地点の東側`, status: undefined }));
+    const m = buildSearchResult('ja', 'アンダーパス', many, {});
+    expect(m.quickReply?.items.length).toBe(LINE_LIMITS.quickReplyMax);
+    for (const i of m.quickReply?.items ?? []) expect([...(i.action as { label: string }).label].length).toBeLessThanOrEqual(20);
+    expect(m.text).toContain('ほか27件');
+    const w = buildWelcome('ja', { areas: Array.from({ length: 30 }, (_, i) => `地区${i}`) });
+    expect(w.quickReply?.items.length).toBe(13);
+  });
+
+  it('a push is the notice in the resident’s language with how to stop', () => {
+    const text = { ja: { title: '【危険】打田駅前アンダーパス 32 cm', body: '本文' }, en: { title: '[DANGER] Uchita 32 cm', body: 'body' } };
+    expect(buildAlertPush('ja', { text }).text).toBe('【危険】打田駅前アンダーパス 32 cm\n本文\n（停止：「解除 名前」）');
+    expect(buildAlertPush('en', { text }).text).toMatch(/^\[DANGER\] Uchita 32 cm\nbody\n/);
+  });
+});
