@@ -1,0 +1,109 @@
+import type { MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerSensor } from '../../services/sensors/provision.ts';
+import type { HubEvent } from '../../services/api/event-hub.ts';
+import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
+import { lineEvent, lineUserId, postWebhook, startLineApiServer, type LineApiServer } from '../helpers/line-api-server.ts';
+import { connectMqtt, publishReading } from '../helpers/mqtt.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+/**
+ * Issue 14, cost and quota: LINE's quota and consumption on /metrics, a staff
+ * warning at LINE_QUOTA_WARN_SHARE, and the admin's choice of what residents
+ * get while the quota is short (LINE_QUOTA_SHORT_MIN_LEVEL, here 危険 only).
+ * Also: the residents' LINE calls go through the alert channels' outbound policy.
+ */
+const SECRET = 'quota-channel-secret-0123456789';
+const TOKEN = 'quota-channel-access-token';
+let line: LineApiServer;
+let k: TestKansui;
+let mqtt: MqttClient;
+let password: string;
+const warnings: HubEvent[] = [];
+/** Flood episodes ended, counted from the SSE hub's `alert` events. */
+let resolved = 0;
+
+beforeAll(async () => {
+  line = await startLineApiServer(TOKEN);
+  line.quota.value = 100;
+  line.quota.totalUsage = 10;
+  k = await startTestKansui({
+    LINE_CHANNEL_TOKEN: TOKEN,
+    LINE_CHANNEL_SECRET: SECRET,
+    LINE_API_BASE: line.baseUrl,
+    ALERT_ALLOW_PRIVATE_TARGETS: `127.0.0.1:${line.port}`,
+    ALERT_HOLD_S: '0',
+    LINE_QUOTA_WARN_SHARE: '0.8',
+    LINE_QUOTA_SHORT_MIN_LEVEL: 'danger',
+  });
+  password = registerSensor(k.registry, { id: 'kinokawa-01', name: '打田駅前アンダーパス', lat: 34.2711, lon: 135.3952 }, Date.now()).mqtt.password;
+  await k.line?.idle();
+  k.hub.subscribe((e) => {
+    if (e.event === 'line_quota') warnings.push(e);
+    if (e.event === 'alert' && (JSON.parse(e.data) as { event: string }).event === 'resolved') resolved++;
+  });
+  const events = [1, 2].flatMap((i) => [lineEvent(line, lineUserId(i), { type: 'follow' }), lineEvent(line, lineUserId(i), { type: 'message', message: { id: '1', type: 'text', text: '登録 打田駅前アンダーパス 注意' } })]);
+  expect((await postWebhook(`${k.httpUrl}/api/line/webhook`, SECRET, events)).status).toBe(200);
+  await k.line?.idle();
+  mqtt = await connectMqtt(k.mqttUrl as string, { username: 'kinokawa-01', password });
+}, 30_000);
+
+afterAll(async () => {
+  await mqtt?.endAsync(true).catch(() => undefined);
+  await k?.dispose();
+  await line?.close();
+});
+
+let ts = Date.now() - 60 * 60_000;
+async function storm(levels: number[]) {
+  const ended = resolved + 1;
+  for (const level of levels) await publishReading(mqtt, 'kinokawa-01', { ts: (ts += 60_000), level_cm: level });
+  // The alert engine runs after the commit; wait until this episode has ended, then for the pushes.
+  await waitFor(() => resolved >= ended, { what: 'episode resolved' });
+  await k.line?.idle();
+}
+
+describe('LINE quota', () => {
+  it('with room in the quota, every level the residents chose is pushed', async () => {
+    await storm([5, 12, 22, 2]);
+    expect(line.multicasts.map((c) => c.json.messages[0].text.split('\n')[0])).toEqual(['【注意】打田駅前アンダーパス 12 cm', '【警戒】打田駅前アンダーパス 22 cm', '【解除】打田駅前アンダーパス（冠水）']);
+    expect(line.quota.totalUsage).toBe(10 + 3 * 2);
+    expect(warnings).toEqual([]);
+  });
+
+  it('at the warning share: staff are told, /metrics shows it, and only episodes reaching 危険 are pushed', async () => {
+    line.quota.totalUsage = 85;
+    await k.line?.readQuota();
+    expect(warnings.map((w) => JSON.parse(w.data))).toEqual([{ limit: 100, used: 85, share: 0.8, short_min_level: 'danger' }]);
+    const metrics = await (await fetch(`${k.httpUrl}/metrics`)).text();
+    expect(metrics).toContain('kansui_line_quota_messages 100');
+    expect(metrics).toContain('kansui_line_quota_used_messages 85');
+    expect(metrics).toContain('kansui_line_quota_short 1');
+
+    const before = line.multicasts.length;
+    await storm([5, 12, 22, 2]); // peaks at 警戒: nothing
+    expect(line.multicasts.length).toBe(before);
+    await storm([5, 12, 22, 32, 2]); // reaches 危険: that step and the all clear
+    expect(line.multicasts.slice(before).map((c) => c.json.messages[0].text.split('\n')[0])).toEqual(['【危険】打田駅前アンダーパス 32 cm', '【解除】打田駅前アンダーパス（冠水）']);
+    expect(k.line?.stats().skippedShort).toBe(3 + 2);
+  });
+});
+
+describe('outbound policy', () => {
+  it('a LINE_API_BASE name resolving to a loopback address not allowed is refused at connect time', async () => {
+    const refusing = await startTestKansui(
+      { LINE_CHANNEL_TOKEN: TOKEN, LINE_CHANNEL_SECRET: SECRET, LINE_API_BASE: `http://line.test:${line.port}` },
+      { outboundLookup: async () => [{ address: '127.0.0.1', family: 4 }] },
+    );
+    try {
+      const calls = line.calls.length;
+      expect((await postWebhook(`${refusing.httpUrl}/api/line/webhook`, SECRET, [lineEvent(line, lineUserId(9), { type: 'follow' })])).status).toBe(200);
+      await refusing.line?.idle();
+      expect(line.calls.length).toBe(calls);
+      const metrics = await (await fetch(`${refusing.httpUrl}/metrics`)).text();
+      expect(metrics).toMatch(/kansui_alert_outbound_refused_total\{channel="line",class="loopback"\} [1-9]/);
+    } finally {
+      await refusing.dispose();
+    }
+  });
+});
