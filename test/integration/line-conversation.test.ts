@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerSensor } from '../../services/sensors/provision.ts';
 import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
@@ -34,7 +35,12 @@ beforeAll(async () => {
   await k.line?.idle(); // the quota read at start is done
 });
 
+/** What residents saw, written to test-results/line-conversation.txt for docs/line.md. */
+const transcript: string[] = [];
+
 afterAll(async () => {
+  mkdirSync('test-results', { recursive: true });
+  writeFileSync('test-results/line-conversation.txt', transcript.join('\n') + '\n');
   await k?.dispose();
   await line?.close();
 });
@@ -44,6 +50,13 @@ async function say(userId: string, e: Record<string, unknown> & { type: string }
   const res = await postWebhook(hook, SECRET, [ev]);
   expect(res.status).toBe(200);
   await (k.line as NonNullable<TestKansui['line']>).idle();
+  const said = e.type === 'message' ? ((e.message as { text?: string }).text ?? '📍 (location)') : e.type === 'postback' ? `[button] ${(e.postback as { data: string }).data}` : `(${e.type})`;
+  transcript.push(`${userId === lineUserId(2) ? 'resident (en)' : 'resident'}: ${said}`);
+  const answer = line.replies.get(ev.replyToken as string)?.[0];
+  if (answer) {
+    transcript.push(...answer.text.split('\n').map((l: string) => `    kansui: ${l}`));
+    if (answer.quickReply) transcript.push(`    buttons: ${answer.quickReply.items.map((i: any) => `[${i.action.label}]`).join(' ')}`);
+  }
   return ev;
 }
 const text = (t: string) => ({ type: 'message', message: { id: '1', type: 'text', text: t } });

@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerSensor } from '../../services/sensors/provision.ts';
@@ -102,6 +103,10 @@ describe('LINE residents: a storm for 1,000 subscribers', () => {
       messages += pushed.length;
     }
     expect(messages).toBe(100 + 900 + 1000 + 1000);
+    // What a resident who chose 注意 sees, in each language (docs/line.md).
+    mkdirSync('test-results', { recursive: true });
+    const show = (u: string) => (line.inbox.get(u) ?? []).slice(repliesBefore.get(u) ?? 0).join('\n---\n');
+    writeFileSync('test-results/line-storm-pushes.txt', `${show(lineUserId(1))}\n======\n${show(lineUserId(N / 2 + 1))}\n`);
     expect(pushed(lineUserId(1))[0]).toContain('https://kansui.city.example/?sensor=kinokawa-01');
 
     // Requests LINE accepted per notice: at most ⌈1000 / 500⌉ = 2 (one per language here, 500 ids at most each).
