@@ -35,11 +35,20 @@ export function createLineApi(options: { token: string; baseUrl: string; outboun
   const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
   const timeoutMs = options.timeoutMs ?? 10_000;
 
-  async function call(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<LineAnswer> {
+  async function call(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}, outer?: AbortSignal): Promise<LineAnswer> {
     const url = new URL(base + path);
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-    const signal = AbortSignal.timeout(timeoutMs);
-    const addresses = await options.outbound.resolve(url.hostname, port, 'line');
+    const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    // A resolver that hangs gives up with the attempt.
+    const addresses = await new Promise<{ address: string; family: number }[]>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      options.outbound.resolve(url.hostname, port, 'line').then(
+        (a) => (signal.removeEventListener('abort', onAbort), resolve(a)),
+        (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+      );
+    });
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
     return new Promise<LineAnswer>((resolve, reject) => {
       const request = url.protocol === 'https:' ? https.request : http.request;
@@ -93,9 +102,9 @@ export function createLineApi(options: { token: string; baseUrl: string; outboun
     /** `POST /v2/bot/message/reply` (the reply token is valid for a short time after the event). */
     reply: (replyToken: string, messages: LineTextMessage[]) => call('POST', '/v2/bot/message/reply', { replyToken, messages }),
     /** `POST /v2/bot/message/multicast`: at most 500 user ids (Messaging API reference); the retry key makes a resend after a lost answer harmless. */
-    multicast(to: string[], messages: LineTextMessage[], retryKey: string) {
+    multicast(to: string[], messages: LineTextMessage[], retryKey: string, signal?: AbortSignal) {
       if (to.length > 500) throw new RangeError('multicast takes at most 500 user ids');
-      return call('POST', '/v2/bot/message/multicast', { to, messages }, { 'X-Line-Retry-Key': retryKey });
+      return call('POST', '/v2/bot/message/multicast', { to, messages }, { 'X-Line-Retry-Key': retryKey }, signal);
     },
     /** The user's language from `GET /v2/bot/profile/{userId}`; nothing else of the profile is read or kept. */
     async profileLang(userId: string): Promise<string | undefined> {

@@ -1,11 +1,11 @@
 import { NOTIFIED_EVENTS, type Alert, type AlertEventType } from '../core/alerts/alert.ts';
 import { composeNotice, type AlertNotice } from '../core/alerts/channel.ts';
 import { rankLevel, type AlertSettings, type AlertSeverity } from '../core/alerts/policy.ts';
-import { buildAlertPush, LINE_LIMITS, type LineLang, type LineSubscriptionRepository } from '../core/line-conversation.ts';
+import { LINE_LIMITS, type LineLang, type LineSubscriptionRepository } from '../core/line-conversation.ts';
 import type { SensorRegistry } from '../core/ports.ts';
 import type { DeliveryLogEntry } from '../alerting/alert-store.ts';
-import { describeDeliveryError, outcomeOfStatus } from '../alerting/outbound.ts';
-import { retryKeyOf, type LineApi } from './line-api.ts';
+import type { LineApi } from './line-api.ts';
+import { attemptMulticast } from './line-multicast-channel.ts';
 
 export interface LineRetry {
   attempts: number;
@@ -109,21 +109,10 @@ export function createLinePusher(deps: LinePusherDeps) {
   }
 
   async function sendChunk(notice: AlertNotice, lang: LineLang, to: string[], index: number): Promise<void> {
-    const messages = [buildAlertPush(lang, notice)];
-    const key = retryKeyOf(`${notice.noticeId}|${lang}|${index}|${to.length}`);
+    const seed = `${notice.noticeId}|${lang}|${index}|${to.length}`;
     for (let attempt = 1; !closed; attempt++) {
       const started = performance.now();
-      let outcome: { ok: boolean; status?: number; error?: string; permanent: boolean };
-      let retryAfterS: number | undefined;
-      try {
-        const a = await deps.api.multicast(to, messages, key);
-        retryAfterS = a.retryAfterS;
-        const o = outcomeOfStatus(a.status);
-        outcome = a.status === 409 || o.ok ? { ok: true, status: a.status, permanent: false } : { ok: false, status: o.status, error: o.error, permanent: o.permanent };
-      } catch (err) {
-        const error = describeDeliveryError(err);
-        outcome = { ok: false, error, permanent: error.startsWith('outbound_refused') };
-      }
+      const { outcome, retryAfterS } = await attemptMulticast(deps.api, notice, lang, to, seed);
       const last = outcome.ok || outcome.permanent || attempt >= retry.attempts;
       deps.log({
         noticeId: notice.noticeId,

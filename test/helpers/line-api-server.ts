@@ -59,7 +59,8 @@ export async function startLineApiServer(token: string) {
   const languages = new Map<string, string>();
   const seenKeys = new Set<string>();
   const quota = { type: 'limited' as 'limited' | 'none', value: 1_000_000, totalUsage: 0 };
-  let faults: { status: number; retryAfter?: number }[] = [];
+  let faults: { status?: number; retryAfter?: number; hang?: boolean }[] = [];
+  const hung = new Set<import('node:http').ServerResponse>();
 
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
@@ -103,8 +104,12 @@ export async function startLineApiServer(token: string) {
     if (path === '/v2/bot/message/multicast') {
       const key = String(req.headers['x-line-retry-key'] ?? '');
       const fault = faults.shift();
+      if (fault?.hang) {
+        hung.add(res);
+        return;
+      }
       if (fault) {
-        calls.push({ at: Date.now(), path, status: send(fault.status, { message: 'scripted' }, fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {}), json, retryKey: key });
+        calls.push({ at: Date.now(), path, status: send(fault.status ?? 500, { message: 'scripted' }, fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {}), json, retryKey: key });
         return;
       }
       const ok = Array.isArray(json.to) && json.to.length >= 1 && json.to.length <= 500 && json.to.every((u: unknown) => typeof u === 'string' && /^U[0-9a-f]{32}$/.test(u)) && validMessages(json.messages) && UUID.test(key);
@@ -145,7 +150,7 @@ export async function startLineApiServer(token: string) {
     /** The profile language LINE reports for a user (default ja). */
     setLanguage: (userId: string, lang: string) => languages.set(userId, lang),
     /** Answer the next multicasts with these statuses (and Retry-After seconds). */
-    failMulticasts: (f: { status: number; retryAfter?: number }[]) => {
+    failMulticasts: (f: { status?: number; retryAfter?: number; hang?: boolean }[]) => {
       faults = [...f];
     },
     /** Note whose reply token this is, so replies land in that user's inbox. */
@@ -156,6 +161,7 @@ export async function startLineApiServer(token: string) {
     },
     close: () =>
       new Promise<void>((r) => {
+        for (const res of hung) res.destroy();
         server.closeAllConnections();
         server.close(() => r());
       }),
