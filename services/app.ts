@@ -196,7 +196,10 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       ...(reading.rssiDbm !== undefined && { rssi_dbm: reading.rssiDbm }),
     });
   });
-  ingest.on('reading', (reading, sensor) => alerting.onReading(reading, sensor));
+  ingest.on('reading', (reading, sensor) => {
+    line?.onReading(reading); // before the alert engine, so a push shows the trend including this reading
+    alerting.onReading(reading, sensor);
+  });
   const sweepTimer = setInterval(() => {
     registry.refresh();
     for (const c of tracker.sweep()) {

@@ -3,7 +3,8 @@ import type { Hono } from 'hono';
 import type { AuthEnv } from '../auth/middleware.ts';
 import type { Alert, AlertEventType } from '../core/alerts/alert.ts';
 import type { AlertSettings, AlertSeverity } from '../core/alerts/policy.ts';
-import type { LineSubscriptionRepository } from '../core/line-conversation.ts';
+import { estimateTrend, type LineSubscriptionRepository } from '../core/line-conversation.ts';
+import type { Reading } from '../core/reading.ts';
 import type { SensorRegistry } from '../core/ports.ts';
 import type { Status } from '../core/status.ts';
 import type { DeliveryLogEntry } from '../alerting/alert-store.ts';
@@ -56,7 +57,15 @@ export function createLineResidents(o: LineResidentsOptions) {
     now: o.now,
     onError: o.onError,
   });
+  /** The last 10 minutes of readings per sensor, newest last, for the trend in pushes. */
+  const recent = new Map<string, { observedAt: number; levelCm: number }[]>();
+  const TREND_WINDOW_MS = 600_000;
   const pusher = createLinePusher({
+    trendOf: (sensorId) => {
+      const sensor = o.registry.get(sensorId);
+      const points = recent.get(sensorId);
+      return sensor && points ? estimateTrend(points, sensor.thresholds, TREND_WINDOW_MS) : undefined;
+    },
     repo: o.repo,
     registry: o.registry,
     api,
@@ -127,6 +136,15 @@ export function createLineResidents(o: LineResidentsOptions) {
   return {
     routes: (app: Hono<AuthEnv>) => conversation.routes(app),
     onAlertEvent: (event: AlertEventType, alert: Alert) => pusher.onAlertEvent(event, alert),
+    /** Every stored reading, before the alert engine sees it (the trend in pushes). */
+    onReading(reading: Pick<Reading, 'sensorId' | 'observedAt' | 'levelCm'>): void {
+      let points = recent.get(reading.sensorId);
+      if (!points) recent.set(reading.sensorId, (points = []));
+      const newest = points.at(-1);
+      if (newest && reading.observedAt <= newest.observedAt) return; // late readings do not change the trend
+      points.push({ observedAt: reading.observedAt, levelCm: reading.levelCm });
+      while (points.length > 1 && (points[0] as { observedAt: number }).observedAt < reading.observedAt - TREND_WINDOW_MS) points.shift();
+    },
     quota: pusher.quota,
     readQuota: pusher.readQuota,
     stats: pusher.stats,

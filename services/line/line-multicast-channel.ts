@@ -1,5 +1,5 @@
 import type { AlertChannel, AlertNotice, DeliveryOutcome } from '../core/alerts/channel.ts';
-import { buildAlertPush, LINE_LIMITS, type LineLang } from '../core/line-conversation.ts';
+import { buildAlertPush, LINE_LIMITS, type LevelTrend, type LineLang } from '../core/line-conversation.ts';
 import { describeDeliveryError, outcomeOfStatus } from '../alerting/outbound.ts';
 import { retryKeyOf, type LineApi } from './line-api.ts';
 
@@ -18,10 +18,11 @@ export async function attemptMulticast(
   to: string[],
   seed: string,
   signal?: AbortSignal,
+  trend?: LevelTrend,
 ): Promise<{ outcome: DeliveryOutcome; retryAfterS: number | undefined }> {
   if (to.length < 1 || to.length > LINE_LIMITS.multicastMax) return { outcome: { ok: false, error: `multicast takes 1-${LINE_LIMITS.multicastMax} ids`, permanent: true }, retryAfterS: undefined };
   try {
-    const a = await api.multicast(to, [buildAlertPush(lang, notice)], retryKeyOf(seed), signal);
+    const a = await api.multicast(to, [buildAlertPush(lang, notice, trend)], retryKeyOf(seed), signal);
     if (a.status === 409) return { outcome: { ok: true, status: 409, detail: 'already accepted (retry key)' }, retryAfterS: undefined };
     return { outcome: outcomeOfStatus(a.status), retryAfterS: a.retryAfterS };
   } catch (err) {

@@ -1,7 +1,7 @@
 import { NOTIFIED_EVENTS, type Alert, type AlertEventType } from '../core/alerts/alert.ts';
 import { composeNotice, type AlertNotice } from '../core/alerts/channel.ts';
 import { rankLevel, type AlertSettings, type AlertSeverity } from '../core/alerts/policy.ts';
-import { LINE_LIMITS, type LineLang, type LineSubscriptionRepository } from '../core/line-conversation.ts';
+import { LINE_LIMITS, type LevelTrend, type LineLang, type LineSubscriptionRepository } from '../core/line-conversation.ts';
 import type { SensorRegistry } from '../core/ports.ts';
 import type { DeliveryLogEntry } from '../alerting/alert-store.ts';
 import type { LineApi } from './line-api.ts';
@@ -46,6 +46,8 @@ export interface LinePusherDeps {
   onQuotaWarning: (q: LineQuotaState) => void;
   onError: (err: Error, context: string) => void;
   now: () => number;
+  /** The sensor's trend at the time of the notice, when known (shown with time to the next level). */
+  trendOf?: (sensorId: string) => LevelTrend | undefined;
 }
 
 /**
@@ -108,11 +110,11 @@ export function createLinePusher(deps: LinePusherDeps) {
     });
   }
 
-  async function sendChunk(notice: AlertNotice, lang: LineLang, to: string[], index: number): Promise<void> {
+  async function sendChunk(notice: AlertNotice, lang: LineLang, to: string[], index: number, trend: LevelTrend | undefined): Promise<void> {
     const seed = `${notice.noticeId}|${lang}|${index}|${to.length}`;
     for (let attempt = 1; !closed; attempt++) {
       const started = performance.now();
-      const { outcome, retryAfterS } = await attemptMulticast(deps.api, notice, lang, to, seed);
+      const { outcome, retryAfterS } = await attemptMulticast(deps.api, notice, lang, to, seed, undefined, trend);
       const last = outcome.ok || outcome.permanent || attempt >= retry.attempts;
       deps.log({
         noticeId: notice.noticeId,
@@ -143,7 +145,7 @@ export function createLinePusher(deps: LinePusherDeps) {
     }
   }
 
-  async function push(event: AlertEventType, alert: Alert): Promise<void> {
+  async function push(event: AlertEventType, alert: Alert, trend: LevelTrend | undefined): Promise<void> {
     const sensor = deps.registry.get(alert.sensorId);
     if (!sensor) return;
     // Same rule as wantsNotice (services/core/alerts/channel.ts): compared with the episode's peak, so whoever heard of it hears it end.
@@ -159,7 +161,7 @@ export function createLinePusher(deps: LinePusherDeps) {
     const chunks: Promise<void>[] = [];
     for (const lang of ['ja', 'en'] as const) {
       const ids = byLang[lang];
-      for (let i = 0; i * LINE_LIMITS.multicastMax < ids.length; i++) chunks.push(sendChunk(notice, lang, ids.slice(i * LINE_LIMITS.multicastMax, (i + 1) * LINE_LIMITS.multicastMax), i));
+      for (let i = 0; i * LINE_LIMITS.multicastMax < ids.length; i++) chunks.push(sendChunk(notice, lang, ids.slice(i * LINE_LIMITS.multicastMax, (i + 1) * LINE_LIMITS.multicastMax), i, trend));
     }
     await Promise.all(chunks);
   }
@@ -169,9 +171,11 @@ export function createLinePusher(deps: LinePusherDeps) {
     onAlertEvent(event: AlertEventType, alert: Alert): void {
       if (closed || alert.kind !== 'flood' || !NOTIFIED_EVENTS.has(event)) return;
       inFlight++;
+      // The trend as of this event: later readings may arrive before the push goes out.
+      const trend = deps.trendOf?.(alert.sensorId);
       const prev = chains.get(alert.sensorId) ?? Promise.resolve();
       const next = prev
-        .then(() => push(event, alert))
+        .then(() => push(event, alert, trend))
         .catch((err: unknown) => deps.onError(err as Error, `line push for ${alert.sensorId}`))
         .finally(() => {
           if (chains.get(alert.sensorId) === next) chains.delete(alert.sensorId);

@@ -107,7 +107,13 @@ describe('LINE residents: a storm for 1,000 subscribers', () => {
     mkdirSync('test-results', { recursive: true });
     const show = (u: string) => (line.inbox.get(u) ?? []).slice(repliesBefore.get(u) ?? 0).join('\n---\n');
     writeFileSync('test-results/line-storm-pushes.txt', `${show(lineUserId(1))}\n======\n${show(lineUserId(N / 2 + 1))}\n`);
-    expect(pushed(lineUserId(1))[0]).toContain('https://kansui.city.example/?sensor=kinokawa-01');
+    const first = pushed(lineUserId(1));
+    expect(first[0]).toContain('https://kansui.city.example/?sensor=kinokawa-01');
+    // The trend as of each step (readings a minute apart: 5 → 12 → 22 → 32), not as of when the push went out.
+    expect(first[0]).toContain('傾向：上昇中（毎分 7 cm、警戒（20 cm）まで約2分）');
+    expect(first[1]).toContain('傾向：上昇中（毎分 8.5 cm、危険（30 cm）まで約1分）');
+    expect(first[2]).toContain('傾向：上昇中（毎分 9 cm）');
+    expect(first[3]).not.toContain('傾向');
 
     // Requests LINE accepted per notice: at most ⌈1000 / 500⌉ = 2 (one per language here, 500 ids at most each).
     const perNotice = [0, 0, 0, 0];

@@ -4,6 +4,7 @@ import {
   buildSearchResult,
   buildWelcome,
   distanceM,
+  estimateTrend,
   findSensors,
   formatPostback,
   LINE_LIMITS,
@@ -87,5 +88,27 @@ describe('messages stay within LINE’s limits', () => {
     const text = { ja: { title: '【危険】打田駅前アンダーパス 32 cm', body: '本文' }, en: { title: '[DANGER] Uchita 32 cm', body: 'body' } };
     expect(buildAlertPush('ja', { text }).text).toBe('【危険】打田駅前アンダーパス 32 cm\n本文\n（停止：「解除 名前」）');
     expect(buildAlertPush('en', { text }).text).toMatch(/^\[DANGER\] Uchita 32 cm\nbody\n/);
+  });
+});
+
+describe('trend and time to the next level', () => {
+  const t = { caution: 10, warning: 20, danger: 30 };
+  const at = (min: number, levelCm: number) => ({ observedAt: min * 60_000, levelCm });
+  it('rising: cm a minute over the last 10 minutes and minutes to the next threshold', () => {
+    expect(estimateTrend([at(0, 0), at(5, 14), at(10, 22)], t)).toEqual({ cmPerMin: 2.2, next: { level: 'danger', cm: 30, minutes: 4 } });
+    expect(estimateTrend([at(0, 5), at(20, 10), at(30, 25)], t)).toEqual({ cmPerMin: 1.5, next: { level: 'danger', cm: 30, minutes: 4 } });
+  });
+  it('steady or falling: no time to a level; one reading or readings too close: unknown', () => {
+    expect(estimateTrend([at(0, 22), at(10, 22.2)], t)).toEqual({ cmPerMin: 0 });
+    expect(estimateTrend([at(0, 30), at(10, 20)], t)).toEqual({ cmPerMin: -1 });
+    expect(estimateTrend([at(0, 30)], t)).toBeUndefined();
+    expect(estimateTrend([{ observedAt: 0, levelCm: 1 }, { observedAt: 10_000, levelCm: 9 }], t)).toBeUndefined();
+  });
+  it('shown in the push in the resident’s language, not on the all clear', () => {
+    const text = { ja: { title: 'T', body: 'B' }, en: { title: 'T', body: 'B' } };
+    const trend = { cmPerMin: 2.2, next: { level: 'danger' as const, cm: 30, minutes: 4 } };
+    expect(buildAlertPush('ja', { event: 'escalated', text }, trend).text).toBe('T\nB\n傾向：上昇中（毎分 2.2 cm、危険（30 cm）まで約4分）\n（停止：「解除 名前」）');
+    expect(buildAlertPush('en', { event: 'raised', text }, trend).text).toContain('Trend: rising (2.2 cm/min; Danger (30 cm) in about 4 min)');
+    expect(buildAlertPush('ja', { event: 'resolved', text }, trend).text).not.toContain('傾向');
   });
 });
