@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Hono } from 'hono';
-import type { AuthEnv } from '../auth/middleware.ts';
+import { requireRole, type AuthEnv } from '../auth/middleware.ts';
 import type { Alert, AlertEventType } from '../core/alerts/alert.ts';
 import type { AlertSettings, AlertSeverity } from '../core/alerts/policy.ts';
 import { estimateTrend, type LineSubscriptionRepository } from '../core/line-conversation.ts';
@@ -134,7 +134,20 @@ export function createLineResidents(o: LineResidentsOptions) {
     });
   }
   return {
-    routes: (app: Hono<AuthEnv>) => conversation.routes(app),
+    routes(app: Hono<AuthEnv>): void {
+      conversation.routes(app);
+      /** For the staff board: LINE's quota, residents held and what was sent (issue 14, "show both on /metrics and the staff board"). */
+      app.get('/api/line/status', requireRole('staff'), (c) => {
+        const q = pusher.quota();
+        const counts = o.repo.counts();
+        const s = pusher.stats();
+        return c.json({
+          quota: { limit: q.limit ?? null, used: q.known ? q.used : null, short: q.short, warn_share: o.quotaWarnShare, short_min_level: o.quotaShortMinLevel },
+          residents: { users: counts.users, subscriptions: counts.subscriptions },
+          pushed: { messages: s.messages, requests: s.requests, skipped_quota_short: s.skippedShort },
+        });
+      });
+    },
     onAlertEvent: (event: AlertEventType, alert: Alert) => pusher.onAlertEvent(event, alert),
     /** Every stored reading, before the alert engine sees it (the trend in pushes). */
     onReading(reading: Pick<Reading, 'sensorId' | 'observedAt' | 'levelCm'>): void {

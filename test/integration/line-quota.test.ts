@@ -6,6 +6,7 @@ import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
 import { lineEvent, lineUserId, postWebhook, startLineApiServer, type LineApiServer } from '../helpers/line-api-server.ts';
 import { connectMqtt, publishReading } from '../helpers/mqtt.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { createTestToken } from '../helpers/console.ts';
 
 /**
  * Issue 14, cost and quota: LINE's quota and consumption on /metrics, a staff
@@ -79,6 +80,15 @@ describe('LINE quota', () => {
     expect(metrics).toContain('kansui_line_quota_messages 100');
     expect(metrics).toContain('kansui_line_quota_used_messages 85');
     expect(metrics).toContain('kansui_line_quota_short 1');
+    // The same for the staff board, staff only.
+    expect((await fetch(`${k.httpUrl}/api/line/status`)).status).toBe(401);
+    const staff = createTestToken(k, 'line-staff', 'staff');
+    const status = await (await fetch(`${k.httpUrl}/api/line/status`, { headers: { Authorization: `Bearer ${staff}` } })).json();
+    expect(status).toEqual({
+      quota: { limit: 100, used: 85, short: true, warn_share: 0.8, short_min_level: 'danger' },
+      residents: { users: 2, subscriptions: 2 },
+      pushed: { messages: 6, requests: 3, skipped_quota_short: 0 },
+    });
 
     const before = line.multicasts.length;
     await storm([5, 12, 22, 2]); // peaks at 警戒: nothing
