@@ -56,6 +56,8 @@ export interface LineSubscriptionRepository {
   /** Record a webhook event id; false when it was already recorded (a redelivery). Ids older than `keepMs` may be pruned. */
   claimEvent(webhookEventId: string, now: number, keepMs?: number): boolean;
   counts(): { users: number; subscriptions: number };
+  /** The most-subscribed sensors, most first (ties by id), for the welcome's buttons when the city lists no areas. */
+  popularSensors(limit: number): { sensorId: string; subscribers: number }[];
 }
 
 export type LineCommand =

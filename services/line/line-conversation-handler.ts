@@ -175,7 +175,9 @@ export function createLineConversation(deps: LineConversationDeps) {
         const language = await deps.api.profileLang(userId).catch(() => undefined);
         const lang: LineLang = language?.toLowerCase().startsWith('en') ? 'en' : 'ja';
         deps.repo.saveUser(userId, lang, deps.now());
-        await reply(event, buildWelcome(lang, { ...(deps.baseUrl && { baseUrl: deps.baseUrl }), areas: deps.areas }));
+        // The city's areas (LINE_AREAS), or else the sensors most residents follow.
+        const areas = deps.areas.length ? deps.areas : deps.repo.popularSensors(12).map((p) => deps.registry.get(p.sensorId)).filter((s): s is Sensor => s !== undefined && s.state !== 'retired').map((s) => (lang === 'en' ? (s.nameEn ?? s.name) : s.name));
+        await reply(event, buildWelcome(lang, { ...(deps.baseUrl && { baseUrl: deps.baseUrl }), areas }));
         return;
       }
       case 'unfollow':

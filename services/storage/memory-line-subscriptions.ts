@@ -49,6 +49,14 @@ export function createMemoryLineSubscriptions(): LineSubscriptionRepository {
       events.set(id, now);
       return true;
     },
+    popularSensors(limit) {
+      const n = new Map<string, number>();
+      for (const m of subs.values()) for (const id of m.keys()) n.set(id, (n.get(id) ?? 0) + 1);
+      return [...n]
+        .map(([sensorId, subscribers]) => ({ sensorId, subscribers }))
+        .sort((a, b) => b.subscribers - a.subscribers || a.sensorId.localeCompare(b.sensorId))
+        .slice(0, limit);
+    },
     counts() {
       let n = 0;
       for (const m of subs.values()) n += m.size;

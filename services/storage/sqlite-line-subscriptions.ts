@@ -44,6 +44,7 @@ export function createSqliteLineSubscriptions(db: SqliteDatabase): LineSubscript
     prune: db.prepare('DELETE FROM line_webhook_events WHERE at < ?'),
     claim: db.prepare('INSERT OR IGNORE INTO line_webhook_events (event_id, at) VALUES (?, ?)'),
     users: db.prepare('SELECT count(*) FROM line_users').pluck(),
+    popular: db.prepare('SELECT sensor_id, count(*) AS n FROM line_subscriptions GROUP BY sensor_id ORDER BY n DESC, sensor_id LIMIT ?'),
     subs: db.prepare('SELECT count(*) FROM line_subscriptions').pluck(),
   };
   const subscribeTx = db.transaction((userId: string, sensorId: string, level: AlertSeverity, now: number) => {
@@ -77,6 +78,7 @@ export function createSqliteLineSubscriptions(db: SqliteDatabase): LineSubscript
       q.prune.run(now - keepMs);
       return q.claim.run(id, now).changes > 0;
     },
+    popularSensors: (limit) => (q.popular.all(limit) as { sensor_id: string; n: number }[]).map((r) => ({ sensorId: r.sensor_id, subscribers: r.n })),
     counts: () => ({ users: q.users.get() as number, subscriptions: q.subs.get() as number }),
   };
 }

@@ -50,6 +50,16 @@ export function describeLineSubscriptionsContract(h: { name: string; durable: bo
       expect(repo.langOf(A)).toBe('ja'); // still a friend
     });
 
+    it('names the most-subscribed sensors, most first, ties by id', () => {
+      const C = `U${'c'.repeat(32)}`;
+      for (const [u, s] of [[A, 's-2'], [B, 's-2'], [C, 's-2'], [A, 's-1'], [B, 's-3'], [C, 's-1']] as const) repo.subscribe({ userId: u, sensorId: s, minLevel: 'warning' }, 1);
+      expect(repo.popularSensors(2)).toEqual([
+        { sensorId: 's-2', subscribers: 3 },
+        { sensorId: 's-1', subscribers: 2 },
+      ]);
+      expect(repo.popularSensors(10).length).toBe(3);
+    });
+
     it('forgets a user entirely (unfollow)', () => {
       repo.saveUser(A, 'en', 1);
       repo.subscribe({ userId: A, sensorId: 's-1', minLevel: 'warning' }, 1);

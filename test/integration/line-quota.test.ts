@@ -99,6 +99,16 @@ describe('LINE quota', () => {
   });
 });
 
+describe('welcome without LINE_AREAS', () => {
+  it('offers the sensors most residents follow as buttons', async () => {
+    const ev = lineEvent(line, lineUserId(7), { type: 'follow' });
+    expect((await postWebhook(`${k.httpUrl}/api/line/webhook`, SECRET, [ev])).status).toBe(200);
+    await k.line?.idle();
+    const welcome = line.replies.get(ev.replyToken as string)?.[0];
+    expect(welcome.quickReply.items.map((i: { action: { label: string } }) => i.action.label)).toEqual(['現在地の近く', '打田駅前アンダーパス']);
+  });
+});
+
 describe('outbound policy', () => {
   it('a LINE_API_BASE name resolving to a loopback address not allowed is refused at connect time', async () => {
     const refusing = await startTestKansui(
