@@ -85,7 +85,7 @@ describe('LINE residents: a storm for 1,000 subscribers', () => {
     // Water hovering around 警戒 (19-22 cm against 20 cm, inside the 2 cm dead band) makes no extra message: the episode's hysteresis.
     const storm = [5, 12, 22, 19, 21, 19, 32, 25, 15, 5, 2];
     for (const [i, level] of storm.entries()) await publishReading(mqtt, 'kinokawa-01', { ts: t0 + i * 60_000, level_cm: level });
-    await waitFor(() => line.multicasts.length >= 8, { timeoutMs: 20_000, what: '8 accepted multicasts' });
+    await waitFor(() => line.multicasts.length >= 8, { timeoutMs: 40_000, what: '8 accepted multicasts' });
     await k.line?.idle();
 
     const titles = {
