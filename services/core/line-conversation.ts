@@ -58,6 +58,9 @@ export interface LineSubscriptionRepository {
   counts(): { users: number; subscriptions: number };
   /** The most-subscribed sensors, most first (ties by id), for the welcome's buttons when the city lists no areas. */
   popularSensors(limit: number): { sensorId: string; subscribers: number }[];
+  /** Admin settings of the residents' LINE (e.g. `quota_short_min_level`), kept across restarts. */
+  getSetting(key: string): string | undefined;
+  putSetting(key: string, value: string, now: number): void;
 }
 
 export type LineCommand =

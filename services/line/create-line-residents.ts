@@ -2,7 +2,9 @@ import { Gauge, type Registry } from 'prom-client';
 import type { Hono } from 'hono';
 import { requireRole, type AuthEnv } from '../auth/middleware.ts';
 import type { Alert, AlertEventType } from '../core/alerts/alert.ts';
-import type { AlertSettings, AlertSeverity } from '../core/alerts/policy.ts';
+import { AlertSeveritySchema, type AlertSettings, type AlertSeverity } from '../core/alerts/policy.ts';
+import { z } from 'zod';
+import { validate } from '../core/validate.ts';
 import { estimateTrend, type LineSubscriptionRepository } from '../core/line-conversation.ts';
 import type { Reading } from '../core/reading.ts';
 import type { SensorRegistry } from '../core/ports.ts';
@@ -12,6 +14,8 @@ import type { OutboundGuard } from '../alerting/outbound.ts';
 import { createLineApi } from './line-api.ts';
 import { createLineConversation } from './line-conversation-handler.ts';
 import { createLinePusher, type LineQuotaState, type LineRetry } from './line-pusher.ts';
+
+const LineSettingsSchema = z.object({ quota_short_min_level: AlertSeveritySchema }).strict();
 
 export interface LineResidentsOptions {
   token: string;
@@ -44,6 +48,11 @@ export interface LineResidentsOptions {
  * the adapter, the outbound guard and the alert engine's event hook.
  */
 export function createLineResidents(o: LineResidentsOptions) {
+  /** The admin's choice (PUT /api/line/settings), else LINE_QUOTA_SHORT_MIN_LEVEL. */
+  const shortMinLevel = (): AlertSeverity => {
+    const v = AlertSeveritySchema.safeParse(o.repo.getSetting('quota_short_min_level'));
+    return v.success ? v.data : o.quotaShortMinLevel;
+  };
   const api = createLineApi({ token: o.token, baseUrl: o.apiBase, outbound: o.outbound });
   const conversation = createLineConversation({
     repo: o.repo,
@@ -75,7 +84,7 @@ export function createLineResidents(o: LineResidentsOptions) {
     log: o.log,
     ...(o.retry && { retry: o.retry }),
     quotaWarnShare: o.quotaWarnShare,
-    quotaShortMinLevel: o.quotaShortMinLevel,
+    quotaShortMinLevel: shortMinLevel,
     quotaPollMs: o.quotaPollMs,
     onQuotaWarning: o.onQuotaWarning,
     onError: o.onError,
@@ -142,10 +151,16 @@ export function createLineResidents(o: LineResidentsOptions) {
         const counts = o.repo.counts();
         const s = pusher.stats();
         return c.json({
-          quota: { limit: q.limit ?? null, used: q.known ? q.used : null, short: q.short, warn_share: o.quotaWarnShare, short_min_level: o.quotaShortMinLevel },
+          quota: { limit: q.limit ?? null, used: q.known ? q.used : null, short: q.short, warn_share: o.quotaWarnShare, short_min_level: shortMinLevel() },
           residents: { users: counts.users, subscriptions: counts.subscriptions },
           pushed: { messages: s.messages, requests: s.requests, skipped_quota_short: s.skippedShort },
         });
+      });
+      /** The admin's choice of what residents still get while the quota is short (issue 14). */
+      app.put('/api/line/settings', requireRole('admin'), async (c) => {
+        const body = validate(LineSettingsSchema, await c.req.json().catch(() => undefined));
+        o.repo.putSetting('quota_short_min_level', body.quota_short_min_level, o.now());
+        return c.json({ quota_short_min_level: shortMinLevel() });
       });
     },
     onAlertEvent: (event: AlertEventType, alert: Alert) => pusher.onAlertEvent(event, alert),

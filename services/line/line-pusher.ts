@@ -39,8 +39,8 @@ export interface LinePusherDeps {
   retry?: Partial<LineRetry>;
   /** Share of the monthly quota at which staff are warned and the short-quota rule applies (0–1). */
   quotaWarnShare: number;
-  /** When the quota is short: only episodes that reached this level are pushed. */
-  quotaShortMinLevel: AlertSeverity;
+  /** When the quota is short: only episodes that reached this level are pushed (read at each notice: an admin may change it). */
+  quotaShortMinLevel: () => AlertSeverity;
   /** How often the quota is read (ms); 0: only at start. */
   quotaPollMs: number;
   onQuotaWarning: (q: LineQuotaState) => void;
@@ -150,7 +150,7 @@ export function createLinePusher(deps: LinePusherDeps) {
     if (!sensor) return;
     // Same rule as wantsNotice (services/core/alerts/channel.ts): compared with the episode's peak, so whoever heard of it hears it end.
     const peak = rankLevel(alert.peakSeverity);
-    if (short() && peak < rankLevel(deps.quotaShortMinLevel)) {
+    if (short() && peak < rankLevel(deps.quotaShortMinLevel())) {
       sent.skippedShort++;
       return;
     }

@@ -9,6 +9,7 @@ export function createMemoryLineSubscriptions(): LineSubscriptionRepository {
   /** userId → sensorId → subscription */
   const subs = new Map<string, Map<string, LineSubscription>>();
   const events = new Map<string, number>();
+  const settings = new Map<string, string>();
   return {
     saveUser(userId, lang) {
       users.set(userId, lang);
@@ -48,6 +49,10 @@ export function createMemoryLineSubscriptions(): LineSubscriptionRepository {
       if (events.has(id)) return false;
       events.set(id, now);
       return true;
+    },
+    getSetting: (key) => settings.get(key),
+    putSetting(key, value) {
+      settings.set(key, value);
     },
     popularSensors(limit) {
       const n = new Map<string, number>();

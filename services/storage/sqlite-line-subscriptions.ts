@@ -21,6 +21,7 @@ const MIGRATIONS = [
    CREATE INDEX line_subscriptions_sensor ON line_subscriptions (sensor_id, user_id);
    CREATE TABLE line_webhook_events (event_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
    CREATE INDEX line_webhook_events_at ON line_webhook_events (at);`,
+  `CREATE TABLE line_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;`,
 ];
 
 export function createSqliteLineSubscriptions(db: SqliteDatabase): LineSubscriptionRepository {
@@ -44,6 +45,8 @@ export function createSqliteLineSubscriptions(db: SqliteDatabase): LineSubscript
     prune: db.prepare('DELETE FROM line_webhook_events WHERE at < ?'),
     claim: db.prepare('INSERT OR IGNORE INTO line_webhook_events (event_id, at) VALUES (?, ?)'),
     users: db.prepare('SELECT count(*) FROM line_users').pluck(),
+    getSetting: db.prepare('SELECT value FROM line_settings WHERE key = ?').pluck(),
+    putSetting: db.prepare('INSERT INTO line_settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at'),
     popular: db.prepare('SELECT sensor_id, count(*) AS n FROM line_subscriptions GROUP BY sensor_id ORDER BY n DESC, sensor_id LIMIT ?'),
     subs: db.prepare('SELECT count(*) FROM line_subscriptions').pluck(),
   };
@@ -77,6 +80,10 @@ export function createSqliteLineSubscriptions(db: SqliteDatabase): LineSubscript
     claimEvent(id, now, keepMs = LINE_EVENT_KEEP_MS) {
       q.prune.run(now - keepMs);
       return q.claim.run(id, now).changes > 0;
+    },
+    getSetting: (key) => q.getSetting.get(key) as string | undefined,
+    putSetting(key, value, now) {
+      q.putSetting.run(key, value, now);
     },
     popularSensors: (limit) => (q.popular.all(limit) as { sensor_id: string; n: number }[]).map((r) => ({ sensorId: r.sensor_id, subscribers: r.n })),
     counts: () => ({ users: q.users.get() as number, subscriptions: q.subs.get() as number }),

@@ -60,6 +60,13 @@ export function describeLineSubscriptionsContract(h: { name: string; durable: bo
       expect(repo.popularSensors(10).length).toBe(3);
     });
 
+    it('keeps admin settings', () => {
+      expect(repo.getSetting('quota_short_min_level')).toBeUndefined();
+      repo.putSetting('quota_short_min_level', 'warning', 1);
+      repo.putSetting('quota_short_min_level', 'danger', 2);
+      expect(repo.getSetting('quota_short_min_level')).toBe('danger');
+    });
+
     it('forgets a user entirely (unfollow)', () => {
       repo.saveUser(A, 'en', 1);
       repo.subscribe({ userId: A, sensorId: 's-1', minLevel: 'warning' }, 1);
@@ -82,10 +89,12 @@ export function describeLineSubscriptionsContract(h: { name: string; durable: bo
         repo.saveUser(A, 'en', 1);
         repo.subscribe({ userId: A, sensorId: 's-1', minLevel: 'danger' }, 1);
         repo.claimEvent('E1', 1);
+        repo.putSetting('k', 'v', 1);
         const again = (opened.reopen as () => LineSubscriptionRepository)();
         expect(again.langOf(A)).toBe('en');
         expect(again.subscriptionsOf(A)).toEqual([{ userId: A, sensorId: 's-1', minLevel: 'danger' }]);
         expect(again.claimEvent('E1', 2)).toBe(false);
+        expect(again.getSetting('k')).toBe('v');
       });
     }
   });

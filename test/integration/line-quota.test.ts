@@ -97,6 +97,20 @@ describe('LINE quota', () => {
     expect(line.multicasts.slice(before).map((c) => c.json.messages[0].text.split('\n')[0])).toEqual(['【危険】打田駅前アンダーパス 32 cm', '【解除】打田駅前アンダーパス（冠水）']);
     expect(k.line?.stats().skippedShort).toBe(3 + 2);
   });
+
+  it('an admin chooses what is sent while short (PUT /api/line/settings): 警戒 and above', async () => {
+    const put = (token: string, body: unknown) =>
+      fetch(`${k.httpUrl}/api/line/settings`, { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await put(createTestToken(k, 'line-staff-2', 'staff'), { quota_short_min_level: 'warning' })).status).toBe(403);
+    const admin = createTestToken(k, 'line-admin', 'admin');
+    expect((await put(admin, { quota_short_min_level: 'extreme' })).status).toBe(400);
+    const res = await put(admin, { quota_short_min_level: 'warning' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ quota_short_min_level: 'warning' });
+    const before = line.multicasts.length;
+    await storm([5, 12, 22, 2]); // peaks at 警戒: now pushed, 注意 still not
+    expect(line.multicasts.slice(before).map((c) => c.json.messages[0].text.split('\n')[0])).toEqual(['【警戒】打田駅前アンダーパス 22 cm', '【解除】打田駅前アンダーパス（冠水）']);
+  });
 });
 
 describe('welcome without LINE_AREAS', () => {
