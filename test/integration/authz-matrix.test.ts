@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRole, type Role } from '../../services/core/auth.ts';
 import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
 import { createTestToken, createTestUser, signIn } from '../helpers/console.ts';
+import { startLineApiServer, type LineApiServer } from '../helpers/line-api-server.ts';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const NON_ADMIN_ROLES: Role[] = ['technician', 'staff'];
@@ -18,6 +19,8 @@ const PUBLIC_WRITES: { method: string; path: RegExp; why: string }[] = [
   // Residents subscribe to Web Push for the sensors they pick without an account (issues 4 and 6).
   { method: 'POST', path: /^\/api\/push\//, why: 'resident push subscriptions: no account, rate-limited by their owner' },
   { method: 'DELETE', path: /^\/api\/push\//, why: 'resident unsubscribes with the subscription itself as the secret' },
+  // LINE's platform posts residents' events; it proves itself with X-Line-Signature, checked before parsing (issue 14).
+  { method: 'POST', path: /^\/api\/line\/webhook$/, why: "LINE's platform, authenticated by the channel secret's signature" },
 ];
 
 type RouteEntry = { method: string; path: string; handler: { roles?: readonly Role[] } };
@@ -33,12 +36,20 @@ function concrete(path: string): string {
 
 describe('authorization matrix: every state-changing route the app has', () => {
   let k: TestKansui;
+  let line: LineApiServer;
   const tokens = {} as Record<Role, string>;
   let adminCookie: string;
   let routes: { method: string; path: string; roles: readonly Role[] | undefined; public: (typeof PUBLIC_WRITES)[number] | undefined }[];
 
   beforeAll(async () => {
-    k = await startTestKansui();
+    // Every optional feature with routes of its own is turned on, so its routes are in the matrix too.
+    line = await startLineApiServer('matrix-line-token');
+    k = await startTestKansui({
+      LINE_CHANNEL_TOKEN: 'matrix-line-token',
+      LINE_CHANNEL_SECRET: 'matrix-line-secret',
+      LINE_API_BASE: line.baseUrl,
+      ALERT_ALLOW_PRIVATE_TARGETS: `127.0.0.1:${line.port}`,
+    });
     tokens.admin = createTestToken(k, 'matrix-admin', 'admin');
     tokens.technician = createTestToken(k, 'matrix-tech', 'technician');
     tokens.staff = createTestToken(k, 'matrix-staff', 'staff');
@@ -68,6 +79,7 @@ describe('authorization matrix: every state-changing route the app has', () => {
   });
   afterAll(async () => {
     await k?.dispose();
+    await line?.close();
   });
 
   const send = (method: string, path: string, headers: Record<string, string>) =>
@@ -75,7 +87,7 @@ describe('authorization matrix: every state-changing route the app has', () => {
 
   it('finds the routes (not vacuous) and every one is either guarded by requireRole or on the commented public list', () => {
     const names = routes.map((r) => `${r.method} ${r.path}`);
-    for (const expected of ['POST /api/sensors', 'PATCH /api/sensors/:id', 'POST /api/sensors/:id/credentials', 'DELETE /api/sensors/:id/credentials', 'POST /api/users', 'DELETE /api/session']) {
+    for (const expected of ['POST /api/sensors', 'PATCH /api/sensors/:id', 'POST /api/sensors/:id/credentials', 'DELETE /api/sensors/:id/credentials', 'POST /api/users', 'DELETE /api/session', 'POST /api/line/webhook', 'PUT /api/line/settings']) {
       expect(names).toContain(expected);
     }
     const unguarded = routes.filter((r) => !r.roles && !r.public).map((r) => `${r.method} ${r.path}`);
