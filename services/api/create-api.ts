@@ -99,7 +99,13 @@ export function createApi(deps: ApiDeps): Hono<AuthEnv> {
   app.onError((err, c) => handleError(err, c, deps.log));
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
   // Contract: request bodies are small JSON; cap them before they are read.
-  app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json(errorBody('payload_too_large', 'request body over 64 KiB'), 413) }));
+  const smallBody = bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json(errorBody('payload_too_large', 'request body over 64 KiB'), 413) });
+  // LINE batches several residents' events in one webhook POST and documents
+  // no size; a 413 would drop them all (LINE redelivers only if the channel
+  // enabled it). 1 MiB holds hundreds of events and still bounds what an
+  // unsigned POST can make us read before the signature check.
+  const lineBody = bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json(errorBody('payload_too_large', 'request body over 1 MiB'), 413) });
+  app.use('*', (c, next) => (c.req.path === '/api/line/webhook' ? lineBody(c, next) : smallBody(c, next)));
 
   app.use('*', authenticate(deps.authenticators ?? []));
   for (const mw of deps.middleware ?? []) app.use('*', mw);

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerSensor } from '../../services/sensors/provision.ts';
 import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
@@ -78,6 +79,30 @@ describe('LINE webhook signature', () => {
 
   it('answers 200 to LINE’s verify call (no events)', async () => {
     expect((await postWebhook(hook, SECRET, [])).status).toBe(200);
+  });
+
+  it('takes a batch of events larger than the 64 KiB API body cap, and caps unsigned bodies at 1 MiB', async () => {
+    // LINE may put many residents' events in one POST; all of them must be handled.
+    const users = Array.from({ length: 150 }, (_, i) => lineUserId(0xb000 + i));
+    const events = users.map((u) => lineEvent(line, u, { type: 'message', message: { id: '1', type: 'text', text: '粉河'.padEnd(300, ' ') } }));
+    const body = JSON.stringify({ destination: 'U0', events });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(64 * 1024);
+    expect((await postWebhook(hook, SECRET, events)).status).toBe(200);
+    await k.line?.idle();
+    for (const ev of events) expect(line.replies.get(ev.replyToken as string)?.[0]?.text, 'every event in the batch answered').toContain('粉河駅東');
+
+    // Refused on its Content-Length, before a byte of the body is read.
+    const huge = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request(hook, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Line-Signature': 'AAAA', 'Content-Length': String(2 * 1024 * 1024) } });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(huge).toBe(413);
   });
 });
 
