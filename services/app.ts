@@ -20,6 +20,10 @@ import type { Alert, AlertEventType } from './core/alerts/alert.ts';
 import { createLineResidents, type LineResidents } from './line/create-line-residents.ts';
 import type { LineRetry } from './line/line-pusher.ts';
 import { createSqliteLineSubscriptions } from './storage/sqlite-line-subscriptions.ts';
+import { createSqliteClosures } from './storage/sqlite-closures.ts';
+import { createClosures, type Closures } from './closures/create-closures.ts';
+import type { AuditSink } from './core/audit.ts';
+import { clientAddress } from './api/client-info.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broker.ts';
 import { connectExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
 import { readPublicUrl, type Config } from './config.ts';
@@ -57,6 +61,8 @@ export interface Kansui {
   alerting: Alerting;
   /** Residents on LINE (issue 14), when LINE_CHANNEL_SECRET and LINE_CHANNEL_TOKEN are set. */
   line: LineResidents | undefined;
+  /** Road closures set by staff (issue 13). */
+  closures: Closures;
   stop(): Promise<void>;
 }
 
@@ -94,6 +100,9 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   await ingest.start();
 
   const hub = createEventHub();
+  // Detailed audit entries from modules outside the console (issue 13: in words); the console's audit log is created below.
+  const audit: AuditSink = (request, record) => sensorConsole.audit.recordFor(request, record);
+  const closures = createClosures({ repo: createSqliteClosures(db), registry, publish: (event, data) => hub.publish(event, data), audit, addressOf: (c) => clientAddress(c, config.TRUST_PROXY), timeZone, now });
   const tracker = createStatusTracker({ registry, latest: ingest.latest, now });
   tracker.sweep(); // seed with current statuses so only changes are announced
 
@@ -164,6 +173,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       },
       onError: (err, context) => logger.error({ err, context }, 'line residents failed'),
       now,
+      audit,
     });
   }
   alertMetrics.watchSubscriptions(alerting.residentCount);
@@ -289,7 +299,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   });
 
   // One cached sensors body for both /api/sensors and the open-data GeoJSON.
-  const snapshot = createSensorsSnapshot({ registry, latest: ingest.latest, timeZone, now });
+  const snapshot = createSensorsSnapshot({ registry, latest: ingest.latest, timeZone, now, closures });
   const app = createApi({
     snapshot,
     registry,
@@ -302,7 +312,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     log: (err) => logger.error({ err }, 'request failed'),
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
     middleware: sensorConsole.middleware,
-    routes: [...(line ? [line.routes] : []), createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, ...(vapidPublicKey && { vapidPublicKey }) })],
+    closureOf: closures.openFor,
+    routes: [...(line ? [line.routes] : []), closures.routes, createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
     health: async () => ({
       store: await store.healthy().catch(() => false),
@@ -335,5 +346,5 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     return stopping;
   }
 
-  return { config, httpPort, mqttPort, app, db, users, registry, store, ingest, hub, metrics, logger, broker, external, console: sensorConsole, alerting, line, stop };
+  return { config, httpPort, mqttPort, app, db, users, registry, store, ingest, hub, metrics, logger, broker, external, console: sensorConsole, alerting, line, closures, stop };
 }

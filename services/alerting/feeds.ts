@@ -1,6 +1,7 @@
 import type { Alert, AlertEventType } from '../core/alerts/alert.ts';
 import { composeNotice } from '../core/alerts/channel.ts';
 import { PRESETS, type AlertSettings, type AlertSeverity } from '../core/alerts/policy.ts';
+import { CLOSURE_LABEL, type Closure } from '../core/closure.ts';
 import type { Sensor } from '../core/sensor.ts';
 import { formatIso } from '../core/time.ts';
 
@@ -11,6 +12,9 @@ export interface FeedContext {
   now: number;
   sensorOf: (id: string) => Sensor | undefined;
   settingsOf: (id: string) => AlertSettings;
+  /** Road closures set by city staff (issue 13): the one in force at a sensor, and all in force. */
+  closureOf?: (sensorId: string) => Closure | undefined;
+  closures?: () => readonly Closure[];
 }
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
@@ -97,6 +101,7 @@ function capInfos(alert: Alert, ctx: FeedContext): string[] {
   // A resolved alert's message is an all clear: no threat left, no action needed (CAP-v1.2 §3.2.2 responseType AllClear, urgency Past).
   const over = alert.state === 'resolved';
   const notice = composeNotice({ event: over ? 'resolved' : 'raised', alert, sensor, settings, timeZone: ctx.timeZone, baseUrl: ctx.baseUrl });
+  const closure = over ? undefined : ctx.closureOf?.(alert.sensorId);
   const infos: string[] = [];
   for (const lang of ['ja', 'en'] as const) {
     const area = lang === 'ja' ? sensor.name : (sensor.nameEn ?? sensor.name);
@@ -120,12 +125,48 @@ function capInfos(alert: Alert, ctx: FeedContext): string[] {
       `<parameter><valueName>level_name</valueName><value>${esc(notice.levelName[lang])}</value></parameter>`,
       alert.levelCm !== undefined ? `<parameter><valueName>level_cm</valueName><value>${alert.levelCm}</value></parameter>` : '',
       alert.observedAt !== undefined ? `<parameter><valueName>observed_at</valueName><value>${capTime(alert.observedAt, ctx.timeZone)}</value></parameter>` : '',
+      closure ? `<parameter><valueName>road_closure</valueName><value>${esc(`${CLOSURE_LABEL[lang]}: ${closure.reason}`)}</value></parameter>` : '',
       // CAP <circle>: "lat,lon radius" with the radius in km (CAP-v1.2 §3.2.4), WGS 84.
       `<area><areaDesc>${esc(area)}</areaDesc><circle>${sensor.lat},${sensor.lon} ${preset.radiusKm}</circle></area>`,
     ];
     infos.push(`  <info>\n    ${parts.filter(Boolean).join('\n    ')}\n  </info>`);
   }
   return infos;
+}
+
+/**
+ * A road closed by city staff (issue 13) as CAP <info> in Japanese and
+ * English: a decision by the road administrator, so sender name and text say
+ * the city set it, apart from what the sensor measures (CAP-v1.2 §3.2.2:
+ * category Transport, responseType Avoid, certainty Observed).
+ */
+function closureInfos(c: Closure, ctx: FeedContext): string[] {
+  const sensor = ctx.sensorOf(c.sensorId);
+  if (!sensor) return [];
+  return (['ja', 'en'] as const).map((lang) => {
+    const name = lang === 'ja' ? sensor.name : (sensor.nameEn ?? sensor.name);
+    const since = capTime(c.since, ctx.timeZone);
+    const parts = [
+      `<language>${lang === 'ja' ? 'ja-JP' : 'en-US'}</language>`,
+      `<category>Transport</category>`,
+      `<event>${lang === 'ja' ? '通行止め' : 'Road closure'}</event>`,
+      `<responseType>Avoid</responseType>`,
+      `<urgency>Immediate</urgency>`,
+      `<severity>Moderate</severity>`,
+      `<certainty>Observed</certainty>`,
+      `<eventCode><valueName>kansui:closure</valueName><value>closed</value></eventCode>`,
+      `<effective>${since}</effective>`,
+      `<senderName>${lang === 'ja' ? '市（道路管理者）' : 'The city (road administrator)'}</senderName>`,
+      `<headline>${esc(lang === 'ja' ? `【通行止め】${name}` : `[Road closed] ${name}`)}</headline>`,
+      `<description>${esc(lang === 'ja' ? `${name} は市が通行止めにしています（${since} から）。理由：${c.reason}` : `The city has closed the road at ${name} (since ${since}). Reason: ${c.reason}`)}</description>`,
+      `<instruction>${esc(lang === 'ja' ? '通行しないでください。' : 'Do not use this road.')}</instruction>`,
+      `<web>${esc(`${ctx.baseUrl}/?sensor=${encodeURIComponent(sensor.id)}`)}</web>`,
+      `<parameter><valueName>sensor_id</valueName><value>${esc(sensor.id)}</value></parameter>`,
+      `<parameter><valueName>road_closure</valueName><value>${esc(`${CLOSURE_LABEL[lang]}: ${c.reason}`)}</value></parameter>`,
+      `<area><areaDesc>${esc(name)}</areaDesc><circle>${sensor.lat},${sensor.lon} ${PRESETS[ctx.settingsOf(sensor.id).preset].radiusKm}</circle></area>`,
+    ];
+    return `  <info>\n    ${parts.join('\n    ')}\n  </info>`;
+  });
 }
 
 function capDocument(head: CapMessageHead & { references?: string; note?: string }, infos: string[], ctx: FeedContext): string {
@@ -158,16 +199,17 @@ export function publicAlerts(alerts: readonly Alert[]): Alert[] {
  */
 export function renderActiveCap(alerts: readonly Alert[], ctx: FeedContext): string {
   const list = publicAlerts(alerts);
-  // Sent when the newest alert last changed, so two fetches of one state are one message (same identifier, same sent).
-  const sent = list.reduce((m, a) => Math.max(m, a.updatedAt), 0) || ctx.now;
+  const closures = ctx.closures?.() ?? [];
+  // Sent when the newest alert or closure last changed, so two fetches of one state are one message (same identifier, same sent).
+  const sent = Math.max(list.reduce((m, a) => Math.max(m, a.updatedAt), 0), closures.reduce((m, c) => Math.max(m, c.since), 0)) || ctx.now;
   return capDocument(
     {
-      identifier: `kansui-active-${sent.toString(36)}-${list.length}`,
+      identifier: `kansui-active-${sent.toString(36)}-${list.length}${closures.length ? `-c${closures.length}` : ''}`,
       sent,
       msgType: 'Alert',
-      ...(list.length === 0 && { note: 'No active flood alerts. / 現在、冠水警報はありません。' }),
+      ...(list.length === 0 && closures.length === 0 && { note: 'No active flood alerts. / 現在、冠水警報はありません。' }),
     },
-    list.flatMap((a) => capInfos(a, ctx)),
+    [...list.flatMap((a) => capInfos(a, ctx)), ...closures.flatMap((c) => closureInfos(c, ctx))],
     ctx,
   );
 }
@@ -202,7 +244,7 @@ export function renderAtom(alerts: readonly Alert[], ctx: FeedContext): string {
   const list = publicAlerts(alerts);
   const iso = (ms: number) => formatIso(ms, ctx.timeZone);
   const host = new URL(ctx.baseUrl).host;
-  const updated = list.reduce((m, a) => Math.max(m, a.updatedAt), 0) || ctx.now;
+  const updated = Math.max(list.reduce((m, a) => Math.max(m, a.updatedAt), 0), (ctx.closures?.() ?? []).reduce((m, c) => Math.max(m, c.since), 0)) || ctx.now;
   const entries = list.map((a) => {
     const sensor = ctx.sensorOf(a.sensorId);
     if (!sensor) return '';
@@ -221,6 +263,25 @@ export function renderAtom(alerts: readonly Alert[], ctx: FeedContext): string {
       '  </entry>',
     ].join('\n');
   });
+  // Road closures set by the city (issue 13): one entry each while in force, said to be the city's decision.
+  for (const c of ctx.closures?.() ?? []) {
+    const sensor = ctx.sensorOf(c.sensorId);
+    if (!sensor) continue;
+    const nameEn = sensor.nameEn ?? sensor.name;
+    entries.push(
+      [
+        '  <entry>',
+        `    <id>urn:kansui:${esc(host)}:closure:${esc(c.id)}</id>`,
+        `    <title>${esc(`【通行止め】${sensor.name} / [Road closed] ${nameEn}`)}</title>`,
+        `    <published>${iso(c.since)}</published>`,
+        `    <updated>${iso(c.since)}</updated>`,
+        `    <category term="road_closure" label="${esc(`${CLOSURE_LABEL.ja} / ${CLOSURE_LABEL.en}`)}"/>`,
+        `    <summary>${esc(`${sensor.name} は市が通行止めにしています。理由：${c.reason}\n\nThe city has closed the road at ${nameEn}. Reason: ${c.reason}`)}</summary>`,
+        `    <link rel="related" type="text/html" href="${esc(`${ctx.baseUrl}/?sensor=${encodeURIComponent(c.sensorId)}`)}"/>`,
+        '  </entry>',
+      ].join('\n'),
+    );
+  }
   return [
     '<?xml version="1.0" encoding="utf-8"?>',
     '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="ja">',

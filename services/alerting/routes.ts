@@ -2,6 +2,8 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { AckBodySchema } from '../core/alerts/alert.ts';
+import type { AuditSink } from '../core/audit.ts';
+import type { Closure } from '../core/closure.ts';
 import { PushSubscriptionSchema, RecipientInputSchema, SensorSelectionSchema, type Recipient } from '../core/alerts/channel.ts';
 import { AlertSeveritySchema, PRESETS, PresetNameSchema } from '../core/alerts/policy.ts';
 import { createError } from '../core/errors.ts';
@@ -36,6 +38,10 @@ export interface AlertRoutesDeps {
   pushMaxSubscriptions?: number;
   /** Told when a resident's subscription is refused: its endpoint (`target`) or the cap (`cap`). */
   onPushRefused?: (reason: 'target' | 'cap') => void;
+  /** Detailed audit entries (issue 13: an acknowledgement in words, not `http.write`). */
+  audit?: AuditSink;
+  /** Road closures set by staff (issue 13), shown in CAP and Atom as the city's decision. */
+  closures?: { openFor: (sensorId: string) => Closure | undefined; open: () => Closure[] };
 }
 
 /** A push endpoint as stored: normalised so one browser subscription is one row however it is spelled. */
@@ -181,6 +187,7 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
     now: now(),
     sensorOf: (id) => registry.get(id),
     settingsOf: alerting.settingsOf,
+    ...(deps.closures && { closureOf: deps.closures.openFor, closures: deps.closures.open }),
   });
   // Active alerts and those resolved lately, so a feed reader sees each alert's Cancel.
   const feedAlerts = () => [
@@ -249,7 +256,18 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
       const body = validate(AckBodySchema, raw);
       const principal = c.get('principal');
       const alert = alerting.acknowledge(c.req.param('id'), principal?.username ?? '?', body.note || undefined);
-      return c.json(json(alert, true));
+      const view = json(alert, true);
+      if (principal) {
+        deps.audit?.(c.req.raw, {
+          actor: principal,
+          action: 'alert.acknowledge',
+          targetType: 'alert',
+          targetId: alert.id,
+          after: { sensor_id: alert.sensorId, sensor_name: registry.get(alert.sensorId)?.name ?? alert.sensorId, kind: alert.kind, severity: alert.severity, level_name: view.level_name, level_cm: alert.levelCm ?? null, note: alert.ackNote ?? null },
+          address: addressOf(c),
+        });
+      }
+      return c.json(view);
     });
 
     app.get('/api/alert-deliveries', requireRole('staff'), (c) => {

@@ -45,6 +45,8 @@ export interface ApiDeps {
   routes?: readonly ((app: Hono<AuthEnv>) => void)[];
   /** Shared cached `/api/sensors` body (also served as open data); created here when not given. */
   snapshot?: SensorsSnapshot;
+  /** The road closure set by staff at a sensor (issue 13), for `GET /api/sensors/{id}`. */
+  closureOf?: (sensorId: string) => import('../core/closure.ts').Closure | undefined;
 }
 
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -138,7 +140,7 @@ export function createApi(deps: ApiDeps): Hono<AuthEnv> {
     const id = c.req.param('id');
     const sensor = deps.registry.get(id) ?? (deps.registry.refresh() ? deps.registry.get(id) : undefined);
     if (!sensor) throw createError('not_found', `unknown sensor ${id}`);
-    return c.json(toFeature(sensor, deps.latest.get(id), now(), deps.timeZone));
+    return c.json(toFeature(sensor, deps.latest.get(id), now(), deps.timeZone, deps.closureOf?.(id)));
   });
 
   app.get('/api/sensors/:id/readings', async (c) => {

@@ -1,3 +1,4 @@
+import { closureToJson, type Closure } from '../core/closure.ts';
 import type { Reading } from '../core/reading.ts';
 import type { Sensor } from '../core/sensor.ts';
 import { computeStatus, offlineAt } from '../core/status.ts';
@@ -7,7 +8,7 @@ import { formatIso } from '../core/time.ts';
  * One sensor as a GeoJSON Feature (RFC 7946 §3.2; coordinates are
  * [longitude, latitude], §3.1.1). Property names are the API's snake_case.
  */
-export function toFeature(sensor: Sensor, latest: Reading | undefined, now: number, timeZone: string) {
+export function toFeature(sensor: Sensor, latest: Reading | undefined, now: number, timeZone: string, closure?: Closure) {
   return {
     type: 'Feature' as const,
     id: sensor.id,
@@ -26,6 +27,8 @@ export function toFeature(sensor: Sensor, latest: Reading | undefined, now: numb
       rssi_dbm: latest?.rssiDbm ?? null,
       interval_s: sensor.intervalS,
       thresholds: { ...sensor.thresholds },
+      /** A road closure set by city staff (issue 13), separate from `status`; null while the road is open. */
+      closure: closure ? closureToJson(closure, (ms) => formatIso(ms, timeZone), { includeBy: false }) : null,
     },
   };
 }

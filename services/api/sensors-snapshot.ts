@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import type { Context } from 'hono';
+import type { Closure } from '../core/closure.ts';
 import type { Reading } from '../core/reading.ts';
 import type { SensorRegistry } from '../core/ports.ts';
 import type { Sensor } from '../core/sensor.ts';
@@ -33,6 +34,7 @@ interface Entry {
   sensor: Sensor;
   reading: Reading | undefined;
   status: Status;
+  closure: Closure | undefined;
   json: Buffer;
 }
 
@@ -51,14 +53,17 @@ export function createSensorsSnapshot(deps: {
   latest: ReadonlyMap<string, Reading>;
   timeZone: string;
   now: () => number;
+  /** Road closures set by staff (issue 13): the one in force at a sensor, and a counter that moves on every change. */
+  closures?: { openFor: (sensorId: string) => Closure | undefined; version: () => number };
 }): SensorsSnapshot {
   let entries = new Map<string, Entry>();
   let sensors: Sensor[] = [];
   let validUntil = -Infinity;
   let current: Snapshot | undefined;
+  let closuresVersion = deps.closures?.version();
 
   function unchanged(list: Sensor[], t: number): boolean {
-    if (!current || t >= validUntil || list.length !== sensors.length) return false;
+    if (!current || t >= validUntil || list.length !== sensors.length || deps.closures?.version() !== closuresVersion) return false;
     for (let i = 0; i < list.length; i++) {
       const s = list[i] as Sensor;
       if (s !== sensors[i] || deps.latest.get(s.id) !== entries.get(s.id)?.reading) return false;
@@ -77,9 +82,10 @@ export function createSensorsSnapshot(deps: {
         if (boundary > t && boundary < next) next = boundary;
       }
       const status = computeStatus(s, r, t);
+      const closure = deps.closures?.openFor(s.id);
       let e = entries.get(s.id);
-      if (!e || e.sensor !== s || e.reading !== r || e.status !== status) {
-        e = { sensor: s, reading: r, status, json: Buffer.from(JSON.stringify(toFeature(s, r, t, deps.timeZone))) };
+      if (!e || e.sensor !== s || e.reading !== r || e.status !== status || e.closure !== closure) {
+        e = { sensor: s, reading: r, status, closure, json: Buffer.from(JSON.stringify(toFeature(s, r, t, deps.timeZone, closure))) };
       }
       nextEntries.set(s.id, e);
       if (parts.length > 1) parts.push(COMMA);
@@ -90,6 +96,7 @@ export function createSensorsSnapshot(deps: {
     const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
     entries = nextEntries;
     sensors = list;
+    closuresVersion = deps.closures?.version();
     validUntil = next;
     if (current?.etag === etag) return current;
     const variants = new Map<string, Buffer>();

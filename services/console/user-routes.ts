@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { AuditQuerySchema } from '../core/audit.ts';
+import { describeAudit } from '../core/audit-words.ts';
 import { RoleSchema, UsernameSchema } from '../core/auth.ts';
 import { createError } from '../core/errors.ts';
 import { NewPasswordSchema } from '../core/password-policy.ts';
@@ -93,6 +94,7 @@ export function mountUserRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void {
 
   app.get('/api/audit', admin, (c) => {
     const q = validate(AuditQuerySchema, c.req.query());
-    return c.json({ entries: audit.list(q) });
+    // Each entry also said in words (issue 13), for the console and for reading an export.
+    return c.json({ entries: audit.list(q).map((e) => ({ ...e, words: describeAudit(e, ctx.timeZone) })) });
   });
 }

@@ -14,6 +14,13 @@ export const AUDIT_ACTIONS = [
   'sensor.credentials.rotate',
   'sensor.credentials.revoke',
   'sensor.calibration.zero',
+  /** Issue 13: staff acknowledged an alert (after: sensor_id, sensor_name, severity, level_name, note). */
+  'alert.acknowledge',
+  /** Issue 13: staff closed a road at a sensor, or lifted the closure (after: sensor_id, sensor_name, reason). */
+  'closure.create',
+  'closure.lift',
+  /** Issue 14: an admin changed what LINE residents get while the quota is short (before/after: quota_short_min_level). */
+  'line.settings',
   /** A successful write by a route that keeps no detailed entry of its own (alerts, recipients, …): who, when, method and path. */
   'http.write',
 ] as const;
@@ -28,13 +35,32 @@ export interface AuditEntry {
   /** Username, or `cli` for the command line. */
   actor: string;
   action: AuditAction;
-  targetType: 'sensor' | 'user' | 'token' | 'session' | 'route';
+  targetType: 'sensor' | 'user' | 'token' | 'session' | 'route' | 'alert' | 'closure' | 'line';
   targetId: string;
   before: unknown;
   after: unknown;
   /** Client address when the change came over HTTP. */
   address: string | null;
 }
+
+/**
+ * How a route module writes a detailed audit entry for the request it is
+ * answering (structurally the console audit log's `recordFor`), so modules
+ * outside the console (alerts, closures, LINE) record in words, not as a
+ * generic `http.write`.
+ */
+export type AuditSink = (
+  request: Request,
+  record: {
+    actor: { userId: number; username: string };
+    action: AuditAction;
+    targetType: AuditEntry['targetType'];
+    targetId: string;
+    before?: unknown;
+    after?: unknown;
+    address?: string | null;
+  },
+) => void;
 
 export const AuditQuerySchema = z
   .object({
