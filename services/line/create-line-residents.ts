@@ -5,6 +5,7 @@ import type { Alert, AlertEventType } from '../core/alerts/alert.ts';
 import { AlertSeveritySchema, type AlertSettings, type AlertSeverity } from '../core/alerts/policy.ts';
 import { z } from 'zod';
 import { validate } from '../core/validate.ts';
+import type { AuditSink } from '../core/audit.ts';
 import { estimateTrend, type LineSubscriptionRepository } from '../core/line-conversation.ts';
 import type { Reading } from '../core/reading.ts';
 import type { SensorRegistry } from '../core/ports.ts';
@@ -39,6 +40,8 @@ export interface LineResidentsOptions {
   onQuotaWarning: (q: LineQuotaState) => void;
   onError: (err: Error, context: string) => void;
   now: () => number;
+  /** Detailed audit entries: PUT /api/line/settings in words (issue 14, on the staff board's audit log). */
+  audit?: AuditSink;
 }
 
 /**
@@ -159,7 +162,12 @@ export function createLineResidents(o: LineResidentsOptions) {
       /** The admin's choice of what residents still get while the quota is short (issue 14). */
       app.put('/api/line/settings', requireRole('admin'), async (c) => {
         const body = validate(LineSettingsSchema, await c.req.json().catch(() => undefined));
+        const before = shortMinLevel();
         o.repo.putSetting('quota_short_min_level', body.quota_short_min_level, o.now());
+        const principal = c.get('principal');
+        if (principal) {
+          o.audit?.(c.req.raw, { actor: principal, action: 'line.settings', targetType: 'line', targetId: 'quota_short_min_level', before: { quota_short_min_level: before }, after: { quota_short_min_level: body.quota_short_min_level } });
+        }
         return c.json({ quota_short_min_level: shortMinLevel() });
       });
     },

@@ -107,6 +107,10 @@ describe('LINE quota', () => {
     const res = await put(admin, { quota_short_min_level: 'warning' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ quota_short_min_level: 'warning' });
+    // Audited in words (issue 13's board), not as a generic http.write.
+    const audit = (await (await fetch(`${k.httpUrl}/api/audit?limit=5`, { headers: { Authorization: `Bearer ${admin}` } })).json()) as { entries: { action: string; words: { en: string } }[] };
+    expect(audit.entries[0]?.action).toBe('line.settings');
+    expect(audit.entries[0]?.words.en).toMatch(/^line-admin set what LINE residents get while the quota is short to warning and above \(was danger\) at \d\d:\d\d$/);
     const before = line.multicasts.length;
     await storm([5, 12, 22, 2]); // peaks at 警戒: now pushed, 注意 still not
     expect(line.multicasts.slice(before).map((c) => c.json.messages[0].text.split('\n')[0])).toEqual(['【警戒】打田駅前アンダーパス 22 cm', '【解除】打田駅前アンダーパス（冠水）']);
