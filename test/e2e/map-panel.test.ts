@@ -51,7 +51,7 @@ describe('public map: sensor panel, share link, language, accessibility (real Ch
     expect(await page.textContent('#panel-title')).toBe('岩出橋下アンダーパス');
     expect(await page.textContent('#panel .f-addr')).toBe('和歌山県紀の川市打田 1234');
     expect(await page.textContent('#panel .f-level')).toBe('37.0 cm');
-    expect(await page.textContent('#panel .panel-status')).toBe('危険（冠水・通行止め）');
+    expect(await page.textContent('#panel .panel-status')).toBe('危険（冠水・進入しないで）');
     expect(await page.getAttribute('#panel .f-trend', 'data-trend')).toBe('rising');
     expect((await page.textContent('#panel .f-trend'))?.replace(/[\u00a0\u2060]/g, (c) => (c === '\u00a0' ? ' ' : ''))).toContain('+3.0 cm/10分');
     expect(await page.getAttribute('#panel .gauge', 'aria-label')).toBe('水位 37.0 cm（注意 10 cm、警戒 20 cm、危険 30 cm）');

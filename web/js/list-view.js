@@ -29,7 +29,7 @@ const FIRST_ROWS = 40;
 const ROW = document.createElement('template');
 ROW.innerHTML =
   '<li class="row"><button type="button" class="row-btn"><span class="ico" aria-hidden="true"></span>' +
-  '<span class="row-main"><span class="row-name"></span><span class="row-addr"></span></span>' +
+  '<span class="row-main"><span class="row-name"></span><span class="row-addr"></span><span class="row-closure" hidden></span></span>' +
   '<span class="row-side"><span class="row-status"></span><span class="row-level"></span><span class="row-time"></span></span></button></li>';
 
 /**
@@ -50,7 +50,7 @@ export function createListView(deps) {
     const btn = /** @type {HTMLButtonElement} */ (li.firstElementChild);
     btn.dataset.sensorId = s.id;
     const [sym, main, side] = /** @type {any} */ (btn.children);
-    return { li, btn, sym, name: main.firstChild, addr: main.lastChild, status: side.children[0], level: side.children[1], time: side.children[2], key: '' };
+    return { li, btn, sym, name: main.children[0], addr: main.children[1], closure: main.children[2], status: side.children[0], level: side.children[1], time: side.children[2], key: '' };
   }
 
   // One listener for every row.
@@ -70,6 +70,11 @@ export function createListView(deps) {
     }
     setText(row.name, sensorName(s));
     setText(row.addr, s.address ?? '');
+    // A closure is the city's decision, shown beside (never instead of) what the sensor measures.
+    row.closure.hidden = !s.closure;
+    setText(row.closure, s.closure ? `⛔ ${t('closureLabel')}` : '');
+    if (s.closure) row.btn.dataset.closed = 'true';
+    else delete row.btn.dataset.closed;
     setText(row.status, t(`status.${s.status}`));
     setText(row.level, formatLevel(s.levelCm));
     setText(row.time, s.observedAtMs === null ? '' : relativeTime(s.observedAtMs, now));

@@ -54,6 +54,10 @@ export function connectLive(handlers) {
       lastId = e.lastEventId || lastId;
       handlers.onStatus(JSON.parse(e.data));
     });
+    es.addEventListener('closure', (e) => {
+      lastId = e.lastEventId || lastId;
+      handlers.onClosure?.(JSON.parse(e.data));
+    });
     es.addEventListener('resync', () => handlers.onResync());
   }
 

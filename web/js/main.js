@@ -106,6 +106,10 @@ import('./live-stream.js').then(({ connectLive }) => {
       if (!loaded) early.push(['s', e]);
       else store.applyStatus(e);
     },
+    onClosure(e) {
+      if (!loaded) early.push(['c', e]);
+      else store.applyClosure(e);
+    },
     onResync() {
       if (loaded) loadSensors();
     },
@@ -126,7 +130,7 @@ setInterval(() => {
 
 const firstLoad = loadSensors().then(() => {
   loaded = true;
-  for (const [kind, e] of early) kind === 'r' ? store.applyReading(e) : store.applyStatus(e);
+  for (const [kind, e] of early) kind === 'r' ? store.applyReading(e) : kind === 'c' ? store.applyClosure(e) : store.applyStatus(e);
   early = [];
   scheduleTick();
   openFromHash();

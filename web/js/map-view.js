@@ -59,7 +59,14 @@ export function createMapView(deps) {
   let fitted = false;
 
   function label(s) {
-    return t('markerLabel', { name: sensorName(s), status: t(`status.${s.status}`), level: formatLevel(s.levelCm) });
+    const text = t('markerLabel', { name: sensorName(s), status: t(`status.${s.status}`), level: formatLevel(s.levelCm) });
+    return s.closure ? `${text}. ${t('closureLabel')}` : text;
+  }
+
+  /** A road closed by the city (issue 13): a ⛔ badge on the marker, beside its status symbol. */
+  function setClosed(el, s) {
+    if (s.closure) el.dataset.closed = 'true';
+    else delete el.dataset.closed;
   }
 
   function decorate(entry, s) {
@@ -68,6 +75,7 @@ export function createMapView(deps) {
     entry.el = el;
     el.dataset.sensorId = s.id;
     el.dataset.status = s.status;
+    setClosed(el, s);
     const text = label(s);
     el.setAttribute('aria-label', text);
     entry.label = text;
@@ -82,6 +90,7 @@ export function createMapView(deps) {
       el.dataset.status = s.status; // the symbol is a CSS background chosen by data-status
       entry.marker.setZIndexOffset(SEVERITY[s.status] * 1000);
     }
+    setClosed(el, s);
     const text = label(s);
     if (text !== entry.label) {
       entry.label = text;

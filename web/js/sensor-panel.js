@@ -30,7 +30,7 @@ export function createSensorPanel(deps) {
   el.innerHTML =
     '<div class="panel-head"><span class="panel-sym"></span><h2 id="panel-title" class="panel-title"></h2>' +
     '<button type="button" class="btn panel-close" data-act="close"><span aria-hidden="true">×</span><span class="visually-hidden" data-i18n="close"></span></button></div>' +
-    '<p class="panel-status"></p><p class="panel-note" hidden></p>' +
+    '<p class="panel-status"></p><p class="panel-closure" hidden></p><p class="panel-note" hidden></p>' +
     '<dl class="facts"><div><dt data-i18n="level"></dt><dd class="f-level"></dd></div>' +
     '<div><dt data-i18n="trend"></dt><dd class="f-trend"></dd></div>' +
     '<div><dt data-i18n="lastUpdate"></dt><dd class="f-time"></dd></div>' +
@@ -44,7 +44,7 @@ export function createSensorPanel(deps) {
     '<p class="toast" role="status" aria-live="polite"></p>';
   const q = (sel) => /** @type {HTMLElement} */ (el.querySelector(sel));
   const parts = {
-    sym: q('.panel-sym'), title: q('.panel-title'), status: q('.panel-status'), note: q('.panel-note'),
+    sym: q('.panel-sym'), title: q('.panel-title'), status: q('.panel-status'), note: q('.panel-note'), closure: q('.panel-closure'),
     level: q('.f-level'), trend: q('.f-trend'), time: q('.f-time'), addr: q('.f-addr'), addrRow: q('.f-addr-row'),
     gauge: q('.gauge-box'), chart: q('.chart-box'), toast: q('.toast'), notify: q('[data-act="notify"]'), tabs: q('.chart-tabs'),
   };
@@ -112,6 +112,9 @@ export function createSensorPanel(deps) {
     const note = s.status === 'maintenance' ? t('maintenanceNote') : s.status === 'offline' && s.observedAtMs !== null ? t('offlineNote', { time: formatDateTime(s.observedAtMs) }) : '';
     parts.note.textContent = note;
     parts.note.hidden = !note;
+    // Issue 13: a closure is a fact the city set, shown apart from the sensor's status.
+    parts.closure.hidden = !s.closure;
+    parts.closure.textContent = s.closure ? `⛔ ${t('closureLabel')}${t('closureSince', { time: formatDateTime(Date.parse(s.closure.since)) })}: ${s.closure.reason}` : '';
     parts.level.textContent = formatLevel(s.levelCm);
     parts.time.textContent = s.observedAtMs === null ? t('noData') : (getLang() === 'ja' ? `${relativeTime(s.observedAtMs, now)}（${formatClock(s.observedAtMs)}）` : `${relativeTime(s.observedAtMs, now)} (${formatClock(s.observedAtMs)})`);
     parts.addr.textContent = s.address ?? '';

@@ -63,6 +63,8 @@ function fromFeature(f) {
     intervalS: p.interval_s,
     thresholds: p.thresholds,
     batteryV: p.battery_v ?? null,
+    /** A road closure set by the city (issue 13): {id, reason, since} or null. Not a status: a fact staff set. */
+    closure: p.closure ?? null,
     status: 'offline',
   };
 }
@@ -160,6 +162,14 @@ export function createSensorStore(deps) {
       if (!s) return;
       s.serverStatus = ev.status;
       refresh(s);
+      dirty.add(s.id);
+      schedule();
+    },
+    /** A `closure` event: {event: 'closed'|'lifted', sensor_id, closure}. */
+    applyClosure(ev) {
+      const s = sensors.get(ev.sensor_id);
+      if (!s) return;
+      s.closure = ev.closure ?? null;
       dirty.add(s.id);
       schedule();
     },
