@@ -173,6 +173,12 @@ export const ConfigSchema = z.object({
   ALERT_HOLD_S: z.coerce.number().int().min(0).max(86_400).default(600),
   ALERT_RISE_CM: z.coerce.number().positive().max(1000).default(10),
   ALERT_RISE_WINDOW_S: z.coerce.number().int().min(60).max(86_400).default(600),
+  /** Reminders of unacknowledged alerts (issue 13; services/core/alerts/reminder.ts): every this many seconds (any positive number; 0 turns them off). */
+  ALERT_REMIND_S: z.coerce.number().min(0).max(86_400).default(600),
+  /** Lowest severity reminded. */
+  ALERT_REMIND_MIN_SEVERITY: z.enum(['caution', 'warning', 'danger']).default('danger'),
+  /** Recipient labels added by each reminder in turn (the next group when nobody acknowledges). */
+  ALERT_REMIND_GROUPS: optionalString.transform((v) => v?.split(',').map((s) => s.trim()).filter(Boolean) ?? []),
 }).superRefine((c, ctx) => {
   // Alert channels (issue 4): a recipient list needs its channel's credentials.
   if (c.ALERT_WEBHOOK_URLS?.length && !c.ALERT_WEBHOOK_SECRET) {

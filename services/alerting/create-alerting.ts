@@ -32,6 +32,8 @@ import { offlineAt } from '../core/status.ts';
 import type { SqliteDatabase } from '../storage/sqlite.ts';
 import { createAlertStore, openAlertsConnection, type AlertStore, type DeliveryLogEntry } from './alert-store.ts';
 import { createDispatcher, type Dispatcher, type RetryPolicy } from './dispatcher.ts';
+import { DEFAULT_REMINDER_POLICY, reminderGroups, type ReminderPolicy } from '../core/alerts/reminder.ts';
+import { createReminders } from './reminders.ts';
 import { alertToJson } from './alert-json.ts';
 
 export interface AlertingOptions {
@@ -57,6 +59,8 @@ export interface AlertingOptions {
   onEvent?: (event: AlertEventType, alert: Alert) => void;
   /** Every delivery attempt, as logged (metrics). */
   onDelivery?: (entry: DeliveryLogEntry) => void;
+  /** Reminders of unacknowledged alerts (issue 13; ALERT_REMIND_S …). Default: 危険 every 600 s. */
+  reminders?: ReminderPolicy;
 }
 
 function newAlertId(now: number): string {
@@ -109,9 +113,43 @@ export function createAlerting(options: AlertingOptions) {
     return store.settings(sensorId) ?? DEFAULT_ALERT_SETTINGS;
   }
 
+  const reminderPolicy = options.reminders ?? DEFAULT_REMINDER_POLICY;
+  /**
+   * Reminder n of an unacknowledged alert (issue 13): to the staff who got
+   * the alert (never residents: a reminder asks for an acknowledgement) and
+   * to the groups added so far, marked as a reminder in every channel.
+   */
+  function remind(alert: Alert, n: number): void {
+    const sensor = options.registry.get(alert.sensorId);
+    if (!sensor) return;
+    const t = now();
+    store.update(alert, { type: 'reminded', at: t, severity: alert.severity, levelCm: alert.levelCm, actor: undefined, note: `reminder ${n}` });
+    options.onEvent?.('reminded', alert);
+    const settings = settingsOf(alert.sensorId);
+    options.publish('alert', { event: 'reminded', reminder: n, ...alertToJson(alert, { timeZone: options.timeZone, settings, includeAck: false }) });
+    const notice = composeNotice({ event: 'reminded', alert, sensor, settings, timeZone: options.timeZone, reminder: n, ...(options.baseUrl && { baseUrl: options.baseUrl }) });
+    const groups = new Set(reminderGroups(n, reminderPolicy));
+    const to: Recipient[] = [];
+    for (const r of recipients.values()) {
+      if (r.source === 'resident' || !dispatcher.has(r.channel)) continue;
+      const inGroup = r.label !== undefined && groups.has(r.label) && r.kinds.includes(alert.kind);
+      if (inGroup || wantsNotice(r, alert)) to.push(r);
+    }
+    dispatcher.dispatch(notice, to);
+  }
+  const reminders = createReminders({
+    policy: reminderPolicy,
+    remind,
+    current: (id) => store.get(id),
+    now,
+    onError: (err) => options.onError?.(err, 'alert reminder'),
+  });
+  reminders.resume(store.active());
+
   function emit(event: AlertEventType, alert: Alert, sensor: Sensor | undefined): void {
     const settings = settingsOf(alert.sensorId);
     options.onEvent?.(event, alert);
+    reminders.onEvent(event, alert);
     options.publish('alert', { event, ...alertToJson(alert, { timeZone: options.timeZone, settings, includeAck: false }) });
     if (!NOTIFIED_EVENTS.has(event) || !sensor) return;
     const notice = composeNotice({
@@ -304,8 +342,10 @@ export function createAlerting(options: AlertingOptions) {
     removeRecipient,
     /** Resolves when every queued delivery attempt (retries included) is done. */
     idle: () => dispatcher.idle().then(() => store.flushDeliveries()),
+    reminderPolicy,
     async close(): Promise<void> {
       clearInterval(sweepTimer);
+      reminders.close();
       await dispatcher.close();
       store.close();
       if (db !== options.db) db.close();

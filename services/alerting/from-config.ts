@@ -1,5 +1,6 @@
 import type { AlertChannel, Recipient } from '../core/alerts/channel.ts';
 import { AlertPolicySchema } from '../core/alerts/policy.ts';
+import { ReminderPolicySchema } from '../core/alerts/reminder.ts';
 import { readPublicUrl, type Config } from '../config.ts';
 import { createLineChannel } from './channels/line.ts';
 import { createWebhookChannel } from './channels/webhook.ts';
@@ -69,6 +70,7 @@ export async function createAlertingFromConfig(
     channels,
     envRecipients: recipients,
     policy,
+    reminders: ReminderPolicySchema.parse({ intervalMs: Math.round(config.ALERT_REMIND_S * 1000), minSeverity: config.ALERT_REMIND_MIN_SEVERITY, groups: config.ALERT_REMIND_GROUPS }),
     ...(publicUrl && { baseUrl: publicUrl }),
     ...overrides,
   });

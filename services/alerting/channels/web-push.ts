@@ -37,6 +37,7 @@ export function pushPayload(notice: AlertNotice, lang: 'ja' | 'en'): string {
     alert_id: notice.alert.id,
     sensor_id: notice.alert.sensorId,
     severity: notice.alert.severity,
+    ...(notice.reminder !== undefined && { reminder: notice.reminder }),
   });
 }
 

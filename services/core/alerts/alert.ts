@@ -43,9 +43,9 @@ export interface Alert {
 }
 
 /** Lifecycle events: each is persisted in the alert's timeline and published as SSE `alert`. */
-export type AlertEventType = 'raised' | 'escalated' | 'eased' | 'updated' | 'acknowledged' | 'resolved';
+export type AlertEventType = 'raised' | 'escalated' | 'eased' | 'updated' | 'acknowledged' | 'resolved' | 'reminded';
 
-/** Events that are pushed to people (channels); the others only reach the console and map. */
+/** Events that are pushed to people (channels); the others only reach the console and map. `reminded` goes to staff only (services/core/alerts/reminder.ts). */
 export const NOTIFIED_EVENTS: ReadonlySet<AlertEventType> = new Set(['raised', 'escalated', 'resolved']);
 
 /** One change the runner must apply. */

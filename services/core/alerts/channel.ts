@@ -3,6 +3,7 @@ import { SensorId } from '../sensor.ts';
 import { formatIso } from '../time.ts';
 import type { Alert, AlertEventType, AlertKind, AlertSensor } from './alert.ts';
 import { AlertKindSchema } from './alert.ts';
+import { markReminder } from './reminder.ts';
 import { AlertSeveritySchema, labelLevel, rankLevel, type AlertSettings, type AlertSeverity } from './policy.ts';
 
 export const ChannelKindSchema = z.enum(['webhook', 'line', 'email', 'webpush']);
@@ -88,6 +89,8 @@ export interface AlertNotice {
   text: { ja: NoticeText; en: NoticeText };
   /** Link to the public map at the sensor, when the base URL is known. */
   url?: string;
+  /** Reminder number (1, 2, …) when this notice is a reminder of an unacknowledged alert (issue 13). */
+  reminder?: number;
 }
 
 /** The outcome of one delivery attempt. */
@@ -130,6 +133,8 @@ export function composeNotice(input: {
   settings?: AlertSettings;
   timeZone: string;
   baseUrl?: string;
+  /** Reminder n of an unacknowledged alert: marked 【再通知】/[Reminder] in every channel. */
+  reminder?: number;
 }): AlertNotice {
   const { event, alert, sensor, timeZone } = input;
   const level = labelLevel(alert.severity, input.settings);
@@ -172,14 +177,16 @@ export function composeNotice(input: {
     ja.body += `\n${url}`;
     en.body += `\n${url}`;
   }
+  const reminder = input.reminder;
   return {
-    noticeId: `${alert.id}:${event}:${alert.updatedAt}`,
+    noticeId: reminder !== undefined ? `${alert.id}:reminder:${reminder}` : `${alert.id}:${event}:${alert.updatedAt}`,
     event,
     alert,
     sensor,
     levelName,
-    text: { ja, en },
+    text: reminder !== undefined ? markReminder({ ja, en }, reminder) : { ja, en },
     ...(url && { url }),
+    ...(reminder !== undefined && { reminder }),
   };
 }
 
@@ -220,5 +227,6 @@ export function noticeToJson(n: AlertNotice, timeZone: string) {
     sensor: { id: n.sensor.id, name: n.sensor.name, name_en: n.sensor.nameEn ?? null, lat: n.sensor.lat, lon: n.sensor.lon },
     text: n.text,
     url: n.url ?? null,
+    ...(n.reminder !== undefined && { reminder: n.reminder }),
   };
 }
