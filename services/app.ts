@@ -22,6 +22,7 @@ import type { LineRetry } from './line/line-pusher.ts';
 import { createSqliteLineSubscriptions } from './storage/sqlite-line-subscriptions.ts';
 import { createSqliteClosures } from './storage/sqlite-closures.ts';
 import { createClosures, type Closures } from './closures/create-closures.ts';
+import { createBoard } from './board/create-board.ts';
 import type { AuditSink } from './core/audit.ts';
 import { clientAddress } from './api/client-info.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broker.ts';
@@ -298,6 +299,19 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     },
   });
 
+  // The staff situation board (issue 13).
+  const board = createBoard({
+    registry,
+    latest: ingest.latest,
+    store,
+    activeAlerts: () => alerting.store.active(),
+    settingsOf: alerting.settingsOf,
+    remindersOf: (id) => alerting.store.events(id).filter((e) => e.type === 'reminded').length,
+    closureOf: closures.openFor,
+    timeZone,
+    now,
+  });
+
   // One cached sensors body for both /api/sensors and the open-data GeoJSON.
   const snapshot = createSensorsSnapshot({ registry, latest: ingest.latest, timeZone, now, closures });
   const app = createApi({
@@ -313,7 +327,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
     middleware: sensorConsole.middleware,
     closureOf: closures.openFor,
-    routes: [...(line ? [line.routes] : []), closures.routes, createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
+    routes: [...(line ? [line.routes] : []), closures.routes, board.routes, createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
     health: async () => ({
       store: await store.healthy().catch(() => false),

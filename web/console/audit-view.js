@@ -1,6 +1,6 @@
 import { api } from './api.js';
 import { clear, formatTime, h } from './dom.js';
-import { t } from './i18n.js';
+import { currentLang, t } from './i18n.js';
 
 function summary(value) {
   if (value === null || value === undefined) return '';
@@ -19,7 +19,8 @@ export async function renderAudit(view) {
           h('tr', {},
             h('td', {}, formatTime(e.at)),
             h('td', {}, e.actor, e.address ? h('div', { class: 'muted' }, e.address) : null),
-            h('td', {}, e.action),
+            // Said in words (issue 13), the action's code beside it for searching.
+            h('td', {}, e.words ? h('div', { class: 'audit-words' }, currentLang() === 'en' ? e.words.en : e.words.ja) : null, h('div', { class: 'muted' }, h('code', {}, e.action))),
             h('td', {}, `${e.targetType} ${e.targetId}`),
             h('td', {}, h('code', {}, summary(e.before)), e.before && e.after ? ' → ' : '', h('code', {}, summary(e.after))),
           ),

@@ -2,6 +2,7 @@ import { api, setUnauthorizedHandler } from './api.js';
 import { clear, h } from './dom.js';
 import { t, toggleLang } from './i18n.js';
 import { renderAlerts } from './alerts-view.js';
+import { renderBoard } from './board-view.js';
 import { renderAudit } from './audit-view.js';
 import { renderLogin } from './login-view.js';
 import { renderPassword } from './password-view.js';
@@ -20,7 +21,7 @@ let session;
 let cleanup = () => {};
 
 function navLinks() {
-  const links = [['#/sensors', 'navSensors'], ['#/alerts', 'navAlerts']];
+  const links = [['#/board', 'navBoard'], ['#/sensors', 'navSensors'], ['#/alerts', 'navAlerts']];
   if (session.role !== 'staff') links.splice(1, 0, ['#/sensors/new', 'navNew']);
   if (session.role === 'admin') links.push(['#/users', 'navUsers'], ['#/audit', 'navAudit']);
   links.push(['#/password', 'changeOwnPassword'], ['/', 'navPublic']);
@@ -55,6 +56,7 @@ async function route() {
     if (hash === '#/sensors') cleanup = renderSensorList(view, session) ?? cleanup;
     else if (hash === '#/sensors/new') renderSensorNew(view);
     else if ((m = /^#\/sensor\/(.+)$/.exec(hash))) await renderSensorDetail(view, session, decodeURIComponent(m[1]));
+    else if (hash === '#/board') cleanup = renderBoard(view) ?? cleanup;
     else if (hash === '#/alerts') await renderAlerts(view);
     else if (hash === '#/users') await renderUsers(view);
     else if (hash === '#/audit') await renderAudit(view);
