@@ -23,6 +23,7 @@ import { createSqliteLineSubscriptions } from './storage/sqlite-line-subscriptio
 import { createSqliteClosures } from './storage/sqlite-closures.ts';
 import { createClosures, type Closures } from './closures/create-closures.ts';
 import { createBoard } from './board/create-board.ts';
+import { reportRoutes } from './board/report-routes.ts';
 import type { AuditSink } from './core/audit.ts';
 import { clientAddress } from './api/client-info.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broker.ts';
@@ -327,7 +328,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
     middleware: sensorConsole.middleware,
     closureOf: closures.openFor,
-    routes: [...(line ? [line.routes] : []), closures.routes, board.routes, createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
+    routes: [...(line ? [line.routes] : []), closures.routes, board.routes, reportRoutes({ registry, store, alertsIn: (from, to) => alerting.store.list({ from, to, limit: 10_000 }), closuresIn: closures.overlapping, timeZone }), createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
     health: async () => ({
       store: await store.healthy().catch(() => false),
