@@ -5,7 +5,7 @@ import { AckBodySchema } from '../core/alerts/alert.ts';
 import type { AuditSink } from '../core/audit.ts';
 import type { Closure } from '../core/closure.ts';
 import { PushSubscriptionSchema, RecipientInputSchema, SensorSelectionSchema, type Recipient } from '../core/alerts/channel.ts';
-import { AlertSeveritySchema, PRESETS, PresetNameSchema } from '../core/alerts/policy.ts';
+import { AlertSeveritySchema, PRESETS, PresetNameSchema, rankLevel } from '../core/alerts/policy.ts';
 import { createError } from '../core/errors.ts';
 import { checkPushEndpoint, checkTargetUrl, DEFAULT_PUSH_HOSTS, parsePushHosts, type AllowRule, type PushHostRule } from '../core/outbound-policy.ts';
 import type { SensorRegistry } from '../core/ports.ts';
@@ -62,6 +62,10 @@ const AlertsQuery = z
     to: TimeParamSchema.optional(),
     sensor: z.string().max(64).optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
+    /** History filters (issue 13): peak severity at least this, one kind, acknowledged by this user (staff only). */
+    severity: AlertSeveritySchema.optional(),
+    kind: z.enum(['flood', 'offline', 'low_battery']).optional(),
+    acknowledged_by: z.string().max(64).optional(),
   })
   .strict();
 
@@ -204,14 +208,21 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
     app.get('/api/alerts', (c) => {
       const q = validate(AlertsQuery, c.req.query(), 'query');
       if (q.from !== undefined && q.to !== undefined && q.from > q.to) throw createError('invalid_input', 'from: must not be after to', { param: 'from' });
-      const alerts = alerting.store.list({
-        active: q.active === 'true',
-        ...(q.from !== undefined && { from: q.from }),
-        ...(q.to !== undefined && { to: q.to }),
-        ...(q.sensor && { sensorId: q.sensor }),
-        limit: q.limit ?? 500,
-      });
       const staff = c.get('principal') !== undefined;
+      if (q.acknowledged_by !== undefined && !staff) throw createError('unauthorized', 'acknowledged_by: sign in to filter by who acknowledged');
+      const filtered = q.severity !== undefined || q.kind !== undefined || q.acknowledged_by !== undefined;
+      const limit = q.limit ?? 500;
+      // Filters on top of the store's query: read more rows, then keep the matching ones up to the limit.
+      const alerts = alerting.store
+        .list({
+          active: q.active === 'true',
+          ...(q.from !== undefined && { from: q.from }),
+          ...(q.to !== undefined && { to: q.to }),
+          ...(q.sensor && { sensorId: q.sensor }),
+          limit: filtered ? 10_000 : limit,
+        })
+        .filter((a) => (q.severity === undefined || rankLevel(a.peakSeverity) >= rankLevel(q.severity)) && (q.kind === undefined || a.kind === q.kind) && (q.acknowledged_by === undefined || a.acknowledgedBy === q.acknowledged_by))
+        .slice(0, limit);
       c.header('Cache-Control', 'no-cache');
       return c.json({ alerts: alerts.map((a) => json(a, staff)) });
     });

@@ -3,6 +3,8 @@ import { clear, h } from './dom.js';
 import { t, toggleLang } from './i18n.js';
 import { renderAlerts } from './alerts-view.js';
 import { renderBoard } from './board-view.js';
+import { renderHistory } from './history-view.js';
+import { renderReport } from './report-view.js';
 import { renderAudit } from './audit-view.js';
 import { renderLogin } from './login-view.js';
 import { renderPassword } from './password-view.js';
@@ -21,7 +23,7 @@ let session;
 let cleanup = () => {};
 
 function navLinks() {
-  const links = [['#/board', 'navBoard'], ['#/sensors', 'navSensors'], ['#/alerts', 'navAlerts']];
+  const links = [['#/board', 'navBoard'], ['#/sensors', 'navSensors'], ['#/alerts', 'navAlerts'], ['#/history', 'navHistory'], ['#/report', 'navReport']];
   if (session.role !== 'staff') links.splice(1, 0, ['#/sensors/new', 'navNew']);
   if (session.role === 'admin') links.push(['#/users', 'navUsers'], ['#/audit', 'navAudit']);
   links.push(['#/password', 'changeOwnPassword'], ['/', 'navPublic']);
@@ -58,6 +60,8 @@ async function route() {
     else if ((m = /^#\/sensor\/(.+)$/.exec(hash))) await renderSensorDetail(view, session, decodeURIComponent(m[1]));
     else if (hash === '#/board') cleanup = renderBoard(view) ?? cleanup;
     else if (hash === '#/alerts') await renderAlerts(view);
+    else if (hash === '#/history') await renderHistory(view);
+    else if (hash === '#/report' || hash.startsWith('#/report?')) renderReport(view, session);
     else if (hash === '#/users') await renderUsers(view);
     else if (hash === '#/audit') await renderAudit(view);
     else if (hash === '#/password') renderPassword(view);
