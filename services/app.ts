@@ -24,13 +24,15 @@ import { createSqliteClosures } from './storage/sqlite-closures.ts';
 import { createClosures, type Closures } from './closures/create-closures.ts';
 import { createBoard } from './board/create-board.ts';
 import { reportRoutes } from './board/report-routes.ts';
+import { createPlanIndicators } from './plan/create-plan.ts';
+import { createSqlitePlanCounters } from './storage/sqlite-plan-counters.ts';
 import type { AuditSink } from './core/audit.ts';
 import { clientAddress } from './api/client-info.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/create-broker.ts';
 import { connectExternalSubscriber, type ExternalSubscriber } from './broker/external-subscriber.ts';
 import { readPublicUrl, type Config } from './config.ts';
 import { createConsole, type KansuiConsole } from './console/create-console.ts';
-import { mosquittoFilesSink } from './broker/mosquitto-files.ts';
+import { createMosquittoProvisioning } from './broker/mosquitto-provisioning.ts';
 import { combineSinks, embeddedBrokerSink } from './sensors/credential-sink.ts';
 import { createIngest, type Ingest } from './ingest/create-ingest.ts';
 import { createStatusTracker } from './ingest/status-tracker.ts';
@@ -233,6 +235,10 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     const level = event === 'not-connected-yet' || event === 'store-failed' || event === 'subscribe-failed' ? 'warn' : 'debug';
     logger[level]({ event, ...detail }, 'mqtt');
   };
+  // Sensor logins in an external Mosquitto (issue 15): password file + SIGHUP, or its dynamic-security plugin.
+  const mosquitto = createMosquittoProvisioning(config);
+  // Not fatal: with the broker down the ingest keeps retrying too, and an existing ingest login still works.
+  await mosquitto?.prepare().catch((err: unknown) => logger.warn({ err }, 'mosquitto: could not prepare the ingest login (dynamic security)'));
   if (config.MQTT_URL) {
     external = await connectExternalSubscriber({
       url: config.MQTT_URL,
@@ -271,17 +277,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     latest: ingest.latest,
     sink: combineSinks(
       embeddedBrokerSink(broker),
-      ...(config.MOSQUITTO_PASSWORD_FILE
-        ? [
-            mosquittoFilesSink({
-              passwordFile: config.MOSQUITTO_PASSWORD_FILE,
-              aclFile: config.MOSQUITTO_ACL_FILE,
-              ingestUsername: config.MQTT_USERNAME,
-              pidFile: config.MOSQUITTO_PID_FILE,
-              reloadCommand: config.MOSQUITTO_RELOAD_COMMAND,
-            }),
-          ]
-        : []),
+      ...(mosquitto ? [mosquitto.sink] : []),
     ),
     mqtt: { port: mqttPort, external: broker === undefined },
     connectedSensorIds: broker ? () => broker.connectedSensorIds() : undefined,
@@ -313,6 +309,15 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     now,
   });
 
+  // The action plan's indicators (issue 13): map views per day without cookies or addresses, subscribers per channel.
+  const plan = createPlanIndicators({
+    repo: createSqlitePlanCounters(db),
+    subscribers: () => ({ line: line?.repo.counts().users, webpush: alerting.residentCount() }),
+    timeZone,
+    now,
+    onError: (err) => logger.error({ err }, 'plan indicators failed'),
+  });
+
   // One cached sensors body for both /api/sensors and the open-data GeoJSON.
   const snapshot = createSensorsSnapshot({ registry, latest: ingest.latest, timeZone, now, closures });
   const app = createApi({
@@ -328,7 +333,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
     middleware: sensorConsole.middleware,
     closureOf: closures.openFor,
-    routes: [...(line ? [line.routes] : []), closures.routes, board.routes, reportRoutes({ registry, store, alertsIn: (from, to) => alerting.store.list({ from, to, limit: 10_000 }), closuresIn: closures.overlapping, timeZone }), createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
+    routes: [...(line ? [line.routes] : []), closures.routes, board.routes, plan.routes, reportRoutes({ registry, store, alertsIn: (from, to) => alerting.store.list({ from, to, limit: 10_000 }), closuresIn: closures.overlapping, timeZone }), createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
     health: async () => ({
       store: await store.healthy().catch(() => false),
@@ -349,8 +354,10 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       // Stop taking readings first, let in-flight ones commit, then close the stores.
       await broker?.close();
       await external?.close();
+      await mosquitto?.close();
       await ingest.drain();
       await alerting.close();
+      plan.close();
       line?.close();
       (server as import('node:http').Server).closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));

@@ -165,6 +165,17 @@ const STRINGS = {
   downloadCsv: ['CSV をダウンロード', 'Download CSV'],
   makeReport: ['作成', 'Make report'],
   print: ['印刷（A4）', 'Print (A4)'],
+  navPlan: ['計画指標', 'Plan indicators'],
+  plan: ['計画指標（利用状況）', 'Action-plan indicators (use)'],
+  planViews: ['地図の閲覧数', 'Map views'],
+  planLine: ['LINE 登録者', 'LINE subscribers'],
+  planPush: ['Web Push 登録数', 'Web Push subscriptions'],
+  planNow: ['現在の登録', 'Subscribed now'],
+  planHow: ['閲覧数は公開地図のページが開かれた回数です。Cookie を使わず、アクセス元のアドレスも保存しません（日ごとの件数のみ）。', 'Views count how often the public map page was opened; no cookies are used and no addresses are kept (only a count per day).'],
+  planByMonth: ['月別', 'By month'],
+  planByDay: ['日別', 'By day'],
+  planMonth: ['月', 'Month'],
+  planDay: ['日付', 'Day'],
 };
 
 let lang = localStorage.getItem('kansui-console-lang') === 'en' ? 'en' : 'ja';
