@@ -93,6 +93,19 @@ export const ConfigSchema = z.object({
   MOSQUITTO_PID_FILE: optionalString,
   /** Or a command that reloads it (run with /bin/sh), e.g. `systemctl reload mosquitto`. */
   MOSQUITTO_RELOAD_COMMAND: optionalString,
+  /**
+   * Or provision sensors through Mosquitto's dynamic-security plugin (issue 15):
+   * clients and roles created over MQTT on `$CONTROL/dynamic-security/v1`, no file and no SIGHUP.
+   */
+  MOSQUITTO_DYNSEC: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  /** The plugin's admin client (`mosquitto_ctrl dynsec init FILE USER` makes one). */
+  MOSQUITTO_DYNSEC_USERNAME: z.string().min(1).default('admin'),
+  MOSQUITTO_DYNSEC_PASSWORD: optionalString,
+  /** Where the admin connects, when not MQTT_URL (e.g. a TLS listener kept for administration). */
+  MOSQUITTO_DYNSEC_URL: optionalString.pipe(z.url({ protocol: /^(mqtts?|tcp|ssl|wss?)$/ }).optional()),
   // Alert channels for headless deployments (issue 4, docs/alerts.md); staff can add more through the API.
   /** Comma-separated webhook URLs that get every alert (signed with ALERT_WEBHOOK_SECRET). */
   ALERT_WEBHOOK_URLS: optionalString.pipe(
@@ -208,6 +221,16 @@ export const ConfigSchema = z.object({
   for (const [name, url, schemes] of targets) {
     const check = url === undefined ? undefined : checkTargetUrl(url, { rules: c.ALERT_ALLOW_PRIVATE_TARGETS, schemes, allowCredentials: true });
     if (check && !check.ok) ctx.addIssue({ code: 'custom', path: [name], message: check.reason });
+  }
+  // External Mosquitto provisioning (issue 15): one mode at a time.
+  if (c.MOSQUITTO_DYNSEC && !c.MOSQUITTO_DYNSEC_PASSWORD) {
+    ctx.addIssue({ code: 'custom', path: ['MOSQUITTO_DYNSEC_PASSWORD'], message: 'required when MOSQUITTO_DYNSEC=true (the dynamic-security admin client)' });
+  }
+  if (c.MOSQUITTO_DYNSEC && !c.MQTT_URL && !c.MOSQUITTO_DYNSEC_URL) {
+    ctx.addIssue({ code: 'custom', path: ['MOSQUITTO_DYNSEC'], message: 'needs an external Mosquitto: set MQTT_URL (or MOSQUITTO_DYNSEC_URL)' });
+  }
+  if (c.MOSQUITTO_DYNSEC && c.MOSQUITTO_PASSWORD_FILE) {
+    ctx.addIssue({ code: 'custom', path: ['MOSQUITTO_PASSWORD_FILE'], message: 'set MOSQUITTO_DYNSEC=true or MOSQUITTO_PASSWORD_FILE, not both' });
   }
   // Cross-variable rules of the InfluxDB store (issue 3).
   if (c.STORE === 'influx' && !c.INFLUX_URL) {

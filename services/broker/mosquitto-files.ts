@@ -22,15 +22,16 @@ export function mosquittoPasswordLine(username: string, password: string, salt: 
 /**
  * The ACL (deny by default: Mosquitto refuses every topic a rule does not
  * grant once an acl_file is set): the ingest user reads every sensor's
- * readings; every other user may write only its own reading topic
- * (`%u` = username = sensor id, mosquitto.conf(5) "pattern").
+ * readings; every other user may write only its own reading topic and read
+ * under its own id (`%u` = username = sensor id, mosquitto.conf(5) "pattern").
  */
 export function mosquittoAcl(ingestUsername: string | undefined): string {
   return [
     '# Written by kansui (services/broker/mosquitto-files.ts); edits are overwritten.',
     ...(ingestUsername ? [`user ${ingestUsername}`, `topic read ${READING_TOPIC_FILTER}`, ''] : []),
-    '# every sensor: its own reading topic only',
+    '# every sensor: its own reading topic only, and may subscribe under its own id (as on the embedded broker)',
     'pattern write flood/%u/reading',
+    'pattern read flood/%u/#',
     '',
   ].join('\n');
 }
@@ -107,13 +108,4 @@ function signalReload(options: MosquittoFilesOptions): void {
   } else if (options.reloadCommand) {
     execFileSync('/bin/sh', ['-c', options.reloadCommand], { timeout: 10_000, stdio: 'ignore' });
   }
-}
-
-/**
- * The same for the `kansui` CLI (synchronous): issue (`password`) or revoke
- * (`undefined`) one sensor's Mosquitto login and reload the broker.
- */
-export function applyMosquittoCredentialSync(options: MosquittoFilesOptions, sensorId: string, password: string | undefined): void {
-  rewritePasswordFile(options, sensorId, password === undefined ? undefined : mosquittoPasswordLine(sensorId, password));
-  signalReload(options);
 }

@@ -35,7 +35,7 @@ function num(value: string | undefined, flag: string): number | undefined {
 }
 
 /** Run one CLI command; returns the exit code. Exported for tests. */
-export function runCli(argv: string[], env: Record<string, string | undefined>, out: Out): number {
+export async function runCli(argv: string[], env: Record<string, string | undefined>, out: Out): Promise<number> {
   const [group, command, ...rest] = argv;
   if (!group || group === '--help' || group === 'help') {
     out.stdout(USAGE + '\n');
@@ -74,7 +74,7 @@ export function runCli(argv: string[], env: Record<string, string | undefined>, 
       const db = openMetadataDatabase(config.DATA_DIR);
       try {
         const { sensor, mqtt } = registerSensor(createSqliteSensorRegistry(db), input, Date.now());
-        syncMosquittoLogin(config, sensor.id, mqtt.password);
+        await syncMosquittoLogin(config, sensor.id, mqtt.password);
         out.stdout(JSON.stringify({ ...sensor, mqtt }) + '\n');
       } finally {
         db.close();
@@ -98,7 +98,7 @@ export function runCli(argv: string[], env: Record<string, string | undefined>, 
       const db = openMetadataDatabase(config.DATA_DIR);
       try {
         const mqtt = rotateSensorCredentials(createSqliteSensorRegistry(db), v.id);
-        syncMosquittoLogin(config, v.id, mqtt.password);
+        await syncMosquittoLogin(config, v.id, mqtt.password);
         out.stdout(JSON.stringify({ id: v.id, mqtt }) + '\n');
       } finally {
         db.close();

@@ -1,22 +1,19 @@
-import { applyMosquittoCredentialSync } from '../broker/mosquitto-files.ts';
+import { createMosquittoProvisioning } from '../broker/mosquitto-provisioning.ts';
 import type { Config } from '../config.ts';
 
 /**
- * With an external Mosquitto configured (MOSQUITTO_PASSWORD_FILE), the CLI
- * writes the sensor's login there too and reloads the broker, like the
- * console does; otherwise nothing (the embedded broker reads kansui.db).
+ * With an external Mosquitto configured (MOSQUITTO_DYNSEC or
+ * MOSQUITTO_PASSWORD_FILE), the CLI issues (`password`) or revokes
+ * (`undefined`) the sensor's login there too, as the console does; otherwise
+ * nothing (the embedded broker reads kansui.db).
  */
-export function syncMosquittoLogin(config: Config, sensorId: string, password: string | undefined): void {
-  if (!config.MOSQUITTO_PASSWORD_FILE) return;
-  applyMosquittoCredentialSync(
-    {
-      passwordFile: config.MOSQUITTO_PASSWORD_FILE,
-      aclFile: config.MOSQUITTO_ACL_FILE,
-      ingestUsername: config.MQTT_USERNAME,
-      pidFile: config.MOSQUITTO_PID_FILE,
-      reloadCommand: config.MOSQUITTO_RELOAD_COMMAND,
-    },
-    sensorId,
-    password,
-  );
+export async function syncMosquittoLogin(config: Config, sensorId: string, password: string | undefined): Promise<void> {
+  const provisioning = createMosquittoProvisioning(config);
+  if (!provisioning) return;
+  try {
+    if (password === undefined) await provisioning.sink.revoked(sensorId);
+    else await provisioning.sink.issued(sensorId, password);
+  } finally {
+    await provisioning.close();
+  }
 }

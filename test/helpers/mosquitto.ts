@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getFreePort } from './ports.ts';
 import { makeTempDir } from './kansui.ts';
@@ -72,6 +72,34 @@ export async function startMosquitto(options: { ingestUser: MosquittoUser; senso
       '',
     ].join('\n'),
   );
+  const child = await launchMosquitto(conf, port);
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    dir,
+    passwordFile,
+    aclFile,
+    process: child,
+    async addUser(u) {
+      execFileSync('mosquitto_passwd', ['-b', passwordFile, u.username, u.password]);
+      child.kill('SIGHUP');
+    },
+    reload: () => void child.kill('SIGHUP'),
+    stop: () => stopMosquitto(child, temp.remove),
+  };
+}
+
+async function stopMosquitto(child: ChildProcess, remove: () => void): Promise<void> {
+  if (child.exitCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  remove();
+}
+
+/** Start Mosquitto on `conf` and resolve once it accepts TCP connections on `port`. */
+async function launchMosquitto(conf: string, port: number): Promise<ChildProcess> {
   const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += d));
@@ -85,25 +113,61 @@ export async function startMosquitto(options: { ingestUser: MosquittoUser; senso
       }),
     { timeoutMs: 10_000, what: 'mosquitto to listen' },
   );
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    port,
-    dir,
-    passwordFile,
-    aclFile,
-    process: child,
-    async addUser(u) {
-      execFileSync('mosquitto_passwd', ['-b', passwordFile, u.username, u.password]);
-      child.kill('SIGHUP');
-    },
-    reload: () => void child.kill('SIGHUP'),
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      temp.remove();
-    },
-  };
+  return child;
+}
+
+/** The dynamic-security plugin Debian's mosquitto package ships (`dpkg -L mosquitto | grep dynamic`). */
+export function findDynsecPlugin(): string | undefined {
+  for (const dir of ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib']) {
+    const path = join(dir, 'mosquitto_dynamic_security.so');
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+export interface RunningDynsecMosquitto {
+  url: string;
+  port: number;
+  dir: string;
+  /** The plugin's state file (`mosquitto_ctrl dynsec init` wrote it). */
+  configFile: string;
+  admin: MosquittoUser;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Debian's Mosquitto 2.0 with its dynamic-security plugin and no password
+ * file, ACL file or pid file: clients and roles exist only through
+ * `$CONTROL/dynamic-security/v1`. The state file comes from
+ * `mosquitto_ctrl dynsec init` (admin client only).
+ */
+export async function startDynsecMosquitto(options: { admin?: MosquittoUser } = {}): Promise<RunningDynsecMosquitto> {
+  const plugin = findDynsecPlugin();
+  if (!plugin) throw new Error('mosquitto_dynamic_security.so not found (Debian package mosquitto)');
+  const temp = makeTempDir('kansui-dynsec-');
+  const admin = options.admin ?? { username: 'dynsec-admin', password: 'dynsec-admin-secret-for-tests' };
+  const configFile = join(temp.dir, 'dynamic-security.json');
+  execFileSync('mosquitto_ctrl', ['dynsec', 'init', configFile, admin.username, admin.password], { stdio: 'ignore' });
+  const port = await getFreePort();
+  const conf = join(temp.dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    [
+      'user root',
+      'per_listener_settings false',
+      'allow_anonymous false',
+      `plugin ${plugin}`,
+      `plugin_opt_config_file ${configFile}`,
+      `listener ${port} 127.0.0.1`,
+      'persistence false',
+      'max_queued_messages 100000',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      '',
+    ].join('\n'),
+  );
+  const child = await launchMosquitto(conf, port);
+  return { url: `mqtt://127.0.0.1:${port}`, port, dir: temp.dir, configFile, admin, process: child, stop: () => stopMosquitto(child, temp.remove) };
 }
