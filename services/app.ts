@@ -25,6 +25,8 @@ import { createClosures, type Closures } from './closures/create-closures.ts';
 import { createBoard } from './board/create-board.ts';
 import { reportRoutes } from './board/report-routes.ts';
 import { createPlanIndicators } from './plan/create-plan.ts';
+import { createNotifications } from './notifications/create-notifications.ts';
+import { createSqliteUserNotifications } from './storage/sqlite-user-notifications.ts';
 import { createSqlitePlanCounters } from './storage/sqlite-plan-counters.ts';
 import type { AuditSink } from './core/audit.ts';
 import { clientAddress } from './api/client-info.ts';
@@ -318,6 +320,20 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     onError: (err) => logger.error({ err }, 'plan indicators failed'),
   });
 
+  // Staff members' own notification preferences (issue 13), applied to the alert runner as recipients.
+  const notifications = createNotifications({
+    repo: createSqliteUserNotifications(db),
+    registry,
+    userOf: (username) => users.get(username),
+    users: () => users.list(),
+    apply: (username, list) => alerting.setUserRecipients(username, list),
+    channels: { email: alerting.dispatcher.has('email'), line: alerting.dispatcher.has('line'), webpush: alerting.dispatcher.has('webpush') },
+    pushPolicy: targetPolicy,
+    audit,
+    addressOf: (c) => clientAddress(c, config.TRUST_PROXY),
+    now,
+  });
+
   // One cached sensors body for both /api/sensors and the open-data GeoJSON.
   const snapshot = createSensorsSnapshot({ registry, latest: ingest.latest, timeZone, now, closures });
   const app = createApi({
@@ -333,7 +349,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
     middleware: sensorConsole.middleware,
     closureOf: closures.openFor,
-    routes: [...(line ? [line.routes] : []), closures.routes, board.routes, plan.routes, reportRoutes({ registry, store, alertsIn: (from, to) => alerting.store.list({ from, to, limit: 10_000 }), closuresIn: closures.overlapping, timeZone }), createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
+    routes: [...(line ? [line.routes] : []), closures.routes, board.routes, plan.routes, notifications.routes, reportRoutes({ registry, store, alertsIn: (from, to) => alerting.store.list({ from, to, limit: 10_000 }), closuresIn: closures.overlapping, timeZone }), createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
     health: async () => ({
       store: await store.healthy().catch(() => false),
@@ -358,6 +374,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       await ingest.drain();
       await alerting.close();
       plan.close();
+      notifications.close();
       line?.close();
       (server as import('node:http').Server).closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));

@@ -12,7 +12,8 @@ import {
   type AlertKind,
   type ResolveReason,
 } from '../core/alerts/alert.ts';
-import { composeNotice, wantsNotice, type AlertChannel, type Recipient } from '../core/alerts/channel.ts';
+import { composeNotice, type AlertChannel, type Recipient } from '../core/alerts/channel.ts';
+import { inQuietHours, shouldNotify } from '../core/user-notifications.ts';
 import { createAlertState, evaluateReading, type SensorAlertState } from '../core/alerts/engine.ts';
 import {
   DEFAULT_ALERT_POLICY,
@@ -133,7 +134,9 @@ export function createAlerting(options: AlertingOptions) {
     for (const r of recipients.values()) {
       if (r.source === 'resident' || !dispatcher.has(r.channel)) continue;
       const inGroup = r.label !== undefined && groups.has(r.label) && r.kinds.includes(alert.kind);
-      if (inGroup || wantsNotice(r, alert)) to.push(r);
+      // The next group hears whatever they follow; their quiet hours still hold below 危険.
+      const quiet = r.quietHours !== undefined && alert.severity !== 'danger' && inQuietHours(t, r.quietHours, options.timeZone);
+      if (inGroup ? !quiet : shouldNotify(r, alert, sensor, t, options.timeZone)) to.push(r);
     }
     dispatcher.dispatch(notice, to);
   }
@@ -161,7 +164,7 @@ export function createAlerting(options: AlertingOptions) {
       ...(options.baseUrl && { baseUrl: options.baseUrl }),
     });
     const to: Recipient[] = [];
-    for (const r of recipients.values()) if (dispatcher.has(r.channel) && wantsNotice(r, alert)) to.push(r);
+    for (const r of recipients.values()) if (dispatcher.has(r.channel) && shouldNotify(r, alert, sensor, now(), options.timeZone)) to.push(r);
     dispatcher.dispatch(notice, to);
   }
 
@@ -340,6 +343,23 @@ export function createAlerting(options: AlertingOptions) {
       }
     },
     removeRecipient,
+    /**
+     * Replace one staff member's own recipients (their notification
+     * preferences, issue 13). Kept in memory: the preferences are the
+     * stored truth and are applied again at start.
+     */
+    setUserRecipients(username: string, list: readonly Recipient[]): void {
+      const label = `user:${username}`;
+      for (const [id, r] of recipients) {
+        if (r.source !== 'user' || r.label !== label) continue;
+        recipients.delete(id);
+        for (const c of options.channels) if (c.kind === r.channel) c.forget?.(r);
+      }
+      for (const r of list) {
+        recipients.set(r.id, r);
+        for (const c of options.channels) if (c.kind === r.channel) c.prepare?.([r]);
+      }
+    },
     /** Resolves when every queued delivery attempt (retries included) is done. */
     idle: () => dispatcher.idle().then(() => store.flushDeliveries()),
     reminderPolicy,

@@ -341,6 +341,7 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
       const r = alerting.recipients().find((x) => x.id === id);
       if (!r) throw createError('not_found', `unknown recipient ${id}`);
       if (r.source === 'env') throw createError('conflict', `recipient ${id} comes from the environment; change the configuration instead`);
+      if (r.source === 'user') throw createError('conflict', `recipient ${id} is a staff member's own notification preference; change it there (PUT /api/users/{username}/notifications)`);
       alerting.removeRecipient(id);
       return c.body(null, 204);
     });

@@ -68,6 +68,14 @@ export function describeAudit(e: Pick<AuditEntry, 'at' | 'actor' | 'action' | 't
       return { ja: `${at} ${who} がユーザー ${e.targetId} を追加`, en: `${who} added user ${e.targetId} at ${at}` };
     case 'user.update':
       return { ja: `${at} ${who} がユーザー ${e.targetId} を変更`, en: `${who} changed user ${e.targetId} at ${at}` };
+    case 'user.notifications': {
+      const self = e.targetId === who;
+      const level = LEVEL_JA[String(after.min_severity)] ?? String(after.min_severity ?? '');
+      return {
+        ja: `${at} ${who} が${self ? '自分' : ` ${e.targetId} `}の通知設定を変更（${level}以上）`,
+        en: `${who} changed ${self ? 'their own' : `${e.targetId}'s`} notification preferences (${LEVEL_EN[String(after.min_severity)] ?? ''} and above) at ${at}`,
+      };
+    }
     case 'user.password':
       return { ja: `${at} ${who} がユーザー ${e.targetId} のパスワードを再設定`, en: `${who} reset the password of user ${e.targetId} at ${at}` };
     case 'token.create':

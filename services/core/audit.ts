@@ -19,6 +19,8 @@ export const AUDIT_ACTIONS = [
   /** Issue 13: staff closed a road at a sensor, or lifted the closure (after: sensor_id, sensor_name, reason). */
   'closure.create',
   'closure.lift',
+  /** Issue 13: a user's notification preferences were set (by themselves or an admin); after: the preferences without push keys. */
+  'user.notifications',
   /** Issue 14: an admin changed what LINE residents get while the quota is short (before/after: quota_short_min_level). */
   'line.settings',
   /** A successful write by a route that keeps no detailed entry of its own (alerts, recipients, …): who, when, method and path. */

@@ -6,6 +6,7 @@ import { renderBoard } from './board-view.js';
 import { renderHistory } from './history-view.js';
 import { renderReport } from './report-view.js';
 import { renderPlan } from './plan-view.js';
+import { renderNotifications } from './notifications-view.js';
 import { renderAudit } from './audit-view.js';
 import { renderLogin } from './login-view.js';
 import { renderPassword } from './password-view.js';
@@ -24,7 +25,7 @@ let session;
 let cleanup = () => {};
 
 function navLinks() {
-  const links = [['#/board', 'navBoard'], ['#/sensors', 'navSensors'], ['#/alerts', 'navAlerts'], ['#/history', 'navHistory'], ['#/report', 'navReport'], ['#/plan', 'navPlan']];
+  const links = [['#/board', 'navBoard'], ['#/sensors', 'navSensors'], ['#/alerts', 'navAlerts'], ['#/history', 'navHistory'], ['#/report', 'navReport'], ['#/plan', 'navPlan'], ['#/notifications', 'navNotifications']];
   if (session.role !== 'staff') links.splice(1, 0, ['#/sensors/new', 'navNew']);
   if (session.role === 'admin') links.push(['#/users', 'navUsers'], ['#/audit', 'navAudit']);
   links.push(['#/password', 'changeOwnPassword'], ['/', 'navPublic']);
@@ -63,6 +64,7 @@ async function route() {
     else if (hash === '#/alerts') await renderAlerts(view);
     else if (hash === '#/history') await renderHistory(view);
     else if (hash === '#/plan') await renderPlan(view);
+    else if (hash === '#/notifications') await renderNotifications(view, session);
     else if (hash === '#/report' || hash.startsWith('#/report?')) renderReport(view, session);
     else if (hash === '#/users') await renderUsers(view);
     else if (hash === '#/audit') await renderAudit(view);

@@ -35,11 +35,15 @@ export interface Recipient {
   minSeverity: AlertSeverity;
   kinds: AlertKind[];
   lang: 'ja' | 'en';
-  /** Where it came from: environment (read-only), staff via the API, or a resident's browser. */
-  source: 'env' | 'api' | 'resident';
+  /** Where it came from: environment (read-only), staff via the API, a resident's browser, or a staff member's own preferences (issue 13). */
+  source: 'env' | 'api' | 'resident' | 'user';
   label?: string;
   /** Webhook only: the HMAC-SHA256 key for `X-Kansui-Signature` (never shown by the API after creation). */
   secret?: string;
+  /** Place names matched against a sensor's address, besides `sensors` (staff preferences, issue 13). */
+  areas?: string[];
+  /** No notices in these hours (city time) except 危険 (staff preferences, issue 13). */
+  quietHours?: { start: string; end: string };
 }
 
 /** What staff may set when adding a recipient through the API. */
@@ -65,11 +69,21 @@ export const RecipientInputSchema = z
   });
 export type RecipientInput = z.infer<typeof RecipientInputSchema>;
 
-/** Whether an alert notice goes to a recipient: sensor selected, kind followed, severity at least the minimum. */
-export function wantsNotice(r: Pick<Recipient, 'sensors' | 'minSeverity' | 'kinds'>, alert: Pick<Alert, 'sensorId' | 'kind' | 'peakSeverity'>): boolean {
+/**
+ * Whether an alert notice goes to a recipient: sensor selected (or in one of
+ * its areas, by the sensor's address), kind followed, severity at least the
+ * minimum. With areas, `['*']` means "every sensor in those areas".
+ */
+export function wantsNotice(
+  r: Pick<Recipient, 'sensors' | 'minSeverity' | 'kinds' | 'areas'>,
+  alert: Pick<Alert, 'sensorId' | 'kind' | 'peakSeverity'>,
+  sensor?: { address?: string | undefined },
+): boolean {
   if (!r.kinds.includes(alert.kind)) return false;
   if (rankLevel(alert.peakSeverity) < rankLevel(r.minSeverity)) return false;
-  return r.sensors[0] === '*' || r.sensors.includes(alert.sensorId);
+  const inArea = !!r.areas?.length && !!sensor?.address && r.areas.some((a) => (sensor.address as string).includes(a));
+  if (r.sensors[0] === '*') return !r.areas?.length || inArea;
+  return r.sensors.includes(alert.sensorId) || inArea;
 }
 
 /** Message text in one language. */
