@@ -147,7 +147,7 @@ export function createAlerting(options: AlertingOptions) {
     now,
     onError: (err) => options.onError?.(err, 'alert reminder'),
   });
-  reminders.resume(store.active());
+  reminders.resume(store.active(), (id) => store.events(id).filter((e) => e.type === 'reminded').length);
 
   function emit(event: AlertEventType, alert: Alert, sensor: Sensor | undefined): void {
     const settings = settingsOf(alert.sensorId);

@@ -68,9 +68,13 @@ export function createReminders(options: RemindersOptions) {
       }
       schedule();
     },
-    /** Alerts active at start: unacknowledged ones are reminded one interval from now (the process may have been down a while). */
-    resume(alerts: readonly Alert[]): void {
-      for (const a of alerts) if (a.state === 'raised') clocks.set(a.id, { lastNotifiedAt: now(), count: 0 });
+    /**
+     * Alerts active at start: unacknowledged ones are reminded one interval
+     * from now (the process may have been down a while), numbered on from the
+     * reminders already sent (`sentBefore`), so a notice id is never reused.
+     */
+    resume(alerts: readonly Alert[], sentBefore: (alertId: string) => number = () => 0): void {
+      for (const a of alerts) if (a.state === 'raised') clocks.set(a.id, { lastNotifiedAt: now(), count: sentBefore(a.id) });
       schedule();
     },
     /** Reminders sent so far for an alert. */

@@ -96,6 +96,17 @@ describe('reminder scheduler (fake timers)', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('after a restart, reminds one interval later and numbers on from the reminders already sent', () => {
+    const sent: number[] = [];
+    const r = createReminders({ policy: ReminderPolicySchema.parse({ intervalMs: 1000 }), remind: (_a, n) => sent.push(n), current: () => alert() });
+    r.resume([alert(), alert({ id: 'al_acked', state: 'acknowledged' })], (id) => (id === 'al_1' ? 3 : 0));
+    vi.advanceTimersByTime(999);
+    expect(sent).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(sent).toEqual([4]);
+    r.close();
+  });
+
   it('one timer however many alerts are waiting', () => {
     const alerts = new Map<string, Alert>();
     const sent: string[] = [];
