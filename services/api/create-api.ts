@@ -4,6 +4,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { compress } from 'hono/compress';
 import { streamSSE } from 'hono/streaming';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { createError } from '../core/errors.ts';
@@ -18,6 +20,7 @@ import { errorBody, handleError } from './errors.ts';
 import type { EventHub, HubEvent } from './event-hub.ts';
 import { toFeature } from './geojson.ts';
 import { createSensorsSnapshot, sendSnapshot, type SensorsSnapshot } from './sensors-snapshot.ts';
+import { CACHE_POLICY } from './cache-policy.ts';
 import { cacheStatic } from './static-cache.ts';
 
 export interface ApiDeps {
@@ -49,10 +52,13 @@ export interface ApiDeps {
   closureOf?: (sensorId: string) => import('../core/closure.ts').Closure | undefined;
 }
 
+/** web/ beside services/ (sources), or dist/web/ beside dist/services/ (`npm run build` copies it there). */
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
-const LEAFLET_DIR = fileURLToPath(new URL('../../node_modules/leaflet/dist/', import.meta.url));
+/** Found by Node's resolution, so the same from services/ and from dist/services/ (issue 15). */
+const LEAFLET_PACKAGE = createRequire(import.meta.url).resolve('leaflet/package.json');
+const LEAFLET_DIR = join(dirname(LEAFLET_PACKAGE), 'dist') + sep;
 /** Leaflet is also served under a versioned path, cached for a year: the URL changes when the version does. */
-const LEAFLET_VERSION = (JSON.parse(readFileSync(new URL('../../node_modules/leaflet/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const LEAFLET_VERSION = (JSON.parse(readFileSync(LEAFLET_PACKAGE, 'utf8')) as { version: string }).version;
 
 /** Raw rows returned at most; wider ranges are downsampled into about this many buckets. */
 const MAX_RAW_POINTS = 10_000;
@@ -133,7 +139,7 @@ export function createApi(deps: ApiDeps): Hono<AuthEnv> {
   // Cached body with ETag/304 and pre-compressed variants: 10,000 sensors answer in well under 50 ms (docs/map.md).
   const snapshot = deps.snapshot ?? createSensorsSnapshot({ registry: deps.registry, latest: deps.latest, timeZone: deps.timeZone, now });
   app.get('/api/sensors', (c) =>
-    sendSnapshot(c, snapshot.get(), { 'Content-Type': 'application/json; charset=UTF-8', 'Cache-Control': 'no-cache' }),
+    sendSnapshot(c, snapshot.get(), { 'Content-Type': 'application/json; charset=UTF-8', 'Cache-Control': CACHE_POLICY.sensors }),
   );
 
   app.get('/api/sensors/:id', (c) => {

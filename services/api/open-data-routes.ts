@@ -7,6 +7,7 @@ import { SensorId } from '../core/sensor.ts';
 import { formatIso } from '../core/time.ts';
 import { TimeParamSchema, validate } from '../core/validate.ts';
 import type { AuthEnv } from '../auth/middleware.ts';
+import { CACHE_POLICY } from './cache-policy.ts';
 import { sendSnapshot, type SensorsSnapshot } from './sensors-snapshot.ts';
 
 /** Open data is for anyone to reuse: any origin may read it (Fetch standard CORS, `*` without credentials). */
@@ -51,7 +52,7 @@ export function createOpenDataRoutes(deps: {
     app.get('/api/sensors.geojson', (c) =>
       sendSnapshot(c, deps.snapshot.get(), {
         'Content-Type': 'application/geo+json; charset=utf-8',
-        'Cache-Control': OPEN_CACHE,
+        'Cache-Control': CACHE_POLICY.openGeoJson,
         ...OPEN_CORS,
       }),
     );

@@ -1,9 +1,12 @@
 import { statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { MiddlewareHandler } from 'hono';
+import { CACHE_POLICY } from './cache-policy.ts';
 
 /** A year: the longest max-age caches honour in practice (RFC 9111 §5.2.2.1 has no upper bound; browsers cap near this). */
-const IMMUTABLE = 'public, max-age=31536000, immutable';
+const IMMUTABLE = CACHE_POLICY.immutable;
+/** Browsers revalidate every time; shared caches (CDN, nginx) keep a copy briefly (issue 15). */
+const REVALIDATE = CACHE_POLICY.staticFiles;
 
 function statFile(path: string): Stats | undefined {
   try {
@@ -20,8 +23,9 @@ function statFile(path: string): Stats | undefined {
  * - `immutable: true` (files under a versioned URL such as
  *   `/vendor/leaflet-1.9.4/`): cached for a year, never revalidated.
  * - otherwise (HTML, the page's own JS and CSS, which change on deploy without
- *   a new URL): `Cache-Control: no-cache` and a weak ETag from size and mtime,
- *   so the browser revalidates every time and gets a tiny 304 when nothing changed.
+ *   a new URL): `max-age=0` and a weak ETag from size and mtime, so the browser
+ *   revalidates every time and gets a tiny 304 when nothing changed; a shared
+ *   cache may keep it for `s-maxage` (services/api/cache-policy.ts).
  */
 export function cacheStatic(options: { root: string; immutable?: boolean; rewriteRequestPath?: (path: string) => string }): MiddlewareHandler {
   return async (c, next) => {
@@ -39,12 +43,12 @@ export function cacheStatic(options: { root: string; immutable?: boolean; rewrit
     const etag = `W/"${stats.size.toString(36)}-${Math.floor(stats.mtimeMs).toString(36)}"`;
     const inm = c.req.header('If-None-Match');
     if (inm && inm.split(',').some((t) => t.trim() === etag || t.trim() === etag.slice(2))) {
-      return new Response(null, { status: 304, headers: { ETag: etag, 'Cache-Control': 'no-cache' } });
+      return new Response(null, { status: 304, headers: { ETag: etag, 'Cache-Control': REVALIDATE } });
     }
     await next();
     if (c.res.status === 200) {
       c.res.headers.set('ETag', etag);
-      c.res.headers.set('Cache-Control', 'no-cache');
+      c.res.headers.set('Cache-Control', REVALIDATE);
     }
   };
 }

@@ -3,12 +3,13 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getFreePort } from '../helpers/ports.ts';
-import { npmScriptArgs } from '../helpers/process.ts';
+import { buildIfStale, npmScriptArgs } from '../helpers/process.ts';
 import { sleep, stopChild, track } from './children.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** `npm start`'s node arguments, flags included, with the entry point made absolute. */
-const START = npmScriptArgs('start', ROOT).map((a) => (a.endsWith('.ts') ? join(ROOT, a) : a));
+const START = npmScriptArgs('start', ROOT).map((a) => (/\.[jt]s$/.test(a) ? join(ROOT, a) : a));
+let built = false;
 
 function httpGet(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -31,6 +32,7 @@ export async function metricValue(httpPort: number, name: string): Promise<numbe
 /** CPU seconds (user + system) a process has used, from /proc/PID/stat (clock ticks, 100/s on Linux). */
 /** kansui as `npm start` runs it, in its own process, on free loopback ports; resolves once its HTTP server answers. */
 export async function startService(dataDir: string, env: Record<string, string> = {}) {
+  if (!built) (buildIfStale(ROOT), (built = true)); // npm start's prestart (issue 15)
   const httpPort = await getFreePort();
   const mqttPort = await getFreePort();
   const child = track(spawn(process.execPath, START, {

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * The Node arguments of an npm script of ours (`node ARGS…`), read from
@@ -29,4 +30,13 @@ export function spawnTs(entry: string, args: string[], env: Record<string, strin
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+/**
+ * What npm's `prestart` does before `npm start` (issue 15): compile to dist/
+ * when a source is newer than the last build. Tests and benches that start
+ * the service as `npm start` does call this first.
+ */
+export function buildIfStale(root: string): void {
+  execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--if-stale'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], timeout: 180_000 });
 }

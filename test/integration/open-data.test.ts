@@ -28,7 +28,8 @@ describe('open data routes, the cached /api/sensors body and static caching head
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/geo+json; charset=utf-8');
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    expect(res.headers.get('cache-control')).toBe('public, max-age=60');
+    // Reusers keep it a minute; shared caches (CDN, nginx) only seconds (issue 15, services/api/cache-policy.ts).
+    expect(res.headers.get('cache-control')).toBe('public, max-age=60, s-maxage=2, stale-while-revalidate=8, stale-if-error=300');
     expect(res.headers.get('last-modified')).toBeTruthy();
     const etag = res.headers.get('etag')!;
     expect(etag).toMatch(/^"[\w-]+"$/);
@@ -125,11 +126,11 @@ describe('open data routes, the cached /api/sensors body and static caching head
     }
   });
 
-  it('static files: HTML and JS revalidate (no-cache + ETag → 304); the versioned Leaflet is cached for a year', async () => {
+  it('static files: HTML and JS revalidate in the browser (max-age=0 + ETag → 304), shared caches keep them a minute; the versioned Leaflet is cached for a year', async () => {
     for (const path of ['/', '/js/main.js', '/sw.js', '/manifest.webmanifest']) {
       const res = await fetch(`${k.httpUrl}${path}`);
       expect(res.status, path).toBe(200);
-      expect(res.headers.get('cache-control'), path).toBe('no-cache');
+      expect(res.headers.get('cache-control'), path).toBe('public, max-age=0, s-maxage=60, stale-while-revalidate=60');
       const etag = res.headers.get('etag');
       expect(etag, path).toMatch(/^W\/"/);
       await res.arrayBuffer();

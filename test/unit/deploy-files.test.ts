@@ -10,12 +10,31 @@ describe('deploy files', () => {
   // The memory target (issue 2) is measured with npm start's node flags; a deployment must run the same command.
   const start = ['node', ...npmScriptArgs('start', ROOT)].join(' ');
 
+  it('npm start runs the compiled service, built first when stale (issue 15)', () => {
+    expect(start).toBe('node --heap-growing-percent=50 dist/services/main.js');
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.prestart).toBe('node scripts/build.mjs --if-stale');
+    expect(pkg.scripts.build).toBe('node scripts/build.mjs');
+  });
+
   it('systemd starts the service exactly as npm start does', () => {
     const exec = /^ExecStart=(.*)$/m.exec(read('deploy/systemd/kansui.service'))?.[1];
     expect(exec?.replace(/^\/usr\/bin\/node/, 'node')).toBe(start);
   });
 
-  it('compose starts the service exactly as npm start does', () => {
-    expect(read('deploy/compose.yaml')).toContain(`exec ${start}"`);
+  it('the container image starts the service exactly as npm start does, and compose does not override it', () => {
+    const cmd = /^CMD (\[.*\])$/m.exec(read('Dockerfile'))?.[1];
+    expect((JSON.parse(cmd ?? '[]') as string[]).join(' ')).toBe(start);
+    const kansui = /^ {2}kansui:\n((?: {4}.*\n|\n)*)/m.exec(read('deploy/compose.yaml'))?.[1] ?? '';
+    expect(kansui).toContain('dockerfile: Dockerfile');
+    expect(kansui).not.toMatch(/^ {4}(command|entrypoint):/m);
+  });
+
+  it('the image is non-root, installs production dependencies only and checks /healthz', () => {
+    const dockerfile = read('Dockerfile');
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*\/healthz/m);
+    expect(dockerfile).toMatch(/^ARG NODE_VERSION=(22|24)$/m);
   });
 });

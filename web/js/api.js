@@ -9,11 +9,16 @@ export function serverNow() {
 
 /**
  * Learn the offset from a live response's Date header (RFC 9110 §6.6.1,
- * one-second resolution, so +500 ms is the expected truncation).
+ * one-second resolution, so +500 ms is the expected truncation). A copy from a
+ * CDN or nginx keeps the Date it was made with and says how old it is in Age
+ * (RFC 9111 §5.1): without adding it the clock would run behind and sensors
+ * would look fresher than they are.
  */
 function learnClock(res, sentAt) {
-  const date = Date.parse(res.headers.get('Date') ?? '');
-  if (Number.isNaN(date)) return;
+  const made = Date.parse(res.headers.get('Date') ?? '');
+  if (Number.isNaN(made)) return;
+  const age = Number(res.headers.get('Age') ?? 0);
+  const date = made + (Number.isFinite(age) && age > 0 ? age * 1000 : 0);
   const receivedAt = Date.now();
   clockOffsetMs = date + 500 - (sentAt + receivedAt) / 2;
 }
