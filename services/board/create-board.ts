@@ -24,9 +24,9 @@ export interface BoardDeps {
   now?: () => number;
 }
 
-/** Without an alert, a sensor's "episode" for its peak is the last hour. */
-const NO_ALERT_EPISODE_MS = 60 * 60_000;
-/** Readings read at most for one episode's peak (a 12-hour episode at the 10-s minimum interval is 4,320). */
+/** How far back an episode's start is looked for. */
+const EPISODE_LOOKBACK_MS = 24 * 3600_000;
+/** Readings read at most per refetch and sensor (24 hours at the 10-s minimum interval is 8,640). */
 const PEAK_ROWS = 50_000;
 
 /**
@@ -40,11 +40,28 @@ export function createBoard(deps: BoardDeps) {
   const now = deps.now ?? Date.now;
   const iso = (ms: number | undefined) => (ms === undefined ? null : formatIso(ms, deps.timeZone));
 
-  async function peakOf(sensorId: string, from: number, to: number) {
-    const rows = await deps.store.range({ sensorId, from, to, limit: PEAK_ROWS });
-    let best: { levelCm: number; observedAt: number } | undefined;
-    for (const r of rows) if (!best || r.levelCm > best.levelCm) best = r;
-    return best;
+  /**
+   * Episode peaks, remembered per sensor. An episode is the water's time at
+   * or above 注意 (the sensor's caution threshold) since it was last below;
+   * looked for in the last 24 hours. The board is refetched after every alert
+   * and status event of a storm, by every open console, so each refetch reads
+   * only the readings newer than the newest it has seen. (A reading arriving
+   * out of order, older than that, is not counted.)
+   */
+  const peaks = new Map<string, { readTo: number; best: { levelCm: number; observedAt: number } | undefined }>();
+  async function peakOf(sensorId: string, caution: number, to: number) {
+    const p = peaks.get(sensorId) ?? { readTo: to - EPISODE_LOOKBACK_MS, best: undefined };
+    if (to > p.readTo) {
+      const rows = await deps.store.range({ sensorId, from: p.readTo + 1, to, limit: PEAK_ROWS });
+      for (const r of rows) {
+        if (r.levelCm < caution) p.best = undefined; // below 注意: the episode ended; the next one starts afresh
+        else if (!p.best || r.levelCm > p.best.levelCm) p.best = { levelCm: r.levelCm, observedAt: r.observedAt };
+      }
+      // Read on from the newest reading seen (not the clock): a sensor that uploads what it buffered offline is still counted.
+      p.readTo = rows.at(-1)?.observedAt ?? p.readTo;
+    }
+    peaks.set(sensorId, p);
+    return p.best;
   }
 
   async function build() {
@@ -66,11 +83,10 @@ export function createBoard(deps: BoardDeps) {
       });
     }
     const rows = orderBoard(inputs);
+    for (const id of peaks.keys()) if (!rows.some((e) => e.sensor.id === id)) peaks.delete(id);
     await Promise.all(
       rows.map(async (e) => {
-        const flood = e.alerts.find((a) => a.kind === 'flood');
-        const from = flood?.raisedAt ?? t - NO_ALERT_EPISODE_MS;
-        e.peak = await peakOf(e.sensor.id, Math.min(from, e.reading?.observedAt ?? from), t).catch(() => undefined);
+        e.peak = await peakOf(e.sensor.id, e.sensor.thresholds.caution, Math.max(t, e.reading?.observedAt ?? t)).catch(() => undefined);
       }),
     );
     return { t, rows };

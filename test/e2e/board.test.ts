@@ -7,6 +7,7 @@ import { TEST_PASSWORD, createTestUser } from '../helpers/console.ts';
 import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
 import { runAxe } from '../helpers/map-page.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { startLineApiServer, type LineApiServer } from '../helpers/line-api-server.ts';
 
 /**
  * Issue 13, "done when": the simulator drives a storm and the staff board
@@ -20,11 +21,17 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
   let k: TestKansui;
   let browser: Browser;
   let sim: Simulator | undefined;
+  let line: LineApiServer;
   const contexts: BrowserContext[] = [];
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    k = await startTestKansui({ ALERT_REMIND_S: '2' }, { sweepMs: 500 });
+    // LINE on, so the board shows its quota and consumption (issue 14's gap on this board).
+    line = await startLineApiServer('board-line-token');
+    line.quota.totalUsage = 820;
+    line.quota.value = 1000;
+    k = await startTestKansui({ ALERT_REMIND_S: '2', LINE_CHANNEL_TOKEN: 'board-line-token', LINE_CHANNEL_SECRET: 'board-line-secret', LINE_API_BASE: line.baseUrl, ALERT_ALLOW_PRIVATE_TARGETS: `127.0.0.1:${line.port}` }, { sweepMs: 500 });
+    await k.line?.readQuota();
     await createTestUser(k, 'sato', 'staff');
     await createTestUser(k, 'suzuki', 'staff');
     browser = await launchBrowser();
@@ -34,6 +41,7 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close();
     await k?.dispose();
+    await line?.close();
   });
 
   async function openBoard(username: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
@@ -62,6 +70,14 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
 
     const desk = await openBoard('sato');
     expect(await desk.textContent('#board-empty')).toContain('ありません');
+    // LINE quota and consumption (GET /api/line/status), with the short-quota warning at 82 % of 1,000.
+    await desk.locator('#board-line[data-short="true"]').waitFor();
+    expect(await desk.textContent('#board-line')).toMatch(/LINE 今月の送信数 820 \/ 1000（82%）.*危険 以上のみ配信中/);
+    // A health alert shows battery and signal.
+    await k.ingest.submit('sim-dry', Buffer.from(JSON.stringify({ ts: Date.now(), level_cm: 0, battery_v: 3.1, rssi_dbm: -101 })));
+    const dry = desk.locator('article[data-sensor-id="sim-dry"]');
+    await dry.waitFor({ timeout: 10_000 });
+    expect(await dry.locator('.board-alert').textContent()).toMatch(/電池低下.*電池 3\.1 V · 電波 -101 dBm/);
 
     // 80 cm at the peak an hour into the storm, 120× faster: 危険 (30 cm) within about 15 s, and for well over a minute.
     sim = createSimulator({
