@@ -12,6 +12,11 @@ export async function renderAlerts(view) {
   const note = h('p', { class: 'muted' });
   async function load() {
     let alerts;
+    // Names, not ids (issue 13): staff know places, not sensor ids.
+    const names = await fetch('/api/sensors', { credentials: 'same-origin' })
+      .then((r) => r.json())
+      .then((c) => new Map(c.features.map((f) => [String(f.id), f.properties.name])))
+      .catch(() => new Map());
     try {
       const body = await api('GET', '/api/alerts?active=true');
       alerts = Array.isArray(body) ? body : (body.alerts ?? body.items ?? []);
@@ -42,7 +47,7 @@ export async function renderAlerts(view) {
       list.append(
         h('tr', { dataset: { alertId: a.id } },
           h('td', {}, h('span', { class: `status status-${a.severity}` }, currentLang() === 'en' ? (a.level_name_en ?? a.severity) : (a.level_name ?? a.severity))),
-          h('td', {}, h('a', { href: `#/sensor/${encodeURIComponent(a.sensor_id)}` }, a.sensor_id)),
+          h('td', {}, h('a', { href: `#/sensor/${encodeURIComponent(a.sensor_id)}` }, names.get(a.sensor_id) ?? a.sensor_id)),
           h('td', {}, a.level_cm === null || a.level_cm === undefined ? '—' : `${a.level_cm} cm`),
           h('td', {}, formatTime(a.raised_at)),
           h('td', {}, a.acknowledged_at ? `${t('acknowledged')} ${formatTime(a.acknowledged_at)} ${a.acknowledged_by ?? ''}` : h('div', { class: 'actions' }, noteInput, ack)),
@@ -54,7 +59,7 @@ export async function renderAlerts(view) {
     h('h1', {}, t('alerts')),
     h('button', { type: 'button', class: 'secondary', onclick: () => load().catch((e) => toast(e.message)) }, t('refresh')),
     note,
-    h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, ...['status', 'id', 'level', 'when', 'acknowledge'].map((k) => h('th', { scope: 'col' }, t(k))))), list)),
+    h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, ...['status', 'sensor', 'level', 'when', 'acknowledge'].map((k) => h('th', { scope: 'col' }, t(k))))), list)),
   );
   await load().catch((e) => (note.textContent = e.message));
 }
