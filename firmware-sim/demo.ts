@@ -33,7 +33,7 @@ function provisionDemoSensors(k: Kansui): ScenarioSensor[] {
       id: sensor.id,
       username: mqtt.username,
       password: mqtt.password,
-      kind: sensor.kind,
+      kind: sensor.kind === 'distance' ? 'distance' : 'level', // demo sites are never stage sensors
       ...(sensor.mountHeightMm !== undefined && { mountHeightMm: sensor.mountHeightMm }),
       site,
     };

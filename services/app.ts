@@ -37,6 +37,7 @@ import { createConsole, type KansuiConsole } from './console/create-console.ts';
 import { createMosquittoProvisioning } from './broker/mosquitto-provisioning.ts';
 import { combineSinks, embeddedBrokerSink } from './sensors/credential-sink.ts';
 import { createIngest, type Ingest } from './ingest/create-ingest.ts';
+import { createIntegrations, type Integrations } from './integrations/create-integrations.ts';
 import { createStatusTracker } from './ingest/status-tracker.ts';
 import { createLogger, createRateLimitedLog, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -69,6 +70,8 @@ export interface Kansui {
   line: LineResidents | undefined;
   /** Road closures set by staff (issue 13). */
   closures: Closures;
+  /** LoRaWAN network servers: TTN / ChirpStack over MQTT and webhooks (issue 11). */
+  integrations: Integrations;
   stop(): Promise<void>;
 }
 
@@ -210,6 +213,9 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       latest: latest === reading,
       ...(reading.batteryV !== undefined && { battery_v: reading.batteryV }),
       ...(reading.rssiDbm !== undefined && { rssi_dbm: reading.rssiDbm }),
+      ...(reading.batteryPct !== undefined && { battery_pct: reading.batteryPct }),
+      ...(reading.snrDb !== undefined && { snr_db: reading.snrDb }),
+      ...(reading.wetCm !== undefined && { wet_cm: reading.wetCm }),
     });
   });
   ingest.on('reading', (reading, sensor) => {
@@ -266,6 +272,19 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     });
     mqttPort = await broker.listen(config.MQTT_PORT, config.MQTT_HOST);
   }
+
+  // LoRaWAN network servers (issue 11): webhooks always mounted (token-guarded), MQTT when configured.
+  const logUplink = createRateLimitedLog((_key, msg, fields) => logger.warn(fields, msg));
+  const integrations = await createIntegrations(config, {
+    registry,
+    ingest,
+    metricsRegistry: metrics.registry,
+    now,
+    onEvent: onBrokerEvent,
+    onUplink: (source, r) => {
+      if (r.outcome === 'unknown_device' || r.outcome === 'invalid') logUplink(`uplink:${source}:${r.outcome}`, 'uplink not taken', { source, outcome: r.outcome, detail: r.detail });
+    },
+  });
 
   metrics.setConnectedSensors(() => broker?.connectedSensors() ?? (external?.connected() ? 1 : 0));
   metrics.setStoreStats(() => store.stats?.());
@@ -349,7 +368,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
     middleware: sensorConsole.middleware,
     closureOf: closures.openFor,
-    routes: [...(line ? [line.routes] : []), closures.routes, board.routes, plan.routes, notifications.routes, reportRoutes({ registry, store, alertsIn: (from, to) => alerting.store.list({ from, to, limit: 10_000 }), closuresIn: closures.overlapping, timeZone }), createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
+    routes: [...(line ? [line.routes] : []), integrations.routes, closures.routes, board.routes, plan.routes, notifications.routes, reportRoutes({ registry, store, alertsIn: (from, to) => alerting.store.list({ from, to, limit: 10_000 }), closuresIn: closures.overlapping, timeZone }), createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
     health: async () => ({
       store: await store.healthy().catch(() => false),
@@ -370,6 +389,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       // Stop taking readings first, let in-flight ones commit, then close the stores.
       await broker?.close();
       await external?.close();
+      await integrations.close();
       await mosquitto?.close();
       await ingest.drain();
       await alerting.close();
@@ -385,5 +405,5 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     return stopping;
   }
 
-  return { config, httpPort, mqttPort, app, db, users, registry, store, ingest, hub, metrics, logger, broker, external, console: sensorConsole, alerting, line, closures, stop };
+  return { config, httpPort, mqttPort, app, db, users, registry, store, ingest, hub, metrics, logger, broker, external, console: sensorConsole, alerting, line, closures, integrations, stop };
 }

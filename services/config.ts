@@ -24,6 +24,19 @@ export const ConfigSchema = z.object({
   MQTT_USERNAME: optionalString,
   MQTT_PASSWORD: optionalString,
   MQTT_CLIENT_ID: z.string().min(1).max(23).default('kansui-ingest'),
+  // LoRaWAN network servers (issue 11, docs/devices.md): outbound MQTT connections the operator configures.
+  /** The Things Stack v3 MQTT server, e.g. mqtts://eu1.cloud.thethings.network:8883 (QoS 0 only). */
+  TTN_MQTT_URL: optionalString.pipe(z.url({ protocol: /^(mqtts?|tcp|ssl|wss?)$/ }).optional()),
+  /** `{application id}@{tenant}` (`…@ttn` on The Things Network). */
+  TTN_MQTT_USERNAME: optionalString,
+  /** An API key of the application with "Read application traffic". */
+  TTN_MQTT_PASSWORD: optionalString,
+  /** ChirpStack v4's MQTT broker (its MQTT integration, JSON encoding). */
+  CHIRPSTACK_MQTT_URL: optionalString.pipe(z.url({ protocol: /^(mqtts?|tcp|ssl|wss?)$/ }).optional()),
+  CHIRPSTACK_MQTT_USERNAME: optionalString,
+  CHIRPSTACK_MQTT_PASSWORD: optionalString,
+  /** Fixed client id: the broker keeps the session (and QoS 1 events) while kansui restarts. */
+  CHIRPSTACK_MQTT_CLIENT_ID: z.string().min(1).max(23).default('kansui-chirpstack'),
   // Embedded broker limits (issue 10; defaults and their reasons in services/core/limits.ts).
   /** Per-sensor token bucket: readings a minute, sustained; the excess is acknowledged, counted as rate_limited and dropped. */
   MQTT_SENSOR_RATE_PER_MIN: z.coerce.number().positive().max(60_000_000).default(LIMITS.sensorRatePerMin),
@@ -221,6 +234,10 @@ export const ConfigSchema = z.object({
   for (const [name, url, schemes] of targets) {
     const check = url === undefined ? undefined : checkTargetUrl(url, { rules: c.ALERT_ALLOW_PRIVATE_TARGETS, schemes, allowCredentials: true });
     if (check && !check.ok) ctx.addIssue({ code: 'custom', path: [name], message: check.reason });
+  }
+  // The Things Stack needs its application's username and API key (issue 11).
+  if (c.TTN_MQTT_URL && (!c.TTN_MQTT_USERNAME || !c.TTN_MQTT_PASSWORD)) {
+    ctx.addIssue({ code: 'custom', path: [c.TTN_MQTT_USERNAME ? 'TTN_MQTT_PASSWORD' : 'TTN_MQTT_USERNAME'], message: 'required when TTN_MQTT_URL is set ({application id}@{tenant} and an API key)' });
   }
   // External Mosquitto provisioning (issue 15): one mode at a time.
   if (c.MOSQUITTO_DYNSEC && !c.MOSQUITTO_DYNSEC_PASSWORD) {

@@ -15,6 +15,8 @@ commands:
              [--name-en NAME] [--address TEXT]
              [--caution CM --warning CM --danger CM] [--interval SECONDS]
              [--mount-height-mm MM] [--min-range-mm MM]
+             [--kind level|distance|stage] [--stages CM,CM,…]
+             [--dev-eui 16HEX --codec NAME [--json-field distance_mm=PATH|level_cm=PATH]]
       Register a sensor; prints JSON with its MQTT credentials (password shown once).
   sensor list
       Print every sensor as JSON.
@@ -34,6 +36,14 @@ function num(value: string | undefined, flag: string): number | undefined {
   return n;
 }
 
+/** `distance_mm=Distance` → which field of a network server's decoded object holds what (the json codec). */
+function parseJsonField(value: string | undefined): { quantity: string; path: string } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(distance_mm|level_cm)=(.+)$/.exec(value);
+  if (!m) throw new DomainError('invalid_input', `--json-field: expected distance_mm=PATH or level_cm=PATH, got ${value}`);
+  return { quantity: m[1] as string, path: m[2] as string };
+}
+
 /** Run one CLI command; returns the exit code. Exported for tests. */
 export async function runCli(argv: string[], env: Record<string, string | undefined>, out: Out): Promise<number> {
   const [group, command, ...rest] = argv;
@@ -51,6 +61,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           lat: { type: 'string' }, lon: { type: 'string' },
           caution: { type: 'string' }, warning: { type: 'string' }, danger: { type: 'string' },
           interval: { type: 'string' }, 'mount-height-mm': { type: 'string' }, 'min-range-mm': { type: 'string' },
+          // LoRaWAN devices and stage sensors (issue 11, docs/devices.md).
+          kind: { type: 'string' }, stages: { type: 'string' },
+          'dev-eui': { type: 'string' }, codec: { type: 'string' }, 'json-field': { type: 'string' },
         },
         strict: true,
       });
@@ -70,6 +83,11 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         intervalS: num(v.interval, 'interval'),
         mountHeightMm: num(v['mount-height-mm'], 'mount-height-mm'),
         minRangeMm: num(v['min-range-mm'], 'min-range-mm'),
+        kind: v.kind ?? (v.stages !== undefined ? 'stage' : undefined),
+        stages: v.stages?.split(',').map((x) => num(x.trim(), 'stages')),
+        devEui: v['dev-eui'],
+        codec: v.codec,
+        jsonField: parseJsonField(v['json-field']),
       };
       const db = openMetadataDatabase(config.DATA_DIR);
       try {

@@ -22,6 +22,17 @@ export const REJECT_REASONS = [
   'topic_not_allowed',
   'unknown_topic',
   'rate_limited',
+  // LoRaWAN devices behind a network server (issue 11):
+  /** No sensor is registered with this DevEUI (never auto-created). */
+  'unknown_device',
+  /** The device reports it is tilted: the distance is not to the water. */
+  'tilt',
+  /** The device reports no echo / no probe / an error code instead of a distance. */
+  'no_target',
+  /** A distance beyond the device's measuring range. */
+  'distance_out_of_range',
+  /** The payload does not decode with the sensor's codec. */
+  'undecodable',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -41,12 +52,18 @@ export const ReadingPayloadSchema = z
     ts: Timestamp.optional(),
     level_cm: z.number().optional(),
     distance_mm: z.number().optional(),
+    /** Stage sensors: the detection heights (cm) that are wet now, e.g. [10, 20]; [] when dry. */
+    wet_cm: z.array(z.number()).max(16).optional(),
     seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
     battery_v: z.number().min(0).max(LIMITS.maxBatteryV).optional(),
     rssi_dbm: z.number().min(LIMITS.minRssiDbm).max(LIMITS.maxRssiDbm).optional(),
+    /** Battery as the device reports it in percent (LoRaWAN devices; issue 11), kept beside battery_v. */
+    battery_pct: z.number().min(0).max(100).optional(),
+    /** Signal-to-noise ratio (dB) of the best gateway (LoRa: about −20…+15 dB). */
+    snr_db: z.number().min(-50).max(50).optional(),
   })
-  .refine((p) => (p.level_cm === undefined) !== (p.distance_mm === undefined), {
-    message: 'exactly one of level_cm and distance_mm is required',
+  .refine((p) => [p.level_cm, p.distance_mm, p.wet_cm].filter((v) => v !== undefined).length === 1, {
+    message: 'exactly one of level_cm, distance_mm and wet_cm is required',
   });
 export type ReadingPayload = z.infer<typeof ReadingPayloadSchema>;
 
@@ -60,6 +77,12 @@ export interface Reading {
   batteryV?: number;
   rssiDbm?: number;
   seq?: number;
+  /** Battery in percent, as reported by devices that report it so (issue 11). */
+  batteryPct?: number;
+  /** SNR (dB) of the best gateway, for LoRaWAN devices. */
+  snrDb?: number;
+  /** Stage sensors: the wet detection heights (cm); levelCm is then the highest of them, a lower bound. */
+  wetCm?: number[];
 }
 
 export type ParseResult = { ok: true; reading: Reading } | { ok: false; reason: RejectReason; detail: string };
@@ -107,7 +130,16 @@ export function parseReading(payload: Uint8Array, sensor: Sensor, now: number): 
   if (observedAt < now - LIMITS.maxAgeMs) return reject('ts_too_old', `ts is ${now - observedAt} ms old`);
 
   let levelCm: number;
-  if (p.distance_mm !== undefined) {
+  if ((sensor.kind === 'stage') !== (p.wet_cm !== undefined)) {
+    return reject('invalid_schema', sensor.kind === 'stage' ? 'a stage sensor sends wet_cm' : 'wet_cm is for stage sensors');
+  }
+  if (p.wet_cm !== undefined) {
+    const stages = sensor.stages ?? [];
+    const unknown = p.wet_cm.find((cm) => !stages.includes(cm));
+    if (unknown !== undefined) return reject('invalid_schema', `wet_cm: ${unknown} is not one of the stages ${stages.join(',')}`);
+    // Water is at least as high as the highest wet stage; 0 when none is wet (below the lowest).
+    levelCm = p.wet_cm.length === 0 ? 0 : Math.max(...p.wet_cm);
+  } else if (p.distance_mm !== undefined) {
     if (p.distance_mm < 0 || p.distance_mm > LIMITS.maxDistanceMm) {
       return reject('level_out_of_range', `distance_mm ${p.distance_mm} outside 0–${LIMITS.maxDistanceMm}`);
     }
@@ -126,5 +158,8 @@ export function parseReading(payload: Uint8Array, sensor: Sensor, now: number): 
   if (p.battery_v !== undefined) reading.batteryV = p.battery_v;
   if (p.rssi_dbm !== undefined) reading.rssiDbm = p.rssi_dbm;
   if (p.seq !== undefined) reading.seq = p.seq;
+  if (p.battery_pct !== undefined) reading.batteryPct = p.battery_pct;
+  if (p.snr_db !== undefined) reading.snrDb = p.snr_db;
+  if (p.wet_cm !== undefined) reading.wetCm = [...p.wet_cm].sort((a, b) => a - b);
   return { ok: true, reading };
 }

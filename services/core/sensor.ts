@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
+import { CODEC_NAMES } from './codecs/index.ts';
 
 export const SensorId = z
   .string()
@@ -22,7 +23,34 @@ export const ThresholdsSchema = z
   });
 export type Thresholds = z.infer<typeof ThresholdsSchema>;
 
-export const SensorKind = z.enum(['level', 'distance']);
+/**
+ * `level` reports depth, `distance` a distance turned into depth by its
+ * calibration, `stage` which fixed heights are wet (Japanese road-flood
+ * stage sensors, e.g. MLIT's at 10 / 20 / 30 cm; issue 11).
+ */
+export const SensorKind = z.enum(['level', 'distance', 'stage']);
+
+/**
+ * LoRaWAN DevEUI: 16 hex digits (LoRaWAN 1.0.x §6.2.1, EUI-64), matched
+ * case-insensitively, stored in upper case as TTN and ChirpStack print it.
+ */
+export const DevEui = z
+  .string()
+  .trim()
+  .regex(/^[0-9A-Fa-f]{16}$/, 'dev_eui: 16 hex digits')
+  .transform((s) => s.toUpperCase());
+export const CodecNameSchema = z.enum(CODEC_NAMES);
+/** For the `json` codec: which field of the network server's decoded object holds the measurement. */
+export const JsonFieldSchema = z.object({
+  quantity: z.enum(['distance_mm', 'level_cm']),
+  path: z.string().trim().min(1).max(120),
+});
+/** Detection heights of a stage sensor in cm, rising: at most 8 (issue 11: 10,20,30 or 5,15). */
+export const StagesSchema = z
+  .array(z.number().positive().max(LIMITS.maxLevelCm))
+  .min(1)
+  .max(8)
+  .refine((a) => a.every((v, i) => i === 0 || v > (a[i - 1] as number)), { message: 'stages must rise, e.g. 10,20,30' });
 export const SensorState = z.enum(['active', 'maintenance', 'retired']);
 
 /** What a technician supplies to register a sensor (CLI, API, console). */
@@ -40,6 +68,19 @@ export const SensorInputSchema = z
     thresholds: ThresholdsSchema.default({ ...DEFAULT_THRESHOLDS }),
     intervalS: z.number().int().min(LIMITS.minIntervalS).max(LIMITS.maxIntervalS).default(DEFAULT_INTERVAL_S),
     state: SensorState.default('active'),
+    devEui: DevEui.optional(),
+    codec: CodecNameSchema.optional(),
+    jsonField: JsonFieldSchema.optional(),
+    stages: StagesSchema.optional(),
+  })
+  .refine((s) => (s.kind === 'stage') === (s.stages !== undefined), {
+    message: 'a stage sensor needs its stages (e.g. 10,20,30), and only a stage sensor has them',
+    path: ['stages'],
+  })
+  .refine((s) => s.codec === undefined || s.devEui !== undefined, { message: 'a codec is for a LoRaWAN device: give its dev_eui', path: ['codec'] })
+  .refine((s) => (s.codec === 'json') === (s.jsonField !== undefined), {
+    message: 'the json codec needs jsonField (which field holds distance_mm or level_cm), and only it',
+    path: ['jsonField'],
   })
   .refine((s) => s.minRangeMm === undefined || s.mountHeightMm === undefined || s.minRangeMm < s.mountHeightMm, {
     message: 'minRangeMm must be below mountHeightMm',
@@ -61,6 +102,10 @@ export const SensorSchema = z.object({
   thresholds: ThresholdsSchema,
   intervalS: z.number().int(),
   state: SensorState,
+  devEui: z.string().optional(),
+  codec: CodecNameSchema.optional(),
+  jsonField: JsonFieldSchema.optional(),
+  stages: z.array(z.number()).optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
 });

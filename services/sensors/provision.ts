@@ -1,3 +1,4 @@
+import { createError } from '../core/errors.ts';
 import type { SensorRegistry } from '../core/ports.ts';
 import { createSensor, type Sensor } from '../core/sensor.ts';
 import { generateSensorPassword, hashSecret } from '../storage/secrets.ts';
@@ -19,6 +20,12 @@ export interface ProvisionedSensor {
  */
 export function registerSensor(registry: SensorRegistry, input: unknown, now: number): ProvisionedSensor {
   const sensor = createSensor(input, now);
+  // A DevEUI names one device (EUI-64): two sensors with it would split its uplinks (issue 11).
+  if (sensor.devEui !== undefined) {
+    registry.refresh();
+    const holder = registry.list().find((s) => s.devEui?.toUpperCase() === sensor.devEui);
+    if (holder) throw createError('conflict', `dev_eui ${sensor.devEui} is already registered to sensor ${holder.id}`, { param: 'devEui' });
+  }
   const password = generateSensorPassword();
   registry.create(sensor, { passwordHash: hashSecret(password) });
   return { sensor, mqtt: { username: sensor.id, password } };
