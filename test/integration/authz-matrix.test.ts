@@ -87,7 +87,7 @@ describe('authorization matrix: every state-changing route the app has', () => {
 
   it('finds the routes (not vacuous) and every one is either guarded by requireRole or on the commented public list', () => {
     const names = routes.map((r) => `${r.method} ${r.path}`);
-    for (const expected of ['POST /api/sensors', 'PATCH /api/sensors/:id', 'POST /api/sensors/:id/credentials', 'DELETE /api/sensors/:id/credentials', 'POST /api/users', 'DELETE /api/session', 'POST /api/line/webhook', 'PUT /api/line/settings', 'POST /api/closures', 'DELETE /api/closures/:id']) {
+    for (const expected of ['POST /api/sensors', 'PATCH /api/sensors/:id', 'POST /api/sensors/:id/credentials', 'DELETE /api/sensors/:id/credentials', 'POST /api/users', 'DELETE /api/session', 'POST /api/line/webhook', 'PUT /api/line/settings', 'POST /api/closures', 'DELETE /api/closures/:id', 'POST /api/integrations/ttn', 'POST /api/integrations/chirpstack']) {
       expect(names).toContain(expected);
     }
     const unguarded = routes.filter((r) => !r.roles && !r.public).map((r) => `${r.method} ${r.path}`);
