@@ -366,7 +366,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     now,
     log: (err) => logger.error({ err }, 'request failed'),
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
-    middleware: sensorConsole.middleware,
+    // Map views for the plan indicators are counted where the public map opens the live stream (issue 13).
+    middleware: [...sensorConsole.middleware, plan.countViews],
     closureOf: closures.openFor,
     routes: [...(line ? [line.routes] : []), integrations.routes, closures.routes, board.routes, plan.routes, notifications.routes, reportRoutes({ registry, store, alertsIn: (from, to) => alerting.store.list({ from, to, limit: 10_000 }), closuresIn: closures.overlapping, timeZone }), createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },

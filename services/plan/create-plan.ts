@@ -20,13 +20,16 @@ const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 const Query = z.object({ by: z.enum(['day', 'month']).default('day'), from: Day.optional(), to: Day.optional(), format: z.enum(['json', 'csv']).default('json') }).strict();
 
 /**
- * Plan indicators (issue 13): a map view is one request for the public
- * map's page itself (`GET /`, as a document — the service worker goes to
- * the network first, so every online view reaches us; docs/map.md). Nothing
- * identifies the viewer: no cookie is set or read, no address is kept, only
- * a count per day. Views are summed in memory and written every `flushMs`
- * (10 s: a storm's thousands of views a minute cost six writes), so a crash
- * loses at most that much of the count.
+ * Plan indicators (issue 13): a map view is one opening of the live stream
+ * by someone not signed in, without `Last-Event-ID` (a reconnect carries
+ * it: the server sends every new client an id first; docs/contract.md). The
+ * public map opens the stream once per view, and the stream is the one part
+ * of the page no CDN or proxy caches (services/api/cache-policy.ts), so views
+ * are counted even when the page and the sensors come from a shared cache.
+ * Nothing identifies the viewer: no cookie is set or read, no address is
+ * kept, only a count per day. Views are summed in memory and written every
+ * `flushMs` (10 s: a storm's thousands of views a minute cost six writes),
+ * so a crash loses at most that much of the count.
  */
 export function createPlanIndicators(deps: PlanDeps) {
   const now = deps.now ?? Date.now;
@@ -48,10 +51,9 @@ export function createPlanIndicators(deps: PlanDeps) {
   const timer = setInterval(flush, deps.flushMs ?? 10_000);
   timer.unref();
 
-  /** Count the public map's page, only as a page (not the service worker's fetch of it for its cache). */
-  const countView: MiddlewareHandler<AuthEnv> = async (c, next) => {
-    const dest = c.req.header('Sec-Fetch-Dest');
-    if (c.req.method === 'GET' && (dest === undefined || dest === 'document')) {
+  /** App-wide middleware (after authentication): counts new public connections to the live stream. */
+  const countViews: MiddlewareHandler<AuthEnv> = async (c, next) => {
+    if (c.req.path === '/api/events' && c.req.method === 'GET' && !c.get('principal') && c.req.header('Last-Event-ID') === undefined && c.req.query('lastEventId') === undefined) {
       const day = dayOf(now(), deps.timeZone);
       pending.set(day, (pending.get(day) ?? 0) + 1);
     }
@@ -60,9 +62,8 @@ export function createPlanIndicators(deps: PlanDeps) {
 
   return {
     flush,
+    countViews,
     routes(app: Hono<AuthEnv>): void {
-      app.use('/', countView);
-      app.use('/index.html', countView);
       app.get('/api/plan/indicators', requireRole('staff', 'technician'), (c) => {
         const q = validate(Query, c.req.query(), 'query');
         flush();

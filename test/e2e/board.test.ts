@@ -140,6 +140,9 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
     await row.click();
     await map.locator('#panel .panel-closure', { hasText: '冠水のため通行止め' }).waitFor();
     expect(await map.locator('#panel .panel-status').textContent()).not.toContain('通行止め'); // the sensor's status says what it measured
+    // That public page was one map view for the plan indicators; the staff consoles, signed in, are none.
+    const plan = (await (await fetch(`${k.httpUrl}/api/plan/indicators`, { headers: { Authorization: `Bearer ${k.users.issueToken(k.users.get('sato')!.id).token}` } })).json()) as { rows: { map_views: number }[] };
+    expect(plan.rows.at(-1)?.map_views).toBe(1);
 
     // The wall screen: the same sensors on a map.
     await desk.click('#board-view-toggle');

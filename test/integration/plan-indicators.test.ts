@@ -14,15 +14,20 @@ describe('plan indicators', () => {
     await k?.dispose();
   });
 
-  it('counts each view of the map page, sets no cookie, keeps no address; per day, per month, CSV', async () => {
-    for (let i = 0; i < 3; i++) {
-      const res = await fetch(`${k.httpUrl}/`, { headers: { 'Sec-Fetch-Dest': 'document', 'X-Forwarded-For': `203.0.113.${i}` } });
+  it('counts each new public connection to the live stream, sets no cookie, keeps no address; per day, per month, CSV', async () => {
+    /** Open the stream as the map does, and hang up once it answers. */
+    const open = async (headers: Record<string, string>, query = '') => {
+      const ac = new AbortController();
+      const res = await fetch(`${k.httpUrl}/api/events${query}`, { headers, signal: ac.signal });
       expect(res.status).toBe(200);
       expect(res.headers.get('set-cookie')).toBeNull();
-      await res.arrayBuffer();
-    }
-    // The service worker fetching the page for its cache is not a view.
-    await (await fetch(`${k.httpUrl}/`, { headers: { 'Sec-Fetch-Dest': 'empty' } })).arrayBuffer();
+      ac.abort();
+    };
+    for (let i = 0; i < 3; i++) await open({ 'X-Forwarded-For': `203.0.113.${i}` });
+    // Reconnects (the browser's own, with Last-Event-ID, and the map's, with ?lastEventId=) and signed-in staff are not views.
+    await open({ 'Last-Event-ID': 'x-1' });
+    await open({}, '?lastEventId=x-1');
+    await open({ Authorization: `Bearer ${staff}` });
     const res = await fetch(`${k.httpUrl}/api/plan/indicators?by=day`, { headers: { Authorization: `Bearer ${staff}` } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { rows: { period: string; map_views: number; subscribers_webpush: number | null; subscribers_line: number | null }[]; now: { subscribers_webpush: number; subscribers_line: number | null } };
