@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { READING_TOPIC_FILTER, readingTopic } from '../core/topic.ts';
+import { createError } from '../core/errors.ts';
 import type { CredentialSink } from '../sensors/credential-sink.ts';
 
 /** Mosquitto 2.0 dynamic-security plugin: commands in, responses out (mosquitto.org/documentation/dynamic-security). */
@@ -140,6 +141,25 @@ export function mosquittoDynsecSink(options: MosquittoDynsecOptions): MosquittoD
     return Promise.all(answers);
   }
 
+  /**
+   * Whose broker client is this username? kansui touches only clients it made
+   * for that sensor (they hold the sensor's role): a sensor registered as
+   * `admin` or as the ingest's username must never reset that client's
+   * password (the technician would be shown it) or delete it.
+   */
+  async function ownership(username: string): Promise<'none' | 'sensor' | 'other'> {
+    const [found] = await send([{ command: 'getClient', username }]);
+    if (found?.error && /not found/i.test(found.error)) return 'none';
+    check(found ? [found] : []);
+    const roles = (found?.data as { client?: { roles?: { rolename: string }[] } } | undefined)?.client?.roles ?? [];
+    return roles.some((r) => r.rolename === sensorRoleName(username)) ? 'sensor' : 'other';
+  }
+  const reserved = new Set([options.username, ...(options.ingest ? [options.ingest.username] : [])]);
+  const refusal = (id: string) => createError('conflict', `the MQTT username ${id} belongs to another client of the broker; choose another sensor id`);
+  const refuseReserved = (id: string) => {
+    if (reserved.has(id)) throw refusal(id);
+  };
+
   /** Give a client a role unless it has it already. */
   async function ensureRole(username: string, rolename: string): Promise<void> {
     const [found] = await send([{ command: 'getClient', username }]);
@@ -162,18 +182,22 @@ export function mosquittoDynsecSink(options: MosquittoDynsecOptions): MosquittoD
   return {
     send,
     async issued(id, password) {
+      refuseReserved(id);
       // Role first (idempotent), then the client: created, or its password replaced (which cuts its sessions).
       check(await send([sensorRole(id)]), isAlready);
       const [created] = await send([{ command: 'createClient', username: id, password, textname: `kansui sensor ${id}`, roles: [{ rolename: sensorRoleName(id), priority: 0 }] }]);
       if (!created?.error) return;
       if (!/already/i.test(created.error)) check([created]);
-      // An existing client (rotation): new password, and make sure it has its role (addClientRole twice is an "Internal error" in 2.0.11).
+      // An existing client: rotate it only if kansui made it for this sensor (see ownedBy).
+      if ((await ownership(id)) !== 'sensor') throw refusal(id);
       check(await send([{ command: 'setClientPassword', username: id, password }, { command: 'enableClient', username: id }]));
-      await ensureRole(id, sensorRoleName(id));
     },
     async revoked(id) {
+      refuseReserved(id);
+      const owner = await ownership(id);
+      if (owner === 'other') throw refusal(id);
       // deleteClient disconnects the client's sessions (Mosquitto 2.0 dynamic-security plugin).
-      check(await send([{ command: 'deleteClient', username: id }, { command: 'deleteRole', rolename: sensorRoleName(id) }]), isAlready);
+      check(await send([...(owner === 'sensor' ? [{ command: 'deleteClient', username: id }] : []), { command: 'deleteRole', rolename: sensorRoleName(id) }]), isAlready);
     },
     // A retired sensor's readings are refused by the ingest (sensor_retired); its login stays until revoked, as in file mode.
     disconnect: async () => {},

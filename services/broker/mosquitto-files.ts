@@ -2,6 +2,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { createError } from '../core/errors.ts';
 import { READING_TOPIC_FILTER } from '../core/topic.ts';
 import type { CredentialSink } from '../sensors/credential-sink.ts';
 
@@ -76,10 +77,14 @@ export function mosquittoFilesSink(options: MosquittoFilesOptions): CredentialSi
     if (options.reloadCommand && !options.pidFile) await run('/bin/sh', ['-c', options.reloadCommand], { timeout: 10_000 });
     else signalReload(options);
   };
+  // The ingest's own line must never be replaced or removed by a sensor of the same name.
+  const refuseIngest = (id: string) => {
+    if (id === options.ingestUsername) throw createError('conflict', `the MQTT username ${id} belongs to kansui's ingest; choose another sensor id`);
+  };
   return {
     reload: () => serial(reload),
-    issued: (id, password) => serial(async () => (rewritePasswordFile(options, id, mosquittoPasswordLine(id, password)), reload())),
-    revoked: (id) => serial(async () => (rewritePasswordFile(options, id, undefined), reload())),
+    issued: (id, password) => serial(async () => (refuseIngest(id), rewritePasswordFile(options, id, mosquittoPasswordLine(id, password)), reload())),
+    revoked: (id) => serial(async () => (refuseIngest(id), rewritePasswordFile(options, id, undefined), reload())),
     // A retired sensor's readings are refused by the ingest (sensor_retired); its login stays until revoked.
     disconnect: async () => {},
   };

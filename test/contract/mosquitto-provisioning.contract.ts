@@ -111,6 +111,13 @@ export function describeMosquittoProvisioningContract(name: string, start: () =>
       await waitFor(() => ids.every((id) => received.includes(`flood/${id}/reading {"level_cm":3}`)), { what: 'a reading from every new sensor' });
     });
 
+    it('a sensor named like the ingest’s login cannot take it over or remove it', async () => {
+      await expect(broker.sink.issued(broker.ingest.username, 'a-password-a-technician-would-see')).rejects.toMatchObject({ code: 'conflict' });
+      await expect(broker.sink.revoked(broker.ingest.username)).rejects.toMatchObject({ code: 'conflict' });
+      const again = await connectMqtt(broker.url, { ...broker.ingest, clientId: `contract-ingest-check-${Math.random().toString(16).slice(2, 8)}` });
+      again.end(true);
+    });
+
     it('the ingest’s own session stays up through all of this', () => {
       expect(ingest.connected).toBe(true);
     });

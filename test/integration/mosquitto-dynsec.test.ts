@@ -97,6 +97,18 @@ describe('provisioning into an external Mosquitto (dynamic security, no files, n
     await waitFor(async () => (await levelOf('dyn-cli')) === 31, { what: 'a reading from the CLI-made sensor' });
   });
 
+  it('a sensor registered with the admin’s name gets no access to the admin client: refused, and the admin keeps its password', async () => {
+    const res = await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { id: mosquitto.admin.username, name: '乗っ取り', lat: 34.27, lon: 135.4 } });
+    expect(res.status).toBe(409);
+    expect(JSON.stringify(await res.json())).not.toMatch(/"password"/);
+    const admin = await connectMqtt(mosquitto.url, { ...mosquitto.admin, clientId: 'dynsec-admin-check' });
+    admin.end(true);
+    // Revoking that sensor's credentials must not delete the admin either.
+    expect((await consoleFetch(k, 'DELETE', `/api/sensors/${mosquitto.admin.username}/credentials`, { token: tech })).status).toBe(409);
+    const still = await connectMqtt(mosquitto.url, { ...mosquitto.admin, clientId: 'dynsec-admin-check-2' });
+    still.end(true);
+  });
+
   it('refuses to start without the admin password, naming the variable', async () => {
     await expect(startTestKansui({ ...env, MOSQUITTO_DYNSEC_PASSWORD: '' })).rejects.toThrow(/MOSQUITTO_DYNSEC_PASSWORD/);
   });
