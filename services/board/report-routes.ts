@@ -43,6 +43,7 @@ export function reportRoutes(deps: ReportDeps): (app: Hono<AuthEnv>) => void {
   return (app) => {
     app.get('/api/reports/event', requireRole('staff', 'technician'), async (c) => {
       const q = validate(ReportQuery, c.req.query(), 'query');
+      c.header('Cache-Control', 'private, no-store'); // staff data: never kept by a shared cache in front (issue 15)
       if (q.from >= q.to) throw createError('invalid_input', 'from: must be before to', { param: 'from' });
       if (q.to - q.from > MAX_PERIOD_MS) throw createError('invalid_input', 'to: a report covers at most 31 days', { param: 'to' });
       const sensors = deps.registry.list().filter((s) => s.state !== 'retired' && (!q.sensor || s.id === q.sensor));

@@ -102,6 +102,15 @@ export function createNotifications(deps: NotificationsDeps) {
   return {
     routes(app: Hono<AuthEnv>): void {
       const anyStaff = requireRole('staff', 'technician');
+      // Personal data: never kept by a shared cache in front (issue 15).
+      app.use('/api/me/notifications', async (c, next) => {
+        await next();
+        c.header('Cache-Control', 'private, no-store');
+      });
+      app.use('/api/users/notifications', async (c, next) => {
+        await next();
+        c.header('Cache-Control', 'private, no-store');
+      });
       app.get('/api/me/notifications', anyStaff, (c) => {
         const me = (c.get('principal') as Principal).username;
         return c.json({ username: me, prefs: publicPrefs(deps.repo.get(me) ?? DEFAULT_NOTIFICATION_PREFS), channels: deps.channels });

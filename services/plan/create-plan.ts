@@ -66,6 +66,7 @@ export function createPlanIndicators(deps: PlanDeps) {
     routes(app: Hono<AuthEnv>): void {
       app.get('/api/plan/indicators', requireRole('staff', 'technician'), (c) => {
         const q = validate(Query, c.req.query(), 'query');
+        c.header('Cache-Control', 'private, no-store'); // staff data: never kept by a shared cache in front (issue 15)
         flush();
         const to = q.to ?? dayOf(now(), deps.timeZone);
         const from = q.from ?? dayOf(now() - 365 * 24 * 3600_000, deps.timeZone);
