@@ -17,6 +17,13 @@ describe('deploy files', () => {
     expect(pkg.scripts.build).toBe('node scripts/build.mjs');
   });
 
+  it('production dependencies hold no TypeScript tooling: the image installs them alone (npm ci --omit=dev)', () => {
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
+    expect(Object.keys(pkg.dependencies)).not.toContain('typescript');
+    expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(['tsx', 'typescript']));
+  });
+
   it('systemd starts the service exactly as npm start does', () => {
     const exec = /^ExecStart=(.*)$/m.exec(read('deploy/systemd/kansui.service'))?.[1];
     expect(exec?.replace(/^\/usr\/bin\/node/, 'node')).toBe(start);

@@ -280,9 +280,15 @@ export function renderBoard(view) {
     render();
   }
 
+  let retryMs = 1000;
+  let retryTimer;
   function connect() {
+    clearTimeout(retryTimer);
+    source?.close();
     source = new EventSource('/api/events');
+    const es = source;
     source.onopen = () => {
+      retryMs = 1000;
       const wasDown = live === 'down';
       live = 'live';
       lastEventAt = Date.now();
@@ -290,10 +296,16 @@ export function renderBoard(view) {
       if (wasDown) refetchSoon();
     };
     source.onerror = () => {
+      if (es !== source) return;
       if (live !== 'down') {
         live = 'down';
         liveSince = lastEventAt;
         renderLive();
+      }
+      // The browser gave up (an HTTP error, not a dropped connection): open a new stream, 1 s doubling to 30 s.
+      if (es.readyState === EventSource.CLOSED && !closed) {
+        retryTimer = setTimeout(connect, retryMs);
+        retryMs = Math.min(retryMs * 2, 30_000);
       }
     };
     const seen = () => {
@@ -316,6 +328,12 @@ export function renderBoard(view) {
     renderLive();
   }, 5_000);
   const linePoll = setInterval(refreshLine, 60_000);
+  // "3分前" ages: redraw the cards now and then even when nothing arrives.
+  const ageTick = setInterval(() => render(), 30_000);
+  const onOnline = () => {
+    if (!source || source.readyState === EventSource.CLOSED) connect();
+  };
+  addEventListener('online', onOnline);
 
   clear(view).append(
     h('div', { class: 'board-top' },
@@ -343,6 +361,9 @@ export function renderBoard(view) {
     source?.close();
     clearInterval(tick);
     clearInterval(linePoll);
+    clearInterval(ageTick);
+    clearTimeout(retryTimer);
+    removeEventListener('online', onOnline);
     clearTimeout(refetchTimer);
     clearTimeout(renderTimer);
     map.destroy();
