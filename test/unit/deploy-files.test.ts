@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { npmScriptArgs } from '../helpers/process.ts';
@@ -22,6 +22,27 @@ describe('deploy files', () => {
     expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
     expect(Object.keys(pkg.dependencies)).not.toContain('typescript');
     expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(['tsx', 'typescript']));
+  });
+
+  it('everything the compiled service imports at run time is a production dependency or built into Node', () => {
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+    const files = (dir: string): string[] =>
+      readdirSync(`${ROOT}${dir}`, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(`${dir}/${e.name}`) : /\.(ts|mjs)$/.test(e.name) && !e.name.endsWith('.d.mts') ? [`${dir}/${e.name}`] : []));
+    const missing = new Set<string>();
+    const seen = new Set<string>();
+    for (const file of files('services')) {
+      const src = read(file);
+      // `import type` and `export type` vanish in the build; everything else is loaded by Node.
+      const specs = [...src.matchAll(/^\s*(?:import|export)\s+(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]/gm), ...src.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] as string);
+      for (const spec of specs) {
+        if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string);
+        seen.add(name);
+        if (!(name in pkg.dependencies)) missing.add(`${file}: ${spec}`);
+      }
+    }
+    expect([...missing]).toEqual([]);
+    expect([...seen]).toEqual(expect.arrayContaining(['hono', 'mqtt', 'aedes', 'better-sqlite3', 'zod'])); // the scan found the imports
   });
 
   it('systemd starts the service exactly as npm start does', () => {
