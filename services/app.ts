@@ -283,6 +283,9 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     onEvent: onBrokerEvent,
     onUplink: (source, r) => {
       if (r.outcome === 'unknown_device' || r.outcome === 'invalid') logUplink(`uplink:${source}:${r.outcome}`, 'uplink not taken', { source, outcome: r.outcome, detail: r.detail });
+      // The device says it is not measuring the water: a sensor-health alert for staff, never a level.
+      const sensor = r.sensorId !== undefined ? registry.get(r.sensorId) : undefined;
+      if (sensor && (r.reason === 'tilt' || r.reason === 'no_target')) alerting.onFault(sensor, r.reason);
     },
   });
 

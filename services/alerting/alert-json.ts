@@ -6,6 +6,7 @@ import { formatIso } from '../core/time.ts';
 const HEALTH_NAMES = {
   offline: { ja: '欠測', en: 'Sensor offline' },
   low_battery: { ja: '電池低下', en: 'Low battery' },
+  sensor_fault: { ja: 'センサー異常', en: 'Sensor fault' },
 } as const;
 
 /**

@@ -245,6 +245,9 @@ export function createAlerting(options: AlertingOptions) {
       const mine = activeOf(sensor.id);
       const offline = mine.get('offline');
       if (offline) resolve(sensor, offline, 'reading_received', reading);
+      // A measurement the device stands behind again ends its fault (issue 11).
+      const fault = mine.get('sensor_fault');
+      if (fault) resolve(sensor, fault, 'sensor_ok', reading);
 
       const prev = states.get(sensor.id) ?? createAlertState((mine.get('flood')?.severity as FloodLevel | undefined) ?? 'normal');
       const e = evaluateReading(prev, reading, sensor.thresholds, policy);
@@ -264,6 +267,21 @@ export function createAlerting(options: AlertingOptions) {
       else if (!e.state.lowBattery && battery) resolve(sensor, battery, 'battery_ok', reading);
     } catch (err) {
       options.onError?.(err as Error, `alert evaluation for ${sensor.id}`);
+    }
+  }
+
+  /**
+   * The device reported that its measurement is not the water: tilted, or no
+   * target / no probe (issue 11). One `sensor_fault` alert per episode, for
+   * staff; it resolves at the next accepted reading. Never a flood level.
+   */
+  function onFault(sensor: Sensor, cause: 'tilt' | 'no_target'): void {
+    try {
+      if (sensor.state !== 'active') return;
+      const current = activeOf(sensor.id).get('sensor_fault');
+      if (!current) raise(sensor, 'sensor_fault', HEALTH_SEVERITY.sensor_fault, cause, false, undefined);
+    } catch (err) {
+      options.onError?.(err as Error, `sensor fault for ${sensor.id}`);
     }
   }
 
@@ -305,6 +323,7 @@ export function createAlerting(options: AlertingOptions) {
     channels: options.channels,
     policy,
     onReading,
+    onFault,
     sweep,
     /** Active alerts (kind → alert) per sensor, for status badges. */
     activeFor(sensorId: string): ActiveAlerts {

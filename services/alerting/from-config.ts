@@ -7,7 +7,7 @@ import { createWebhookChannel } from './channels/webhook.ts';
 import { createAlerting, type AlertingOptions } from './create-alerting.ts';
 import { createOutboundGuard, type HostLookup, type OutboundGuard, type OutboundRefusal } from './outbound.ts';
 
-const ALL_KINDS: Recipient['kinds'] = ['flood', 'offline', 'low_battery'];
+const ALL_KINDS: Recipient['kinds'] = ['flood', 'offline', 'low_battery', 'sensor_fault'];
 
 /**
  * Channels and read-only recipients from the environment (ALERT_WEBHOOK_URLS,

@@ -1,7 +1,7 @@
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { AckBodySchema } from '../core/alerts/alert.ts';
+import { AckBodySchema, AlertKindSchema } from '../core/alerts/alert.ts';
 import type { AuditSink } from '../core/audit.ts';
 import type { Closure } from '../core/closure.ts';
 import { PushSubscriptionSchema, RecipientInputSchema, SensorSelectionSchema, type Recipient } from '../core/alerts/channel.ts';
@@ -64,7 +64,7 @@ const AlertsQuery = z
     limit: z.coerce.number().int().min(1).max(1000).optional(),
     /** History filters (issue 13): peak severity at least this, one kind, acknowledged by this user (staff only). */
     severity: AlertSeveritySchema.optional(),
-    kind: z.enum(['flood', 'offline', 'low_battery']).optional(),
+    kind: AlertKindSchema.optional(),
     acknowledged_by: z.string().max(64).optional(),
   })
   .strict();

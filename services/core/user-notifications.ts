@@ -80,7 +80,7 @@ export function prefsToRecipients(username: string, p: NotificationPrefs): Recip
   const common = {
     sensors: p.sensors,
     minSeverity: p.min_severity,
-    kinds: ['flood', 'offline', 'low_battery'] as Recipient['kinds'],
+    kinds: ['flood', 'offline', 'low_battery', 'sensor_fault'] as Recipient['kinds'],
     lang: p.lang,
     source: 'user' as const,
     label: `user:${username}`,

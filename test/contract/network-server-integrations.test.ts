@@ -176,6 +176,13 @@ describe('network-server integrations: one contract, every adapter (issue 11)', 
         expect(k.ingest.latest.get(`${adapter.source}-em310`)).toBeUndefined();
         expect(k.console.health.get(`${adapter.source}-em310`).lastRejected).toMatchObject({ reason: 'tilt' });
         expect(k.integrations.receiver.batteries.get(`${adapter.source}-em310`)).toMatchObject({ pct: 92 });
+        // A sensor-health alert for staff; the next upright frame is a reading again and ends it.
+        expect(k.alerting.activeFor(`${adapter.source}-em310`).sensor_fault).toMatchObject({ cause: 'tilt' });
+        await adapter.deliver({ devEui: em310, deviceName: 'em310-b', receivedAt: new Date().toISOString(), fCnt: 2, bytes: [0x03, 0x82, 0x44, 0x08, 0x04, 0x00, 0x00], rx: [], dedupId: randomUUID() });
+        const [, ok] = await outcomes(adapter.source, from, 2);
+        expect(ok).toMatchObject({ outcome: 'accepted' });
+        expect(k.ingest.latest.get(`${adapter.source}-em310`)).toMatchObject({ levelCm: 88.4 });
+        expect(k.alerting.activeFor(`${adapter.source}-em310`).sensor_fault).toBeUndefined();
       });
     });
   }

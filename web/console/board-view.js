@@ -10,7 +10,7 @@ import { createBoardMap } from './board-map.js';
 // time to the next level from /api/sensors where the server gives them, SSE /api/events.
 
 const ICONS = { normal: '✓', caution: '!', warning: '‼', danger: '✕', offline: '—' };
-const KIND_KEYS = { flood: 'kindFlood', offline: 'kindOffline', low_battery: 'kindBattery' };
+const KIND_KEYS = { flood: 'kindFlood', offline: 'kindOffline', low_battery: 'kindBattery', sensor_fault: 'kindFault' };
 /** Re-render at most this often under a stream of readings. */
 const RENDER_GAP_MS = 250;
 /** Board data is refetched (debounced) after status, alert and closure events. */

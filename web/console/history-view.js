@@ -4,7 +4,7 @@ import { currentLang, t } from './i18n.js';
 
 // Alert history with filters and each alert's delivery log (issue 13, "after the storm").
 
-const KIND_KEYS = { flood: 'kindFlood', offline: 'kindOffline', low_battery: 'kindBattery' };
+const KIND_KEYS = { flood: 'kindFlood', offline: 'kindOffline', low_battery: 'kindBattery', sensor_fault: 'kindFault' };
 
 /** `2026-07-01T16:05` (datetime-local, Japan time) → ISO 8601 with offset, as the API takes it. */
 export function localToIso(v) {

@@ -128,6 +128,7 @@ const STRINGS = {
   kindFlood: ['冠水', 'Flooding'],
   kindOffline: ['欠測', 'Sensor offline'],
   kindBattery: ['電池低下', 'Low battery'],
+  kindFault: ['センサー異常', 'Sensor fault'],
   siteRoad: ['道路', 'Road'],
   siteRiver: ['河川', 'River'],
   closureLabel: ['通行止め（市が設定）', 'Road closed (set by the city)'],

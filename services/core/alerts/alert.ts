@@ -3,18 +3,19 @@ import type { Sensor } from '../sensor.ts';
 import { AlertSeveritySchema, rankLevel, type AlertSeverity, type FloodLevel } from './policy.ts';
 
 /** What an alert is about. One active alert of each kind per sensor at most. */
-export const AlertKindSchema = z.enum(['flood', 'offline', 'low_battery']);
+/** `sensor_fault`: the device says its measurement is not the water (tilted, no target; issue 11). */
+export const AlertKindSchema = z.enum(['flood', 'offline', 'low_battery', 'sensor_fault']);
 export type AlertKind = z.infer<typeof AlertKindSchema>;
 
 /** Lifecycle: raised → acknowledged → resolved (acknowledging is optional; escalation re-raises). */
 export const AlertStateSchema = z.enum(['raised', 'acknowledged', 'resolved']);
 export type AlertState = z.infer<typeof AlertStateSchema>;
 
-export const ResolveReasonSchema = z.enum(['level_normal', 'reading_received', 'battery_ok', 'maintenance', 'sensor_retired']);
+export const ResolveReasonSchema = z.enum(['level_normal', 'reading_received', 'battery_ok', 'maintenance', 'sensor_retired', 'sensor_ok']);
 export type ResolveReason = z.infer<typeof ResolveReasonSchema>;
 
 /** Why a flood alert is at its severity: the level reached, or a fast rise below `caution`. */
-export const AlertCauseSchema = z.enum(['level', 'rate_of_rise', 'offline', 'low_battery']);
+export const AlertCauseSchema = z.enum(['level', 'rate_of_rise', 'offline', 'low_battery', 'tilt', 'no_target']);
 export type AlertCause = z.infer<typeof AlertCauseSchema>;
 
 export interface Alert {
@@ -89,6 +90,7 @@ export function classifyChange(from: AlertSeverity, to: AlertSeverity): AlertEve
 export const HEALTH_SEVERITY: Record<Exclude<AlertKind, 'flood'>, AlertSeverity> = {
   offline: 'caution',
   low_battery: 'caution',
+  sensor_fault: 'caution',
 };
 
 /** Acknowledge an active alert. Pure: returns the new alert or a reason it cannot be done. */

@@ -53,7 +53,7 @@ export const RecipientInputSchema = z
     target: z.string().trim().min(1).max(2048),
     sensors: SensorSelectionSchema.default(['*']),
     min_severity: AlertSeveritySchema.default('caution'),
-    kinds: z.array(AlertKindSchema).min(1).default(['flood', 'offline', 'low_battery']),
+    kinds: z.array(AlertKindSchema).min(1).default(['flood', 'offline', 'low_battery', 'sensor_fault']),
     lang: z.enum(['ja', 'en']).default('ja'),
     label: z.string().trim().max(120).optional(),
   })
@@ -133,8 +133,8 @@ export interface AlertChannel {
 }
 
 const SEVERITY_JA: Record<AlertSeverity, string> = { caution: '注意', warning: '警戒', danger: '危険' };
-const KIND_JA: Record<AlertKind, string> = { flood: '冠水', offline: '欠測', low_battery: '電池低下' };
-const KIND_EN: Record<AlertKind, string> = { flood: 'Flooding', offline: 'Sensor offline', low_battery: 'Low battery' };
+const KIND_JA: Record<AlertKind, string> = { flood: '冠水', offline: '欠測', low_battery: '電池低下', sensor_fault: 'センサー異常' };
+const KIND_EN: Record<AlertKind, string> = { flood: 'Flooding', offline: 'Sensor offline', low_battery: 'Low battery', sensor_fault: 'Sensor fault' };
 
 /**
  * Compose the notice for an alert event: Japanese and English text, level
@@ -181,6 +181,11 @@ export function composeNotice(input: {
         ? `Water at ${nameEn} is rising fast${depth ? ` (${depth})` : ''}.`
         : `Water at ${nameEn} ${verbEn} ${levelName.en}: ${depth}${rise.en}.`,
     };
+  } else if (alert.kind === 'sensor_fault') {
+    // Issue 11: the device itself says its distance is not the water. Not a level, and not a road closure.
+    const tilt = alert.cause === 'tilt';
+    ja = { title: `【${KIND_JA[alert.kind]}】${nameJa}`, body: `${nameJa} のセンサー：${tilt ? '傾きを検知しました。水面を測れていません' : '測定対象を検知できません（反射なし）'}。点検してください。` };
+    en = { title: `[${KIND_EN[alert.kind]}] ${nameEn}`, body: `Sensor at ${nameEn}: ${tilt ? 'tilted, not measuring the water' : 'no target (no echo)'}. Please inspect it.` };
   } else {
     ja = { title: `【${KIND_JA[alert.kind]}】${nameJa}`, body: `${nameJa} のセンサー：${KIND_JA[alert.kind]}。` };
     en = { title: `[${KIND_EN[alert.kind]}] ${nameEn}`, body: `Sensor at ${nameEn}: ${KIND_EN[alert.kind].toLowerCase()}.` };
