@@ -75,14 +75,24 @@ export interface SensorCredential {
 /**
  * Port for sensor metadata and credentials. Always SQLite in DATA_DIR in
  * production (the CLI writes it while the service runs); memory in tests.
+ * Both pass test/contract/sensor-registry.contract.ts.
  */
 export interface SensorRegistry {
+  /** Every sensor, sorted by id. An unchanged sensor keeps its object (callers compare identity to find edits). */
   list(): Sensor[];
   get(id: string): Sensor | undefined;
+  /** Throws DomainError `conflict` when the id exists. */
   create(sensor: Sensor, credential: SensorCredential): void;
+  /** Merge and validate; keeps id and createdAt. Throws DomainError `not_found` for an unknown id. */
   update(id: string, patch: Partial<Omit<Sensor, 'id' | 'createdAt'>>): Sensor;
+  /** Replace (or, with null, revoke) the MQTT credential. Throws DomainError `not_found` for an unknown id. */
   setCredential(id: string, credential: SensorCredential | null): void;
+  /** Read fresh on every call: a rotation by another process applies at the next CONNECT. */
   getCredential(id: string): SensorCredential | undefined;
-  /** Re-read what another process (the CLI) may have changed; cheap when nothing changed. */
+  /**
+   * Re-read what another process (the CLI) may have changed; cheap when
+   * nothing changed. True only when the sensors themselves changed: writes
+   * to other tables of the same database never cause a reload.
+   */
   refresh(): boolean;
 }
