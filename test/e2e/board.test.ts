@@ -8,6 +8,7 @@ import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
 import { runAxe } from '../helpers/map-page.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startLineApiServer, type LineApiServer } from '../helpers/line-api-server.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 /**
  * Issue 13, "done when": the simulator drives a storm and the staff board
@@ -44,7 +45,7 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
     await line?.close();
   });
 
-  async function openBoard(username: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+  async function openBoard(username: string, options: Parameters<Browser['newContext']>[0] = {}, base = k.httpUrl): Promise<Page> {
     const ctx = await browser.newContext({ locale: 'ja-JP', ...options });
     contexts.push(ctx);
     const p = await ctx.newPage();
@@ -52,7 +53,7 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
     p.on('console', (m) => {
       if (m.type() === 'error' && !/tile|Failed to load resource/i.test(m.text())) pageErrors.push(`${username}: ${m.text()}`);
     });
-    await p.goto(`${k.httpUrl}/console/`);
+    await p.goto(`${base}/console/`);
     await p.fill('#username', username);
     await p.fill('#password', TEST_PASSWORD);
     await p.click('#sign-in');
@@ -155,4 +156,21 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
     expect(await runAxe(desk), 'axe on the board').toEqual([]);
     expect(pageErrors).toEqual([]);
   }, 150_000);
+
+  it('says when it is not live and since when, and comes back by itself', async () => {
+    // Through a proxy the test can cut, as a carrier drops a long-lived stream.
+    const proxy = await startTcpProxy(k.httpPort);
+    try {
+      const p = await openBoard('sato', {}, proxy.url);
+      proxy.cut();
+      await p.locator('#board-live[data-state="down"]').waitFor({ timeout: 15_000 });
+      expect(await p.textContent('#board-live')).toMatch(/ライブではありません（\d\d:\d\d から）/);
+      proxy.restore();
+      await p.locator('#board-live[data-state="live"]').waitFor({ timeout: 40_000 });
+      expect(await p.evaluate(() => (window as unknown as { boardMark?: number }).boardMark)).toBe(42);
+      expect(pageErrors.filter((e) => !/ERR_|net::|EventSource/i.test(e))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  }, 90_000);
 });
