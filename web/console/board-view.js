@@ -25,6 +25,11 @@ function ago(iso) {
   const min = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60_000));
   return currentLang() === 'en' ? `${min} min ago` : `${min}分前`;
 }
+/** A river stage in metres with two decimals (as 川の防災情報 shows them, issue 12), a road's depth in cm. */
+function level(cm, site) {
+  if (cm === null || cm === undefined) return '—';
+  return site === 'river' ? `${(cm / 100).toFixed(2)} m` : `${cm} cm`;
+}
 const nameOf = (x) => (currentLang() === 'en' && x.name_en ? x.name_en : x.name);
 const lang = (pair) => (pair ? (currentLang() === 'en' ? pair.en : pair.ja) : '');
 
@@ -180,8 +185,8 @@ export function renderBoard(view) {
     const trend = trendText(p);
     const statusKey = item.status;
     const facts = [
-      [t('level'), h('span', { class: 'board-level' }, item.level_cm === null ? '—' : `${item.level_cm} cm`), h('span', { class: 'muted' }, ` ${lang(item.status_name)}`)],
-      [t('boardPeak'), item.peak ? `${item.peak.level_cm} cm（${clock(item.peak.at)}）` : '—'],
+      [t('level'), h('span', { class: 'board-level' }, level(item.level_cm, site)), h('span', { class: 'muted' }, ` ${lang(item.status_name)}`)],
+      [t('boardPeak'), item.peak ? `${level(item.peak.level_cm, site)}（${clock(item.peak.at)}）` : '—'],
       ...(trend ? [[t('boardTrend'), h('span', { class: 'board-trend' }, trend)]] : []),
       [t('lastSeen'), h('span', { class: 'board-time' }, `${clock(item.observed_at)}（${ago(item.observed_at)}）`)],
     ];
