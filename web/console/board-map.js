@@ -37,7 +37,8 @@ export function createBoardMap(el, deps) {
     for (const it of items) {
       const colour = COLOURS[it.status] ?? COLOURS.offline;
       const m = window.L.circleMarker([it.lat, it.lon], { radius: it.status === 'danger' ? 14 : 11, color: it.closure ? '#b00020' : '#111', weight: it.closure ? 5 : 2, fillColor: colour, fillOpacity: 0.95 });
-      const label = `${it.closure ? '⛔ ' : ''}${it.name} ${it.level_cm === null ? '' : `${it.level_cm} cm`} ${it.status_name?.ja ?? ''}`;
+      const depth = it.level_cm === null ? '' : it.site === 'river' ? `${(it.level_cm / 100).toFixed(2)} m` : `${it.level_cm} cm`;
+      const label = `${it.closure ? '⛔ ' : ''}${it.name} ${depth} ${it.status_name?.ja ?? ''}`;
       m.bindTooltip(label, { permanent: true, direction: 'right', className: `board-tip board-tip-${it.status}` });
       m.on('click', () => deps.onSelect(it.sensor_id));
       m.addTo(layer);
