@@ -44,6 +44,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { createReadingStore } from './storage/create-store.ts';
 import { openMetadataDatabase } from './storage/metadata-db.ts';
 import { createSqliteSensorRegistry } from './storage/sqlite-sensor-registry.ts';
+import { createSqliteAudit } from './storage/sqlite-audit.ts';
 import type { SqliteDatabase } from './storage/sqlite.ts';
 
 export interface Kansui {
@@ -294,6 +295,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
 
   const sensorConsole = createConsole({
     db,
+    repos: { audit: createSqliteAudit(db) },
     users,
     registry,
     store,

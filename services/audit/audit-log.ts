@@ -1,24 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { redactSecrets, type AuditAction, type AuditEntry } from '../core/audit.ts';
+import { redactSecrets, type AuditAction, type AuditEntry, type AuditQuery, type AuditRepository } from '../core/audit.ts';
 import type { Principal } from '../core/auth.ts';
 import type { AuthEnv } from '../auth/middleware.ts';
-import { migrate, type SqliteDatabase } from '../storage/sqlite.ts';
-
-const MIGRATIONS = [
-  `CREATE TABLE audit_log (
-     id            INTEGER PRIMARY KEY,
-     at            INTEGER NOT NULL,
-     actor_user_id INTEGER,
-     actor         TEXT NOT NULL,
-     action        TEXT NOT NULL,
-     target_type   TEXT NOT NULL,
-     target_id     TEXT NOT NULL,
-     before        TEXT,
-     after         TEXT,
-     address       TEXT
-   );
-   CREATE INDEX audit_log_target ON audit_log(target_type, target_id, id);`,
-];
 
 export interface AuditRecord {
   actor: Pick<Principal, 'userId' | 'username'> | 'cli';
@@ -32,19 +15,16 @@ export interface AuditRecord {
 
 /**
  * Append-only audit log of every change (issue 5: who, what, when,
- * before/after) in kansui.db. Secrets are stripped before writing
- * (services/core/audit.ts). No route updates or deletes rows.
+ * before/after), kept behind the AuditRepository port (issue 16). Secrets
+ * are stripped before anything reaches the repository
+ * (services/core/audit.ts). No route updates or deletes entries.
  */
-export function createAuditLog(db: SqliteDatabase, now: () => number = Date.now) {
-  migrate(db, 'audit', MIGRATIONS);
-  const insert = db.prepare(
-    'INSERT INTO audit_log (at, actor_user_id, actor, action, target_type, target_id, before, after, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const json = (v: unknown) => (v === undefined ? null : JSON.stringify(redactSecrets(v)));
+export function createAuditLog(repo: AuditRepository, now: () => number = Date.now) {
   const detailed = new WeakSet<Request>();
+  const redacted = (v: unknown) => (v === undefined ? null : redactSecrets(v));
   function record(r: AuditRecord): void {
     const actor = r.actor === 'cli' ? { userId: null, username: 'cli' } : r.actor;
-    insert.run(now(), actor.userId, actor.username, r.action, r.targetType, r.targetId, json(r.before), json(r.after), r.address ?? null);
+    repo.append({ at: now(), actorUserId: actor.userId, actor: actor.username, action: r.action, targetType: r.targetType, targetId: r.targetId, before: redacted(r.before), after: redacted(r.after), address: r.address ?? null });
   }
   return {
     record,
@@ -68,26 +48,8 @@ export function createAuditLog(db: SqliteDatabase, now: () => number = Date.now)
       };
     },
     /** Newest first; `before` pages by id. */
-    list(q: { limit: number; before?: number | undefined; target?: string | undefined }): AuditEntry[] {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
-      if (q.target !== undefined) (where.push('target_id = ?'), args.push(q.target));
-      const rows = db
-        .prepare(`SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
-        .all(...args, q.limit) as Record<string, unknown>[];
-      return rows.map((r) => ({
-        id: r.id as number,
-        at: r.at as number,
-        actorUserId: (r.actor_user_id as number | null) ?? null,
-        actor: r.actor as string,
-        action: r.action as AuditAction,
-        targetType: r.target_type as AuditEntry['targetType'],
-        targetId: r.target_id as string,
-        before: r.before ? JSON.parse(r.before as string) : null,
-        after: r.after ? JSON.parse(r.after as string) : null,
-        address: (r.address as string | null) ?? null,
-      }));
+    list(q: AuditQuery): AuditEntry[] {
+      return repo.list(q);
     },
   };
 }

@@ -9,6 +9,7 @@ import { createSessionStore } from '../auth/session-store.ts';
 import { createUserStore } from '../auth/user-store.ts';
 import type { Config } from '../config.ts';
 import { openMetadataDatabase } from '../storage/metadata-db.ts';
+import { createSqliteAudit } from '../storage/sqlite-audit.ts';
 
 export const USER_USAGE = `  user add --username NAME --role admin|technician|staff
       Create a user; the password is read from stdin (first line), never from
@@ -50,7 +51,7 @@ export function runUserCommand(group: string, command: string | undefined, rest:
   const db = openMetadataDatabase(config.DATA_DIR);
   try {
     const users = createUserStore(db);
-    const audit = createAuditLog(db);
+    const audit = createAuditLog(createSqliteAudit(db));
     const username = () => arg(UsernameSchema.safeParse(v.username), 'username');
     const existing = () => {
       const user = users.get(username());

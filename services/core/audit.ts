@@ -28,22 +28,28 @@ export const AUDIT_ACTIONS = [
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export interface AuditEntry {
-  id: number;
+export const AuditTargetTypeSchema = z.enum(['sensor', 'user', 'token', 'session', 'route', 'alert', 'closure', 'line']);
+
+export const AuditEntrySchema = z.object({
+  id: z.number().int(),
   /** Epoch ms. */
-  at: number;
+  at: z.number(),
   /** `null` for the CLI or the system. */
-  actorUserId: number | null;
+  actorUserId: z.number().int().nullable(),
   /** Username, or `cli` for the command line. */
-  actor: string;
-  action: AuditAction;
-  targetType: 'sensor' | 'user' | 'token' | 'session' | 'route' | 'alert' | 'closure' | 'line';
-  targetId: string;
-  before: unknown;
-  after: unknown;
+  actor: z.string(),
+  action: z.enum(AUDIT_ACTIONS),
+  targetType: AuditTargetTypeSchema,
+  targetId: z.string(),
+  /** Already without secrets (redactSecrets). */
+  before: z.unknown(),
+  after: z.unknown(),
   /** Client address when the change came over HTTP. */
-  address: string | null;
-}
+  address: z.string().nullable(),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+/** An entry before the repository numbers it. */
+export type NewAuditEntry = Omit<AuditEntry, 'id'>;
 
 /**
  * How a route module writes a detailed audit entry for the request it is
@@ -71,6 +77,19 @@ export const AuditQuerySchema = z
     target: z.string().max(200).optional(),
   })
   .strict();
+export type AuditQuery = z.infer<typeof AuditQuerySchema>;
+
+/**
+ * Port for the append-only audit log (issue 16). Adapters:
+ * services/storage/sqlite-audit.ts, memory-audit.ts; both pass
+ * test/contract/audit.contract.ts. No method updates or deletes an entry.
+ */
+export interface AuditRepository {
+  /** Store one entry; returns its id (ids rise with every entry). */
+  append(entry: NewAuditEntry): number;
+  /** Newest first; `before` pages by id, `target` keeps one target id. */
+  list(query: AuditQuery): AuditEntry[];
+}
 
 /** Keys that never go into an audit entry, whatever object is logged. */
 const SECRET_KEYS = new Set(['password', 'passwordHash', 'password_hash', 'token', 'tokenHash', 'token_hash']);
