@@ -18,6 +18,8 @@ export function toFeature(sensor: Sensor, latest: Reading | undefined, now: numb
       name_en: sensor.nameEn ?? null,
       address: sensor.address ?? null,
       kind: sensor.kind,
+      // Stage sensors (issue 11): level_cm is the highest wet stage, a lower bound, not an exact depth.
+      ...(sensor.stages !== undefined && { stages: [...sensor.stages] }),
       state: sensor.state,
       status: computeStatus(sensor, latest, now),
       level_cm: latest?.levelCm ?? null,

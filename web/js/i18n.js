@@ -35,6 +35,8 @@ const STRINGS = {
     summaryNone: 'センサーがありません',
     summaryCount: '{n}件',
     noData: 'データなし',
+    stageAtLeast: '{cm} cm 以上',
+    stageBelow: '{cm} cm 未満',
     justNow: 'たった今',
     minutesAgo: '{n}分前',
     hoursAgo: '{n}時間前',
@@ -127,6 +129,8 @@ const STRINGS = {
     summaryNone: 'No sensors',
     summaryCount: '{n}',
     noData: 'no data',
+    stageAtLeast: '≥ {cm} cm',
+    stageBelow: '< {cm} cm',
     justNow: 'just now',
     minutesAgo: '{n} min ago',
     hoursAgo: '{n} h ago',
@@ -291,9 +295,20 @@ export function formatDateTime(ms) {
   return formatter('datetime').format(ms);
 }
 
-/** "23.5 cm", or the words for no data. */
-export function formatLevel(levelCm) {
-  return levelCm === null || levelCm === undefined ? t('noData') : `${levelCm.toFixed(1)} cm`;
+/**
+ * "23.5 cm", or the words for no data. A stage sensor (issue 11) knows only
+ * which fixed heights are wet: "20 cm 以上" / "≥ 20 cm", or "10 cm 未満" /
+ * "< 10 cm" when none is, never a false exact level.
+ * @param {number|null|undefined} levelCm
+ * @param {number[]|null} [stages]
+ */
+export function formatLevel(levelCm, stages) {
+  if (levelCm === null || levelCm === undefined) return t('noData');
+  if (stages && stages.length) {
+    const wet = stages.filter((cm) => cm <= levelCm).pop();
+    return wet === undefined ? t('stageBelow', { cm: stages[0] }) : t('stageAtLeast', { cm: wet });
+  }
+  return `${levelCm.toFixed(1)} cm`;
 }
 
 /**

@@ -22,7 +22,7 @@ function niceMax(v) {
  * the line, so missing data is never drawn as if it had been measured.
  * @param {{ points: {t:number, v:number}[], from: number, to: number,
  *           thresholds: {caution:number, warning:number, danger:number}, intervalS: number,
- *           rangeLabel: string, days: boolean }} o
+ *           rangeLabel: string, days: boolean, stepped?: boolean }} o
  */
 export function renderLevelChart(o) {
   const { points, from, to, thresholds } = o;
@@ -56,9 +56,14 @@ export function renderLevelChart(o) {
   const gapMs = Math.max(3 * o.intervalS * 1000, o.days ? 2 * 1800_000 : 0);
   let d = '';
   let prev = -Infinity;
+  let prevV = 0;
   for (const p of points) {
-    d += `${p.t - prev > gapMs ? 'M' : 'L'}${x(p.t).toFixed(1)} ${y(p.v).toFixed(1)}`;
+    const gap = p.t - prev > gapMs;
+    // A stage sensor's level holds until the next report (issue 11): steps, not slopes between stages.
+    if (o.stepped && !gap) d += `L${x(p.t).toFixed(1)} ${y(prevV).toFixed(1)}`;
+    d += `${gap ? 'M' : 'L'}${x(p.t).toFixed(1)} ${y(p.v).toFixed(1)}`;
     prev = p.t;
+    prevV = p.v;
   }
   if (d) parts.push(`<path class="level" d="${d}"/>`);
   if (points.length === 1) {

@@ -76,7 +76,7 @@ export function createListView(deps) {
     if (s.closure) row.btn.dataset.closed = 'true';
     else delete row.btn.dataset.closed;
     setText(row.status, t(`status.${s.status}`));
-    setText(row.level, formatLevel(s.levelCm));
+    setText(row.level, formatLevel(s.levelCm, s.stages));
     setText(row.time, s.observedAtMs === null ? '' : relativeTime(s.observedAtMs, now));
   }
 

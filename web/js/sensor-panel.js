@@ -92,6 +92,7 @@ export function createSensorPanel(deps) {
         ...series,
         thresholds: s.thresholds,
         intervalS: s.intervalS,
+        stepped: Boolean(s.stages),
         rangeLabel: t(range === '24h' ? 'range24h' : 'range7d'),
         days: range === '7d',
       });
@@ -115,7 +116,7 @@ export function createSensorPanel(deps) {
     // Issue 13: a closure is a fact the city set, shown apart from the sensor's status.
     parts.closure.hidden = !s.closure;
     parts.closure.textContent = s.closure ? `⛔ ${t('closureLabel')}${t('closureSince', { time: formatDateTime(Date.parse(s.closure.since)) })}: ${s.closure.reason}` : '';
-    parts.level.textContent = formatLevel(s.levelCm);
+    parts.level.textContent = formatLevel(s.levelCm, s.stages);
     parts.time.textContent = s.observedAtMs === null ? t('noData') : (getLang() === 'ja' ? `${relativeTime(s.observedAtMs, now)}（${formatClock(s.observedAtMs)}）` : `${relativeTime(s.observedAtMs, now)} (${formatClock(s.observedAtMs)})`);
     parts.addr.textContent = s.address ?? '';
     parts.addrRow.hidden = !s.address;

@@ -58,6 +58,8 @@ function fromFeature(f) {
     state: p.state ?? 'active',
     serverStatus: p.status,
     levelCm: p.level_cm ?? null,
+    /** Stage sensors (issue 11): the fixed detection heights in cm; null for level sensors. */
+    stages: p.stages ?? null,
     observedAtMs: p.observed_at ? Date.parse(p.observed_at) : null,
     offlineAtMs: p.offline_at ? Date.parse(p.offline_at) : null,
     intervalS: p.interval_s,

@@ -1,0 +1,85 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser.ts';
+import { createTestToken } from '../helpers/console.ts';
+import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
+import { newMapContext, openMap, TEST_TILE_URL } from '../helpers/map-page.ts';
+import { startNetworkServerBroker, type NetworkServerBroker } from '../helpers/network-server-broker.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+/**
+ * Issue 11 end to end: a technician registers a Milesight EM500-UDL by its
+ * DevEUI; its first uplink arrives from The Things Stack (Debian Mosquitto
+ * playing TTN's MQTT server, message as TTN documents it) and is on the
+ * public map in real Chromium with its level and status, and raises the alert.
+ * A stage sensor beside it shows "20 cm 以上", not a false exact level.
+ */
+describe('LoRaWAN sensor: first uplink to the map and an alert (issue 11)', () => {
+  let k: TestKansui;
+  let broker: NetworkServerBroker;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    broker = await startNetworkServerBroker();
+    k = await startTestKansui({ MAP_TILE_URL: TEST_TILE_URL, TTN_MQTT_URL: broker.url, TTN_MQTT_USERNAME: broker.ttnUser.username, TTN_MQTT_PASSWORD: broker.ttnUser.password });
+    await waitFor(() => k.integrations.mqtt.every((m) => m.subscribed()), { what: 'TTN subscription' });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await k?.dispose();
+    await broker?.stop();
+  });
+
+  it('registers by DevEUI, takes the uplink, shows it on the map and raises the flood alert', async () => {
+    const token = createTestToken(k, 'e2e-tech', 'technician');
+    const created = await fetch(`${k.httpUrl}/api/sensors`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, Origin: k.httpUrl },
+      body: JSON.stringify({ id: 'udl-1', name: '打田駅前アンダーパス', lat: 34.271, lon: 135.395, mountHeightMm: 2000, devEui: '24e124713b123456', codec: 'milesight-em500-udl', intervalS: 600 }),
+    });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ devEui: '24E124713B123456', codec: 'milesight-em500-udl', kind: 'distance' });
+    await k.ingest.submit('stage-1', Buffer.from('{}')); // unknown yet: refused, nothing shown
+    const stage = await fetch(`${k.httpUrl}/api/sensors`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, Origin: k.httpUrl },
+      body: JSON.stringify({ id: 'stage-1', name: '粉河橋南', lat: 34.275, lon: 135.405, kind: 'stage', stages: [10, 20, 30] }),
+    });
+    expect(stage.status).toBe(201);
+    expect((await k.ingest.submit('stage-1', Buffer.from(JSON.stringify({ wet_cm: [10, 20] }))))).toMatchObject({ ok: true });
+
+    const context = await newMapContext(browser);
+    const page = await context.newPage();
+    await openMap(page, k.httpUrl, 2);
+    expect(await page.textContent('#list [data-sensor-id="stage-1"] .row-level')).toBe('20 cm 以上');
+    expect(await page.getAttribute('#list [data-sensor-id="stage-1"]', 'data-status')).toBe('warning');
+
+    // First uplink: 01 75 55 (battery 85 %) 03 82 E8 03 (1000 mm) → 2000 − 1000 = 100 cm of water: danger.
+    const receivedAt = new Date().toISOString();
+    await broker.publish(`v3/${broker.ttnUser.username}/devices/em500-udl-1/up`, {
+      end_device_ids: { device_id: 'em500-udl-1', application_ids: { application_id: 'kansui-app' }, dev_eui: '24E124713B123456', dev_addr: '260B1234' },
+      correlation_ids: ['as:up:01J0000000000000000000E2E1'],
+      received_at: receivedAt,
+      uplink_message: {
+        f_port: 85,
+        f_cnt: 1,
+        frm_payload: Buffer.from([0x01, 0x75, 0x55, 0x03, 0x82, 0xe8, 0x03]).toString('base64'),
+        rx_metadata: [{ gateway_ids: { gateway_id: 'city-hall' }, rssi: -101, snr: 6.25 }],
+        received_at: receivedAt,
+      },
+    });
+    await page.waitForFunction(() => document.querySelector('#list [data-sensor-id="udl-1"]')?.getAttribute('data-status') === 'danger', undefined, { timeout: 15_000 });
+    expect(await page.textContent('#list [data-sensor-id="udl-1"] .row-level')).toBe('100.0 cm');
+    expect(await page.textContent('#list [data-sensor-id="udl-1"] .row-status')).toBe('危険');
+    await page.waitForFunction(() => document.querySelector('.mk[data-sensor-id="udl-1"]')?.getAttribute('data-status') === 'danger', undefined, { timeout: 15_000 });
+
+    const alert = await waitFor(() => k.alerting.activeFor('udl-1').flood, { what: 'the flood alert' });
+    expect(alert.severity).toBe('danger');
+    const alerts = await (await fetch(`${k.httpUrl}/api/alerts`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    expect(JSON.stringify(alerts)).toContain('udl-1');
+    const reading = k.ingest.latest.get('udl-1')!;
+    expect(reading).toMatchObject({ levelCm: 100, batteryPct: 85, rssiDbm: -101, snrDb: 6.25, observedAt: Date.parse(receivedAt) });
+    await context.close();
+  });
+});
