@@ -204,20 +204,17 @@ export function mosquittoDynsecSink(options: MosquittoDynsecOptions): MosquittoD
     async prepareIngest() {
       const ingest = options.ingest;
       if (!ingest) return;
-      check(
-        await send([
-          {
-            command: 'createRole',
-            rolename: INGEST_ROLE,
-            textname: 'kansui ingest: reads every sensor reading',
-            acls: [
-              { acltype: 'subscribePattern', topic: READING_TOPIC_FILTER, priority: 0, allow: true },
-              { acltype: 'publishClientReceive', topic: READING_TOPIC_FILTER, priority: 0, allow: true },
-            ],
-          },
-        ]),
-        isAlready,
-      );
+      const acls = [
+        { acltype: 'subscribePattern', topic: READING_TOPIC_FILTER, priority: 0, allow: true },
+        // Several ingest workers share the readings through a shared subscription (issue 15); the
+        // 2.0.11 plugin checks the whole `$share/<group>/…` filter, so it needs its own rule (checked here).
+        { acltype: 'subscribePattern', topic: `$share/+/${READING_TOPIC_FILTER}`, priority: 0, allow: true },
+        { acltype: 'publishClientReceive', topic: READING_TOPIC_FILTER, priority: 0, allow: true },
+      ];
+      const [role] = await send([{ command: 'createRole', rolename: INGEST_ROLE, textname: 'kansui ingest: reads every sensor reading', acls }]);
+      if (role?.error && !/already/i.test(role.error)) check([role]);
+      // A role made by an older kansui gets the rules it lacks (an existing rule answers "already exists").
+      if (role?.error) check(await send(acls.map((acl) => ({ command: 'addRoleACL', rolename: INGEST_ROLE, ...acl }))), isAlready);
       const [created] = await send([
         {
           command: 'createClient',

@@ -118,6 +118,22 @@ export function describeMosquittoProvisioningContract(name: string, start: () =>
       again.end(true);
     });
 
+    it('the ingest’s login may also read as a member of a shared subscription (several ingest workers)', async () => {
+      const worker = await connectMqtt(broker.url, { ...broker.ingest, clientId: `contract-worker-${Math.random().toString(16).slice(2, 8)}` });
+      try {
+        const got: string[] = [];
+        worker.on('message', (topic, payload) => got.push(`${topic} ${payload}`));
+        const [granted] = await worker.subscribeAsync('$share/kansui/flood/+/reading', { qos: 1 });
+        expect(granted?.qos).toBe(1);
+        await broker.sink.issued('c-shared', 'pw-c-shared');
+        const sensor = await connectWhenAccepted('c-shared', 'pw-c-shared');
+        await sensor.publishAsync('flood/c-shared/reading', '{"level_cm":6}', { qos: 1 });
+        await waitFor(() => got.includes('flood/c-shared/reading {"level_cm":6}'), { what: 'the shared-subscription member to get the reading' });
+      } finally {
+        worker.end(true);
+      }
+    });
+
     it('the ingest’s own session stays up through all of this', () => {
       expect(ingest.connected).toBe(true);
     });
