@@ -332,6 +332,8 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
         ...(secret && { secret }),
       };
       alerting.addRecipient(r, { createdBy: c.get('principal')?.username });
+      const who = c.get('principal');
+      if (who) deps.audit?.(c.req.raw, { actor: who, action: 'alert.recipient.add', targetType: 'route', targetId: r.id, after: { channel: r.channel, target: describeTarget(r), label: r.label ?? null, sensors: r.sensors, min_severity: r.minSeverity }, address: addressOf(c) });
       // The webhook secret is shown once, here; the receiver needs it to check X-Kansui-Signature.
       return c.json({ ...publicRecipient(r), ...(secret && { secret }) }, 201);
     });
@@ -343,6 +345,8 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
       if (r.source === 'env') throw createError('conflict', `recipient ${id} comes from the environment; change the configuration instead`);
       if (r.source === 'user') throw createError('conflict', `recipient ${id} is a staff member's own notification preference; change it there (PUT /api/users/{username}/notifications)`);
       alerting.removeRecipient(id);
+      const who = c.get('principal');
+      if (who) deps.audit?.(c.req.raw, { actor: who, action: 'alert.recipient.remove', targetType: 'route', targetId: id, before: { channel: r.channel, target: describeTarget(r), label: r.label ?? null }, address: addressOf(c) });
       return c.body(null, 204);
     });
 
@@ -370,8 +374,11 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
         if (body.preset !== 'river_channel') throw createError('invalid_input', 'standby_cm: only the river_channel preset has a standby level', { param: 'standby_cm' });
         if (body.standby_cm >= thresholds.caution) throw createError('invalid_input', 'standby_cm: must be below the caution threshold', { param: 'standby_cm' });
       }
+      const beforePreset = alerting.settingsOf(sensor.id).preset;
       if (body.thresholds) registry.update(sensor.id, { thresholds: body.thresholds, updatedAt: now() });
       alerting.setSettings(sensor.id, { preset: body.preset, ...(body.standby_cm != null && { standbyCm: body.standby_cm }) });
+      const who = c.get('principal');
+      if (who) deps.audit?.(c.req.raw, { actor: who, action: 'alert.settings', targetType: 'sensor', targetId: sensor.id, before: { preset: beforePreset, thresholds: sensor.thresholds }, after: { sensor_name: sensor.name, preset: body.preset, thresholds, standby_cm: body.standby_cm ?? null }, address: addressOf(c) });
       return c.json({ sensor_id: sensor.id, preset: body.preset, thresholds, standby_cm: body.standby_cm ?? null });
     });
 

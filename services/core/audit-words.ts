@@ -60,6 +60,19 @@ export function describeAudit(e: Pick<AuditEntry, 'at' | 'actor' | 'action' | 't
         en: `${who} set what LINE residents get while the quota is short to ${LEVEL_EN[to] ?? to} and above${from ? ` (was ${LEVEL_EN[from] ?? from})` : ''} at ${at}`,
       };
     }
+    case 'alert.recipient.add':
+    case 'alert.recipient.remove': {
+      const r = (e.action === 'alert.recipient.add' ? after : before) as Fields;
+      const what = `${String(r.channel ?? '')} ${String(r.label ?? r.target ?? e.targetId)}`.trim();
+      return e.action === 'alert.recipient.add'
+        ? { ja: `${at} ${who} が通知先 ${what} を追加`, en: `${who} added alert recipient ${what} at ${at}` }
+        : { ja: `${at} ${who} が通知先 ${what} を削除`, en: `${who} removed alert recipient ${what} at ${at}` };
+    }
+    case 'alert.settings': {
+      const t = after.thresholds as { caution?: number; warning?: number; danger?: number } | undefined;
+      const levels = t ? ` ${t.caution}/${t.warning}/${t.danger} cm` : '';
+      return { ja: `${at} ${who} が ${name} の警報設定を変更（${String(after.preset ?? '')}${levels}）`, en: `${who} changed the alert settings of ${name} (${String(after.preset ?? '')}${levels}) at ${at}` };
+    }
     case 'session.login':
       return { ja: `${at} ${who} がサインイン`, en: `${who} signed in at ${at}` };
     case 'session.logout':

@@ -23,6 +23,10 @@ export const AUDIT_ACTIONS = [
   'user.notifications',
   /** Issue 14: an admin changed what LINE residents get while the quota is short (before/after: quota_short_min_level). */
   'line.settings',
+  /** Issue 13: staff added or removed an alert recipient (after/before: channel, target as shown to staff, label); a technician changed a sensor's alert settings. */
+  'alert.recipient.add',
+  'alert.recipient.remove',
+  'alert.settings',
   /** A successful write by a route that keeps no detailed entry of its own (alerts, recipients, …): who, when, method and path. */
   'http.write',
 ] as const;

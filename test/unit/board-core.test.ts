@@ -51,6 +51,8 @@ describe('audit log in words (pure)', () => {
     expect(describeAudit({ ...base, action: 'closure.create', targetType: 'closure', after: { sensor_name: '打田', reason: '冠水' } }, 'Asia/Tokyo').ja).toBe('16:05 佐藤 が 打田 を通行止めに設定：冠水');
     expect(describeAudit({ ...base, action: 'session.login', targetType: 'session', after: null }, 'Asia/Tokyo').en).toBe('佐藤 signed in at 16:05');
     expect(describeAudit({ ...base, action: 'sensor.update', targetType: 'sensor', targetId: 's-1', before: { lat: 1, name: 'a' }, after: { lat: 2, name: 'a' } }, 'Asia/Tokyo').en).toBe('佐藤 changed sensor s-1 (lat) at 16:05');
+    expect(describeAudit({ ...base, action: 'alert.recipient.add', targetType: 'route', targetId: 'rc_1', after: { channel: 'webhook', target: 'https://hooks.city.example/x', label: '防災課' } }, 'Asia/Tokyo').en).toBe('佐藤 added alert recipient webhook 防災課 at 16:05');
+    expect(describeAudit({ ...base, action: 'alert.settings', targetType: 'sensor', targetId: 's-1', after: { sensor_name: '紀の川 船戸', preset: 'river_channel', thresholds: { caution: 100, warning: 150, danger: 200 } } }, 'Asia/Tokyo').ja).toBe('16:05 佐藤 が 紀の川 船戸 の警報設定を変更（river_channel 100/150/200 cm）');
     expect(describeAudit({ ...base, action: 'http.write', targetType: 'route', targetId: 'POST /api/x', after: { status: 200 } }, 'Asia/Tokyo').en).toBe('佐藤: POST /api/x at 16:05');
   });
 });
