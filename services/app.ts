@@ -13,6 +13,7 @@ import { createOpenDataRoutes } from './api/open-data-routes.ts';
 import { createSensorsSnapshot } from './api/sensors-snapshot.ts';
 import type { Alerting, AlertingOptions } from './alerting/create-alerting.ts';
 import { createAlertingFromConfig } from './alerting/from-config.ts';
+import { loadOrCreateVapidKeys, VAPID_FILE } from './alerting/vapid-file.ts';
 import { createAlertMetrics } from './alerting/alert-metrics.ts';
 import { alertRoutes } from './alerting/routes.ts';
 import { createOutboundGuard, type HostLookup } from './alerting/outbound.ts';
@@ -45,6 +46,7 @@ import { createReadingStore } from './storage/create-store.ts';
 import { openMetadataDatabase } from './storage/metadata-db.ts';
 import { createSqliteSensorRegistry } from './storage/sqlite-sensor-registry.ts';
 import { createSqliteAudit } from './storage/sqlite-audit.ts';
+import { createSqliteSessions, createSqliteUsers } from './storage/sqlite-accounts.ts';
 import type { SqliteDatabase } from './storage/sqlite.ts';
 
 export interface Kansui {
@@ -104,7 +106,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
 
   const db = openMetadataDatabase(config.DATA_DIR);
   const registry = createSqliteSensorRegistry(db);
-  const users = createUserStore(db, now);
+  const users = createUserStore(createSqliteUsers(db), now);
   const store = options.store ?? (await createReadingStore(config, { logger }));
   const ingest = createIngest({ store, registry, now });
   await ingest.start();
@@ -121,7 +123,14 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   const logOutboundRefused = createRateLimitedLog((_key, msg, fields) => logger.warn(fields, msg));
   /** Residents on LINE (issue 14), created below once alerting exists; its hook is called for every alert event. */
   let line: LineResidents | undefined;
-  const { alerting, vapidPublicKey, targetPolicy } = await createAlertingFromConfig(config, {
+  // Issue 12: notifications out of the box. Keys from the environment win; else DATA_DIR/vapid.json, generated once.
+  let alertingConfig: Config = config;
+  if (!config.VAPID_PUBLIC_KEY && config.VAPID_GENERATE) {
+    const { keys, created } = await loadOrCreateVapidKeys(config.DATA_DIR);
+    if (created) logger.info({ file: `${config.DATA_DIR}/${VAPID_FILE}` }, 'generated a Web Push (VAPID) key pair; back it up with kansui.db');
+    alertingConfig = { ...config, VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey };
+  }
+  const { alerting, vapidPublicKey, targetPolicy } = await createAlertingFromConfig(alertingConfig, {
     db,
     registry,
     latest: ingest.latest,
@@ -295,7 +304,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
 
   const sensorConsole = createConsole({
     db,
-    repos: { audit: createSqliteAudit(db) },
+    repos: { audit: createSqliteAudit(db), sessions: createSqliteSessions(db) },
     users,
     registry,
     store,

@@ -156,6 +156,11 @@ export const ConfigSchema = z.object({
   VAPID_PUBLIC_KEY: optionalString,
   VAPID_PRIVATE_KEY: optionalString,
   VAPID_SUBJECT: z.string().regex(/^(mailto:|https:)/, 'expected mailto: or https: (RFC 8292 §2.1)').default('mailto:admin@localhost'),
+  /** Without VAPID_* keys: generate a pair into DATA_DIR/vapid.json on first start (issue 12: push works out of the box); false leaves Web Push off. */
+  VAPID_GENERATE: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('true')
+    .transform((v) => v !== 'false' && v !== '0'),
   /** Lowest severity the environment-configured recipients receive. */
   ALERT_MIN_SEVERITY: z.enum(['caution', 'warning', 'danger']).default('caution'),
   /**

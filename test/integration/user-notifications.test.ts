@@ -80,7 +80,8 @@ describe('per-user notification preferences', () => {
     expect((await fetch(`${k.httpUrl}/api/users/notifications`, { headers: { Authorization: `Bearer ${tokens.sato}` } })).status).toBe(403);
     const me = (await (await fetch(`${k.httpUrl}/api/me/notifications`, { headers: { Authorization: `Bearer ${tokens.sato}` } })).json()) as { prefs: { min_severity: string }; channels: Record<string, boolean> };
     expect(me.prefs.min_severity).toBe('warning');
-    expect(me.channels).toEqual({ email: true, line: false, webpush: false });
+    // Web Push is on out of the box (issue 12: a key pair generated into DATA_DIR).
+    expect(me.channels).toEqual({ email: true, line: false, webpush: true });
     const { entries } = (await (await fetch(`${k.httpUrl}/api/audit?limit=10`, { headers: { Authorization: `Bearer ${tokens.boss}` } })).json()) as { entries: { action: string; words: { en: string } }[] };
     expect(entries.find((e) => e.action === 'user.notifications')?.words.en).toMatch(/^boss changed sato's notification preferences \(warning and above\) at \d\d:\d\d$/);
     // In force as a recipient of the alert runner.
