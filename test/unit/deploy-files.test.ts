@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../services/config.ts';
 import { npmScriptArgs } from '../helpers/process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,6 +44,19 @@ describe('deploy files', () => {
     }
     expect([...missing]).toEqual([]);
     expect([...seen]).toEqual(expect.arrayContaining(['hono', 'mqtt', 'aedes', 'better-sqlite3', 'zod'])); // the scan found the imports
+  });
+
+  it('the example environment for the production topology is a valid configuration (dynamic security)', () => {
+    const env = Object.fromEntries(
+      read('deploy/systemd/kansui-influx.env.example')
+        .split('\n')
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    const config = loadConfig(env);
+    expect(config.MOSQUITTO_DYNSEC).toBe(true);
+    expect(config.MOSQUITTO_PASSWORD_FILE).toBeUndefined();
+    expect(config.STORE).toBe('influx');
   });
 
   it('systemd starts the service exactly as npm start does', () => {
