@@ -107,5 +107,17 @@ describe('road closures and the audit log in words', () => {
     expect(entries.find((e) => e.action === 'closure.create')!.words.en).toMatch(/^sato closed the road at 打田駅前アンダーパス \(通行止め\) at \d\d:\d\d: 冠水のため通行止め$/);
     expect(entries.find((e) => e.action === 'closure.lift')!.words.ja).toMatch(/sato が 打田駅前アンダーパス の通行止めを解除/);
     expect(entries.filter((e) => e.action === 'http.write')).toEqual([]);
+
+    // Recipients and alert settings too.
+    const rc = await call('POST', '/api/alert-recipients', staff, { channel: 'email', target: 'bousai@city.test', label: '防災課' });
+    expect(rc.status).toBe(201);
+    expect((await call('DELETE', `/api/alert-recipients/${((await rc.json()) as { id: string }).id}`, staff)).status).toBe(204);
+    expect((await call('PUT', '/api/sensors/uchita-01/alert-settings', technician, { preset: 'road_underpass', thresholds: { caution: 10, warning: 20, danger: 30 } })).status).toBe(200);
+    const later = ((await (await call('GET', '/api/audit?limit=5', admin)).json()) as { entries: { action: string; words: { en: string } }[] }).entries;
+    expect(later.map((e) => e.words.en).slice(0, 3)).toEqual([
+      expect.stringMatching(/^suzuki changed the alert settings of 打田駅前アンダーパス \(road_underpass 10\/20\/30 cm\) at \d\d:\d\d$/),
+      expect.stringMatching(/^sato removed alert recipient email 防災課 at \d\d:\d\d$/),
+      expect.stringMatching(/^sato added alert recipient email 防災課 at \d\d:\d\d$/),
+    ]);
   });
 });
