@@ -47,6 +47,9 @@ export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void
     const before = find(c.req.param('id'));
     const patch = await readJson(c, SensorPatchSchema);
     const next = applySensorPatch(before, patch, now());
+    // A DevEUI names one device: another sensor holding it would split its uplinks (issue 11).
+    const holder = next.devEui !== undefined ? registry.list().find((s) => s.id !== before.id && s.devEui === next.devEui) : undefined;
+    if (holder) throw createError('conflict', `dev_eui ${next.devEui} is already registered to sensor ${holder.id}`, { param: 'devEui' });
     const { id: _id, createdAt: _c, ...rest } = next as Record<string, unknown> & Sensor;
     // A cleared field must be sent as undefined, or the registry's merge would keep the old value.
     for (const [key, value] of Object.entries(patch)) if (value === null) (rest as Record<string, unknown>)[key] = undefined;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { validate } from './validate.ts';
 import { LIMITS } from './limits.ts';
-import { SensorInputSchema, SensorKind, SensorState, ThresholdsSchema, type Sensor } from './sensor.ts';
+import { CodecNameSchema, DevEui, JsonFieldSchema, SensorInputSchema, SensorKind, SensorState, StagesSchema, ThresholdsSchema, type Sensor } from './sensor.ts';
 
 const Mm = z.number().int().positive().max(LIMITS.maxDistanceMm);
 
@@ -23,6 +23,11 @@ export const SensorPatchSchema = z
     thresholds: ThresholdsSchema,
     intervalS: z.number().int().min(LIMITS.minIntervalS).max(LIMITS.maxIntervalS),
     state: SensorState,
+    // LoRaWAN and stage sensors (issue 11): a replaced device, a corrected codec or stages.
+    devEui: DevEui.nullable(),
+    codec: CodecNameSchema.nullable(),
+    jsonField: JsonFieldSchema.nullable(),
+    stages: StagesSchema.nullable(),
   })
   .partial()
   .strict()

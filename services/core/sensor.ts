@@ -113,13 +113,15 @@ export type Sensor = z.infer<typeof SensorSchema>;
 
 /**
  * Validate registration input and fill defaults. A sensor with a mount height
- * is a distance sensor unless said otherwise.
+ * (or a distance codec) is a distance sensor unless said otherwise.
  */
 export function createSensor(input: unknown, now: number): Sensor {
   const s = SensorInputSchema.parse(input);
   return {
     ...s,
-    kind: s.kind ?? (s.mountHeightMm !== undefined ? 'distance' : 'level'),
+    // A LoRaWAN device whose codec yields a distance is a distance sensor even before it is calibrated,
+    // so "set zero now" works on its first uplinks (issue 11).
+    kind: s.kind ?? (s.mountHeightMm !== undefined || (s.codec !== undefined && s.codec !== 'json') || s.jsonField?.quantity === 'distance_mm' ? 'distance' : 'level'),
     createdAt: now,
     updatedAt: now,
   };

@@ -3,6 +3,9 @@ import { t } from './i18n.js';
 import { mapPicker } from './map-picker.js';
 import { PRESETS } from './presets.js';
 
+/** Payload codecs kansui knows (services/core/codecs/index.ts). */
+const CODECS = ['milesight-em500-udl', 'milesight-em310-udl', 'dragino-ldds75', 'dragino-ldds20', 'floodnet', 'json'];
+
 function option(value, label, selected) {
   return h('option', { value, selected: selected || undefined }, label);
 }
@@ -21,7 +24,19 @@ export function sensorForm(sensor, currentPreset = '') {
   const [latBox, lat] = field(t('lat'), { name: 'lat', type: 'number', step: 'any', min: -90, max: 90, required: true, value: s.lat ?? '' });
   const [lonBox, lon] = field(t('lon'), { name: 'lon', type: 'number', step: 'any', min: -180, max: 180, required: true, value: s.lon ?? '' });
   const [kindBox, kind] = field(t('kind'), { name: 'kind', tag: 'select' });
-  kind.append(option('level', t('kindLevel'), s.kind === 'level'), option('distance', t('kindDistance'), s.kind === 'distance'));
+  kind.append(option('level', t('kindLevel'), s.kind === 'level'), option('distance', t('kindDistance'), s.kind === 'distance'), option('stage', t('kindStage'), s.kind === 'stage'));
+  // Stage sensors and LoRaWAN devices (issue 11, docs/devices.md).
+  const [stagesBox, stages] = field(t('stages'), { name: 'stages', pattern: '\\s*\\d+(\\.\\d+)?(\\s*,\\s*\\d+(\\.\\d+)?)*\\s*', autocomplete: 'off', value: (s.stages ?? []).join(',') });
+  const showStages = () => (stagesBox.hidden = kind.value !== 'stage');
+  kind.addEventListener('change', showStages);
+  showStages();
+  const [devEuiBox, devEui] = field(t('devEui'), { name: 'devEui', pattern: '[0-9A-Fa-f]{16}', autocomplete: 'off', value: s.devEui ?? '' });
+  const [codecBox, codec] = field(t('codec'), { name: 'codec', tag: 'select' });
+  codec.append(option('', t('codecNone'), !s.codec), ...CODECS.map((c) => option(c, c, s.codec === c)));
+  const [jsonFieldBox, jsonField] = field(t('jsonField'), { name: 'jsonField', pattern: '(distance_mm|level_cm)=.+', autocomplete: 'off', value: s.jsonField ? `${s.jsonField.quantity}=${s.jsonField.path}` : '' });
+  const showJson = () => (jsonFieldBox.hidden = codec.value !== 'json');
+  codec.addEventListener('change', showJson);
+  showJson();
   const [mountBox, mount] = field(t('mountHeight'), { name: 'mountHeightMm', type: 'number', min: 1, step: 1, value: s.mountHeightMm ?? '' });
   const [minBox, minRange] = field(t('minRange'), { name: 'minRangeMm', type: 'number', min: 0, step: 1, value: s.minRangeMm ?? '' });
   const distanceFields = h('div', { class: 'row' }, mountBox, minBox);
@@ -53,6 +68,8 @@ export function sensorForm(sensor, currentPreset = '') {
     h('fieldset', {}, h('legend', {}, t('mapHint')), mapPicker({ lat, lon }), h('div', { class: 'row' }, latBox, lonBox)),
     h('div', { class: 'row' }, kindBox, intervalBox, editing ? stateBox : null),
     distanceFields,
+    stagesBox,
+    h('fieldset', {}, h('legend', {}, t('lorawan')), h('div', { class: 'row' }, devEuiBox, codecBox), jsonFieldBox),
     h('fieldset', {}, h('legend', {}, t('thresholds')), presetBox, h('div', { class: 'row' }, cautionBox, warningBox, dangerBox)),
   );
 
@@ -74,6 +91,19 @@ export function sensorForm(sensor, currentPreset = '') {
     }
     for (const [key, input] of [['mountHeightMm', mount], ['minRangeMm', minRange]]) {
       const v = kind.value === 'distance' ? num(input) : undefined;
+      if (v !== undefined) out[key] = v;
+      else if (editing && sensor[key] !== undefined) out[key] = null;
+    }
+    // Optional LoRaWAN and stage fields: omitted when empty on create, cleared (null) on edit.
+    const stageList = kind.value === 'stage' ? stages.value.split(',').map((v) => v.trim()).filter(Boolean).map(Number) : [];
+    const m = /^(distance_mm|level_cm)=(.+)$/.exec(jsonField.value.trim());
+    const optional = {
+      stages: stageList.length ? stageList : undefined,
+      devEui: devEui.value.trim() || undefined,
+      codec: codec.value || undefined,
+      jsonField: codec.value === 'json' && m ? { quantity: m[1], path: m[2] } : undefined,
+    };
+    for (const [key, v] of Object.entries(optional)) {
       if (v !== undefined) out[key] = v;
       else if (editing && sensor[key] !== undefined) out[key] = null;
     }
