@@ -17,7 +17,9 @@ commands:
              [--mount-height-mm MM] [--min-range-mm MM]
              [--kind level|distance|stage] [--stages CM,CM,…]
              [--dev-eui 16HEX --codec NAME [--json-field distance_mm=PATH|level_cm=PATH]]
+             [--active]
       Register a sensor; prints JSON with its MQTT credentials (password shown once).
+      It stays off the public map until its first valid reading (--active: public at once).
   sensor list
       Print every sensor as JSON.
   sensor rotate --id ID
@@ -64,6 +66,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           // LoRaWAN devices and stage sensors (issue 11, docs/devices.md).
           kind: { type: 'string' }, stages: { type: 'string' },
           'dev-eui': { type: 'string' }, codec: { type: 'string' }, 'json-field': { type: 'string' },
+          // Issue 12: public at once, instead of after its first valid reading.
+          active: { type: 'boolean' },
         },
         strict: true,
       });
@@ -88,6 +92,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         devEui: v['dev-eui'],
         codec: v.codec,
         jsonField: parseJsonField(v['json-field']),
+        commissioning: !v.active,
       };
       const db = openMetadataDatabase(config.DATA_DIR);
       try {

@@ -34,7 +34,8 @@ export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void
 
   app.post('/api/sensors', requireRole('technician'), async (c) => {
     const input = await readJson(c, SensorInputSchema);
-    const { sensor, mqtt } = registerSensor(registry, input, now());
+    // Issue 12: off the public map until its first valid reading, unless the technician says `commissioning: false`.
+    const { sensor, mqtt } = registerSensor(registry, { ...input, commissioning: input.commissioning ?? true }, now());
     await sink.issued(sensor.id, mqtt.password);
     if (sensor.mountHeightMm !== undefined || sensor.minRangeMm !== undefined) {
       calibrations.record(sensor, 'registered', sensor.createdAt, actor(c).username);

@@ -23,6 +23,10 @@ export const SensorPatchSchema = z
     thresholds: ThresholdsSchema,
     intervalS: z.number().int().min(LIMITS.minIntervalS).max(LIMITS.maxIntervalS),
     state: SensorState,
+    // Issue 12: `false` makes a new sensor public before its first reading; `true` takes it off the public map again.
+    commissioning: z.boolean(),
+    maintenanceReason: z.string().trim().max(200).nullable(),
+    maintenanceUntil: z.number().int().min(0).nullable(),
     // LoRaWAN and stage sensors (issue 11): a replaced device, a corrected codec or stages.
     devEui: DevEui.nullable(),
     codec: CodecNameSchema.nullable(),

@@ -72,6 +72,11 @@ export const SensorInputSchema = z
     codec: CodecNameSchema.optional(),
     jsonField: JsonFieldSchema.optional(),
     stages: StagesSchema.optional(),
+    /** Issue 12: registered but not public yet; cleared by its first valid reading or by a technician (`commissioning: false`). */
+    commissioning: z.boolean().optional(),
+    /** Issue 12: why the sensor is in maintenance and when it should end (ms epoch); residents see both with the last reading. */
+    maintenanceReason: z.string().trim().max(200).optional(),
+    maintenanceUntil: z.number().int().min(0).optional(),
   })
   .refine((s) => (s.kind === 'stage') === (s.stages !== undefined), {
     message: 'a stage sensor needs its stages (e.g. 10,20,30), and only a stage sensor has them',
@@ -106,10 +111,22 @@ export const SensorSchema = z.object({
   codec: CodecNameSchema.optional(),
   jsonField: JsonFieldSchema.optional(),
   stages: z.array(z.number()).optional(),
+  commissioning: z.boolean().optional(),
+  maintenanceReason: z.string().optional(),
+  maintenanceUntil: z.number().optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
 });
 export type Sensor = z.infer<typeof SensorSchema>;
+
+/**
+ * Whether residents may see a sensor (issue 12): a new registration stays off
+ * the public map and API until its first valid reading or a technician's
+ * `commissioning: false`, so an unfinished installation never shows as 欠測.
+ */
+export function isPublicSensor(sensor: Pick<Sensor, 'commissioning'>): boolean {
+  return sensor.commissioning !== true;
+}
 
 /**
  * Validate registration input and fill defaults. A sensor with a mount height

@@ -8,13 +8,13 @@ import { makeTempDir, startTestKansui, type TestKansui } from '../helpers/kansui
 import { findDynsecPlugin, MOSQUITTO } from '../helpers/mosquitto.ts';
 import { connectMqtt } from '../helpers/mqtt.ts';
 import { getFreePort } from '../helpers/ports.ts';
+import { NGINX, startNginx, type RunningNginx } from '../helpers/nginx.ts';
 import { openSse } from '../helpers/sse.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEPLOY = join(ROOT, 'deploy');
 const DOCKER_COMPOSE = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].find(existsSync);
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find(existsSync);
 const SECRETS = { MOSQUITTO_ADMIN_PASSWORD: 'a', KANSUI_MQTT_PASSWORD: 'b', INFLUX_ADMIN_PASSWORD: 'c', INFLUX_TOKEN: 'd' };
 
 /**
@@ -48,61 +48,20 @@ describe.skipIf(!DOCKER_COMPOSE)('deploy/compose.yaml', () => {
   });
 });
 
-/** deploy/nginx/kansui.conf with the upstream, listen port and cache path moved to a test's own. */
-function nginxConfig(dir: string, listenPort: number, upstreamPort: number): string {
-  const site = readFileSync(join(DEPLOY, 'nginx/kansui.conf'), 'utf8')
-    .replace('server kansui:8080;', `server 127.0.0.1:${upstreamPort};`)
-    .replace(/^(\s*)listen 80;$/m, `$1listen 127.0.0.1:${listenPort};`)
-    .replace('/var/cache/nginx/kansui', join(dir, 'cache'));
-  writeFileSync(join(dir, 'kansui.conf'), site);
-  for (const d of ['cache', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
-  const main = join(dir, 'nginx.conf');
-  writeFileSync(
-    main,
-    [
-      // As root, workers would drop to `nobody` and could not use the temp dir.
-      ...(process.getuid?.() === 0 ? ['user root;'] : []),
-      'daemon off;',
-      'worker_processes 1;',
-      `pid ${join(dir, 'nginx.pid')};`,
-      `error_log ${join(dir, 'error.log')} warn;`,
-      'events { worker_connections 1024; }',
-      'http {',
-      '  access_log off;',
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, 'tmp', t)};`),
-      `  include ${join(dir, 'kansui.conf')};`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  return main;
-}
-
 describe.skipIf(!NGINX)('deploy/nginx/kansui.conf: real nginx in front of kansui', () => {
-  const temp = makeTempDir('kansui-nginx-');
   let k: TestKansui;
-  let nginx: ChildProcess;
+  let nginx: RunningNginx;
   let base: string;
 
   beforeAll(async () => {
     k = await startTestKansui();
-    const port = await getFreePort();
-    const conf = nginxConfig(temp.dir, port, k.httpPort);
-    const check = spawnSync(NGINX as string, ['-t', '-p', temp.dir, '-c', conf], { encoding: 'utf8' });
-    expect(check.stderr).toMatch(/syntax is ok/);
-    expect(check.status).toBe(0);
-    nginx = spawn(NGINX as string, ['-p', temp.dir, '-c', conf], { stdio: 'ignore' });
-    base = `http://127.0.0.1:${port}`;
-    await waitFor(() => fetch(`${base}/healthz`).then((r) => r.ok, () => false), { what: 'nginx to proxy /healthz' });
+    nginx = await startNginx(k.httpPort);
+    expect(nginx.checked.stderr).toMatch(/syntax is ok/);
+    base = nginx.url;
   });
   afterAll(async () => {
-    if (nginx && nginx.exitCode === null) {
-      const exited = new Promise((r) => nginx.once('exit', r));
-      nginx.kill('SIGQUIT'); // graceful: finish open requests (the SSE stream is aborted by then)
-      await exited;
-    }
+    await nginx?.stop();
     await k?.dispose();
-    temp.remove();
   });
 
   it('passes the live stream through unbuffered: a single event arrives while the stream stays open', async () => {

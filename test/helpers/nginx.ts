@@ -1,0 +1,93 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeTempDir } from './kansui.ts';
+import { getFreePort } from './ports.ts';
+import { waitFor } from './wait.ts';
+
+/** Debian's nginx (.ci/run installs it). */
+export const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find(existsSync);
+const SHIPPED = fileURLToPath(new URL('../../deploy/nginx/kansui.conf', import.meta.url));
+
+export interface RunningNginx {
+  url: string;
+  port: number;
+  dir: string;
+  /** `nginx -t` output for the config as run. */
+  checked: { status: number | null; stderr: string };
+  stop(): Promise<void>;
+}
+
+/**
+ * The shipped deploy/nginx/kansui.conf in front of a kansui on `upstreamPort`,
+ * with only the upstream address, the listen port and the cache path moved
+ * into a temp dir, under a minimal main config (`include`d inside `http {}`
+ * as the nginx image and Debian's conf.d do). Resolves once /healthz answers
+ * through it.
+ */
+export async function startNginx(upstreamPort: number): Promise<RunningNginx> {
+  if (!NGINX) throw new Error('nginx not installed (Debian package nginx)');
+  const temp = makeTempDir('kansui-nginx-');
+  const dir = temp.dir;
+  const port = await getFreePort();
+  const site = readFileSync(SHIPPED, 'utf8')
+    .replace('server kansui:8080;', `server 127.0.0.1:${upstreamPort};`)
+    .replace(/^(\s*)listen 80;$/m, `$1listen 127.0.0.1:${port};`)
+    .replace('/var/cache/nginx/kansui', join(dir, 'cache'));
+  writeFileSync(join(dir, 'kansui.conf'), site);
+  for (const d of ['cache', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
+  const main = join(dir, 'nginx.conf');
+  writeFileSync(
+    main,
+    [
+      // As root, workers would drop to `nobody` and could not use the temp dir.
+      ...(process.getuid?.() === 0 ? ['user root;'] : []),
+      'daemon off;',
+      'worker_processes 1;',
+      `pid ${join(dir, 'nginx.pid')};`,
+      `error_log ${join(dir, 'error.log')} warn;`,
+      'events { worker_connections 1024; }',
+      'http {',
+      '  access_log off;',
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, 'tmp', t)};`),
+      `  include ${join(dir, 'kansui.conf')};`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const check = spawnSync(NGINX, ['-t', '-p', dir, '-c', main], { encoding: 'utf8' });
+  if (check.status !== 0) {
+    temp.remove();
+    throw new Error(`nginx -t failed: ${check.stderr}`);
+  }
+  const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', main], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
+        return fetch(`${url}/healthz`).then((r) => r.status !== 502 && r.status !== 504, () => false);
+      },
+      { timeoutMs: 30_000, what: 'nginx to proxy /healthz' },
+    );
+  } catch (err) {
+    child.kill('SIGKILL');
+    temp.remove();
+    throw err;
+  }
+  return {
+    url,
+    port,
+    dir,
+    checked: { status: check.status, stderr: check.stderr },
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGQUIT'); // graceful; open streams are closed by then
+        await exited;
+      }
+      temp.remove();
+    },
+  };
+}
