@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { createError } from '../core/errors.ts';
 import type { Reading } from '../core/reading.ts';
 import type { ReadingStore, SensorRegistry } from '../core/ports.ts';
-import { SensorId } from '../core/sensor.ts';
+import { isPublicSensor, SensorId } from '../core/sensor.ts';
 import { formatIso } from '../core/time.ts';
 import { TimeParamSchema, validate } from '../core/validate.ts';
 import type { Metrics } from '../metrics.ts';
@@ -145,13 +145,15 @@ export function createApi(deps: ApiDeps): Hono<AuthEnv> {
   app.get('/api/sensors/:id', (c) => {
     const id = c.req.param('id');
     const sensor = deps.registry.get(id) ?? (deps.registry.refresh() ? deps.registry.get(id) : undefined);
-    if (!sensor) throw createError('not_found', `unknown sensor ${id}`);
+    // A sensor being commissioned exists only for signed-in staff (issue 12).
+    if (!sensor || (!isPublicSensor(sensor) && !c.get('principal'))) throw createError('not_found', `unknown sensor ${id}`);
     return c.json(toFeature(sensor, deps.latest.get(id), now(), deps.timeZone, deps.closureOf?.(id)));
   });
 
   app.get('/api/sensors/:id/readings', async (c) => {
     const id = c.req.param('id');
-    if (!SensorId.safeParse(id).success || !deps.registry.get(id)) throw createError('not_found', `unknown sensor ${id}`);
+    const known = SensorId.safeParse(id).success ? deps.registry.get(id) : undefined;
+    if (!known || (!isPublicSensor(known) && !c.get('principal'))) throw createError('not_found', `unknown sensor ${id}`);
     const query = validate(ReadingsQuery, c.req.query(), 'query');
     const to = query.to ?? now();
     const from = query.from ?? to - 24 * 3600_000;

@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import type { Closure } from '../core/closure.ts';
 import type { Reading } from '../core/reading.ts';
 import type { SensorRegistry } from '../core/ports.ts';
-import type { Sensor } from '../core/sensor.ts';
+import { isPublicSensor, type Sensor } from '../core/sensor.ts';
 import { computeStatus, offlineAt, type Status } from '../core/status.ts';
 import { toFeature } from './geojson.ts';
 
@@ -119,7 +119,8 @@ export function createSensorsSnapshot(deps: {
   return {
     get() {
       const t = deps.now();
-      const list = deps.registry.list();
+      // Sensors still being commissioned are not public (issue 12).
+      const list = deps.registry.list().filter(isPublicSensor);
       if (!unchanged(list, t)) current = build(list, t);
       return current as Snapshot;
     },

@@ -13,6 +13,8 @@ const ICONS = { normal: '✓', caution: '!', warning: '‼', danger: '✕', offl
 const KIND_KEYS = { flood: 'kindFlood', offline: 'kindOffline', low_battery: 'kindBattery', sensor_fault: 'kindFault' };
 /** Re-render at most this often under a stream of readings. */
 const RENDER_GAP_MS = 250;
+/** The wall map is redrawn at most this often for readings (its labels carry the level). */
+const MAP_GAP_MS = 2_000;
 /** Board data is refetched (debounced) after status, alert and closure events. */
 const REFETCH_DEBOUNCE_MS = 200;
 
@@ -281,9 +283,38 @@ export function renderBoard(view) {
     if (e.battery_v !== undefined) item.battery_v = e.battery_v;
     if (e.rssi_dbm !== undefined) item.rssi_dbm = e.rssi_dbm;
     if (!item.peak || e.level_cm > item.peak.level_cm) item.peak = { level_cm: e.level_cm, at: e.ts };
-    if (e.status && e.status !== item.status) refetchSoon(); // names and order change with the status
-    render();
+    if (e.status && e.status !== item.status) return refetchSoon(); // names and order change with the status
+    redrawCard(item);
   }
+
+  /**
+   * A reading changes one card: redraw only that one (a storm brings many
+   * readings a second; rebuilding every card for each cost a phone dearly).
+   * A card someone is typing in keeps its inputs and only has its facts
+   * replaced.
+   */
+  const dirtyCards = new Set();
+  let cardTimer;
+  function redrawCard(item) {
+    dirtyCards.add(item.sensor_id);
+    cardTimer ??= setTimeout(() => {
+      cardTimer = undefined;
+      for (const id of dirtyCards) {
+        const it = items.find((x) => x.sensor_id === id);
+        const old = listEl.querySelector(`article[data-sensor-id="${CSS.escape(id)}"]`);
+        if (!it || !old) continue;
+        const fresh = card(it);
+        if (old.contains(document.activeElement)) old.querySelector('.board-facts')?.replaceWith(fresh.querySelector('.board-facts'));
+        else old.replaceWith(fresh);
+      }
+      dirtyCards.clear();
+      if (prefs.view === 'map' && Date.now() - lastMapDraw > MAP_GAP_MS) {
+        lastMapDraw = Date.now();
+        map.show(items);
+      }
+    }, RENDER_GAP_MS);
+  }
+  let lastMapDraw = 0;
 
   let retryMs = 1000;
   let retryTimer;
@@ -371,6 +402,7 @@ export function renderBoard(view) {
     removeEventListener('online', onOnline);
     clearTimeout(refetchTimer);
     clearTimeout(renderTimer);
+    clearTimeout(cardTimer);
     map.destroy();
     view.classList.remove('board-wall');
   };
