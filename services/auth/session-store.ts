@@ -1,18 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Principal, Role } from '../core/auth.ts';
+import type { Principal, SessionRepository, User } from '../core/auth.ts';
 import { hashSecret } from '../storage/secrets.ts';
-import { migrate, type SqliteDatabase } from '../storage/sqlite.ts';
-
-const MIGRATIONS = [
-  `CREATE TABLE sessions (
-     id_hash      TEXT PRIMARY KEY,
-     user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-     created_at   INTEGER NOT NULL,
-     last_seen_at INTEGER NOT NULL,
-     address      TEXT
-   );
-   CREATE INDEX sessions_user ON sessions(user_id);`,
-];
 
 /**
  * Session lifetimes. OWASP Session Management Cheat Sheet: idle timeouts of
@@ -27,56 +15,48 @@ export const SESSION_ABSOLUTE_MS = 12 * 3600_000;
 const TOUCH_EVERY_MS = 60_000;
 
 /**
- * Server-side sessions in kansui.db. The cookie carries 32 random bytes; only
- * their SHA-256 is stored (a leaked database does not hand out live sessions),
- * the same treatment as API tokens.
+ * Server-side sessions, over the SessionRepository port (issue 16). The
+ * cookie carries 32 random bytes; only their SHA-256 is stored (a leaked
+ * database does not hand out live sessions), the same treatment as API
+ * tokens. The user is read fresh on every check, so disabling a user or
+ * changing their password ends their sessions at once.
  */
-export function createSessionStore(db: SqliteDatabase, now: () => number = Date.now) {
-  migrate(db, 'sessions', MIGRATIONS);
-  const insert = db.prepare('INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, address) VALUES (?, ?, ?, ?, ?)');
-  const select = db.prepare(
-    `SELECT s.id_hash, s.created_at, s.last_seen_at, u.id, u.username, u.role, u.disabled, u.password_changed_at
-       FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?`,
-  );
-  const remove = db.prepare('DELETE FROM sessions WHERE id_hash = ?');
-  const touch = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?');
-
+export function createSessionStore(repo: SessionRepository, users: { getById(id: number): User | undefined }, now: () => number = Date.now) {
   return {
     /** Start a session; returns the cookie value (shown once, never stored). */
     create(userId: number, address: string | null): string {
       const id = randomBytes(32).toString('base64url');
       const t = now();
-      insert.run(hashSecret(id), userId, t, t, address);
+      repo.insert({ idHash: hashSecret(id), userId, createdAt: t, lastSeenAt: t, address });
       return id;
     },
     /** The principal of a live session, or undefined (unknown, expired, user disabled, or password changed since). */
     verify(id: string): Principal | undefined {
       if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
       const h = hashSecret(id);
-      const row = select.get(h) as
-        | { created_at: number; last_seen_at: number; id: number; username: string; role: Role; disabled: number; password_changed_at: number }
-        | undefined;
-      if (!row) return undefined;
+      const session = repo.find(h);
+      if (!session) return undefined;
+      const user = users.getById(session.userId);
       const t = now();
-      const expired = t - row.last_seen_at > SESSION_IDLE_MS || t - row.created_at > SESSION_ABSOLUTE_MS;
+      const expired = t - session.lastSeenAt > SESSION_IDLE_MS || t - session.createdAt > SESSION_ABSOLUTE_MS;
       // A session from before the latest password change is dead even if its row survived.
-      if (expired || row.disabled === 1 || row.created_at < row.password_changed_at) {
-        remove.run(h);
+      if (!user || expired || user.disabled || session.createdAt < user.passwordChangedAt) {
+        repo.remove(h);
         return undefined;
       }
-      if (t - row.last_seen_at > TOUCH_EVERY_MS) touch.run(t, h);
-      return { userId: row.id, username: row.username, role: row.role, via: 'session' };
+      if (t - session.lastSeenAt > TOUCH_EVERY_MS) repo.touch(h, t);
+      return { userId: user.id, username: user.username, role: user.role, via: 'session' };
     },
     destroy(id: string): void {
-      remove.run(hashSecret(id));
+      repo.remove(hashSecret(id));
     },
     destroyAllFor(userId: number): number {
-      return db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId).changes;
+      return repo.removeAllFor(userId);
     },
     /** Drop expired rows (called now and then; verify() already refuses them). */
     sweep(): number {
       const t = now();
-      return db.prepare('DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?').run(t - SESSION_IDLE_MS, t - SESSION_ABSOLUTE_MS).changes;
+      return repo.removeExpired(t - SESSION_IDLE_MS, t - SESSION_ABSOLUTE_MS);
     },
   };
 }

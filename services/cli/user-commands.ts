@@ -9,6 +9,7 @@ import { createSessionStore } from '../auth/session-store.ts';
 import { createUserStore } from '../auth/user-store.ts';
 import type { Config } from '../config.ts';
 import { openMetadataDatabase } from '../storage/metadata-db.ts';
+import { createSqliteSessions, createSqliteUsers } from '../storage/sqlite-accounts.ts';
 import { createSqliteAudit } from '../storage/sqlite-audit.ts';
 
 export const USER_USAGE = `  user add --username NAME --role admin|technician|staff
@@ -50,7 +51,8 @@ export function runUserCommand(group: string, command: string | undefined, rest:
   });
   const db = openMetadataDatabase(config.DATA_DIR);
   try {
-    const users = createUserStore(db);
+    const userRepo = createSqliteUsers(db);
+    const users = createUserStore(userRepo);
     const audit = createAuditLog(createSqliteAudit(db));
     const username = () => arg(UsernameSchema.safeParse(v.username), 'username');
     const existing = () => {
@@ -69,7 +71,7 @@ export function runUserCommand(group: string, command: string | undefined, rest:
     if (group === 'user' && command === 'passwd') {
       const user = existing();
       users.setPassword(user.id, hashPasswordSync(readPassword(out)));
-      createSessionStore(db).destroyAllFor(user.id);
+      createSessionStore(createSqliteSessions(db), userRepo).destroyAllFor(user.id);
       audit.record({ actor: 'cli', action: 'user.password', targetType: 'user', targetId: user.username });
       out.stdout(JSON.stringify({ username: user.username, passwordChanged: true }) + '\n');
       return 0;

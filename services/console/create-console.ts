@@ -2,6 +2,7 @@ import type { Hono, MiddlewareHandler } from 'hono';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { createLoginThrottle } from '../core/login-throttle.ts';
 import type { AuditRepository } from '../core/audit.ts';
+import type { SessionRepository } from '../core/auth.ts';
 import type { Reading } from '../core/reading.ts';
 import type { ReadingStore, SensorRegistry } from '../core/ports.ts';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
@@ -26,7 +27,7 @@ import { mountUserRoutes } from './user-routes.ts';
 export interface ConsoleDeps {
   db: SqliteDatabase;
   /** The console's state, each behind its port (issue 16); adapters chosen by the composition root. */
-  repos: { audit: AuditRepository };
+  repos: { audit: AuditRepository; sessions: SessionRepository };
   users: UserStore;
   registry: SensorRegistry;
   store: ReadingStore;
@@ -85,7 +86,7 @@ export interface KansuiConsole {
  */
 export function createConsole(deps: ConsoleDeps): KansuiConsole {
   const now = deps.now ?? Date.now;
-  const sessions = createSessionStore(deps.db, now);
+  const sessions = createSessionStore(deps.repos.sessions, deps.users, now);
   const audit = createAuditLog(deps.repos.audit, now);
   const calibrations = createCalibrationStore(deps.db);
   const health = createSensorHealth({ ingest: deps.ingest, store: deps.store, now });
