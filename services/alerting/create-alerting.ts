@@ -296,8 +296,8 @@ export function createAlerting(options: AlertingOptions) {
           continue;
         }
         const latest = options.latest.get(sensor.id);
-        // A sensor that never reported is "not yet installed", not an outage.
-        if (!latest || mine?.get('offline')) continue;
+        // A sensor that never reported is "not yet installed", not an outage; so is one still being commissioned (issue 12).
+        if (!latest || sensor.commissioning || mine?.get('offline')) continue;
         if (t >= offlineAt(latest.observedAt, sensor.intervalS)) raise(sensor, 'offline', HEALTH_SEVERITY.offline, 'offline', false, latest);
       } catch (err) {
         options.onError?.(err as Error, `offline sweep for ${sensor.id}`);
