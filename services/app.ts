@@ -47,6 +47,7 @@ import { openMetadataDatabase } from './storage/metadata-db.ts';
 import { createSqliteSensorRegistry } from './storage/sqlite-sensor-registry.ts';
 import { createSqliteAudit } from './storage/sqlite-audit.ts';
 import { createSqliteSessions, createSqliteUsers } from './storage/sqlite-accounts.ts';
+import { createSqliteCalibrations } from './storage/sqlite-calibrations.ts';
 import type { SqliteDatabase } from './storage/sqlite.ts';
 
 export interface Kansui {
@@ -211,6 +212,10 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     metrics.writeErrors.inc();
     logger.error({ err, count }, 'store write failed; readings not acknowledged');
   });
+  // Issue 12: a new sensor becomes public with its first valid reading (or when a technician says so in the console).
+  ingest.on('reading', (_reading, sensor) => {
+    if (sensor.commissioning && registry.get(sensor.id)?.commissioning) registry.update(sensor.id, { commissioning: undefined, updatedAt: now() });
+  });
   ingest.on('reading', (reading, sensor) => {
     const change = tracker.check(sensor.id);
     const latest = ingest.latest.get(sensor.id);
@@ -290,6 +295,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     ingest,
     metricsRegistry: metrics.registry,
     now,
+    formatTime: (ms) => formatIso(ms, timeZone),
     onEvent: onBrokerEvent,
     onUplink: (source, r) => {
       if (r.outcome === 'unknown_device' || r.outcome === 'invalid') logUplink(`uplink:${source}:${r.outcome}`, 'uplink not taken', { source, outcome: r.outcome, detail: r.detail });
@@ -304,7 +310,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
 
   const sensorConsole = createConsole({
     db,
-    repos: { audit: createSqliteAudit(db), sessions: createSqliteSessions(db) },
+    repos: { audit: createSqliteAudit(db), sessions: createSqliteSessions(db), calibrations: createSqliteCalibrations(db) },
     users,
     registry,
     store,

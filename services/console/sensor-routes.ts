@@ -121,6 +121,9 @@ export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void
           distanceMm: latest?.distanceMm ?? null,
           batteryV: latest?.batteryV ?? null,
           rssiDbm: latest?.rssiDbm ?? null,
+          // LoRaWAN devices (issue 11): battery as reported in percent, SNR of the best gateway.
+          batteryPct: latest?.batteryPct ?? null,
+          snrDb: latest?.snrDb ?? null,
           connected: connected ? connected.has(s.id) : null,
           hasCredentials: hasCredential(s.id),
           ...health.get(s.id),

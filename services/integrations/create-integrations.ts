@@ -27,6 +27,8 @@ export interface IntegrationsDeps {
   onUplink?: (source: UplinkSource, result: UplinkResult) => void;
   onEvent?: (event: string, detail: Record<string, unknown>) => void;
   firstConnectTimeoutMs?: number;
+  /** ISO 8601 in the service's zone, for the console. */
+  formatTime?: (ms: number) => string;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function createIntegrations(config: Config, deps: IntegrationsDeps)
     receiver,
     metrics,
     mqtt,
-    routes: integrationRoutes({ receiver, now: deps.now }),
+    routes: integrationRoutes({ receiver, metrics, now: deps.now, formatTime: deps.formatTime ?? ((ms) => new Date(ms).toISOString()) }),
     async close() {
       await Promise.all(mqtt.map((m) => m.close()));
     },

@@ -3,10 +3,14 @@ import { requireRole, type AuthEnv } from '../auth/middleware.ts';
 import { createError } from '../core/errors.ts';
 import type { UplinkSource } from '../core/uplink.ts';
 import { ChirpstackStatusSchema, parseChirpstackUp, parseTtnUplink, type MessageResult } from './messages.ts';
+import type { IntegrationMetrics } from './metrics.ts';
 import type { UplinkReceiver, UplinkResult } from './receiver.ts';
 
 export interface IntegrationRoutesDeps {
   receiver: UplinkReceiver;
+  metrics: IntegrationMetrics;
+  /** ISO 8601 in the service's zone. */
+  formatTime: (ms: number) => string;
   now?: () => number;
 }
 
@@ -45,6 +49,18 @@ async function up(deps: IntegrationRoutesDeps, source: UplinkSource, parsed: Mes
 export function integrationRoutes(deps: IntegrationRoutesDeps): (app: Hono<AuthEnv>) => void {
   const now = deps.now ?? Date.now;
   return (app) => {
+    /**
+     * For the console: each integration's last message and counts by outcome
+     * (a silent integration is noticed), and the battery each LoRaWAN sensor
+     * last reported (also from refused frames and ChirpStack `status`).
+     */
+    app.get('/api/integrations', requireRole('staff', 'technician'), async (c) => {
+      c.header('Cache-Control', 'no-store');
+      return c.json({
+        integrations: (await deps.metrics.snapshot()).map((i) => ({ source: i.source, last_uplink_at: i.lastAt === null ? null : deps.formatTime(i.lastAt), counts: i.counts })),
+        batteries: Object.fromEntries([...deps.receiver.batteries].map(([id, b]) => [id, { ...(b.pct !== undefined && { battery_pct: b.pct }), ...(b.v !== undefined && { battery_v: b.v }), at: deps.formatTime(b.at) }])),
+      });
+    });
     app.post('/api/integrations/ttn', requireRole('technician'), async (c) => {
       const json = await readJson(c);
       // TTN sends other message types to the same webhook when they are enabled: not uplinks.

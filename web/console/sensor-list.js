@@ -11,12 +11,42 @@ function rejectedSummary(rejected) {
   return entries.map(([reason, n]) => `${reason}: ${n}`).join(', ');
 }
 
+/** Battery as the device reports it: volts, or percent for LoRaWAN devices that report percent (issue 11). */
+function batteryText(s, reported) {
+  if (s.batteryV !== null) return `${s.batteryV} V`;
+  if (s.batteryPct !== null && s.batteryPct !== undefined) return `${s.batteryPct} %`;
+  if (reported?.battery_pct !== undefined) return `${reported.battery_pct} %`;
+  if (reported?.battery_v !== undefined) return `${reported.battery_v} V`;
+  return '—';
+}
+
+/** One line per LoRaWAN integration: when it last spoke and what became of its messages, so a silent one is noticed. */
+function integrationRows(list) {
+  return list.map((i) =>
+    h('tr', { dataset: { source: i.source } },
+      h('td', {}, i.source),
+      h('td', {}, i.last_uplink_at ? formatTime(i.last_uplink_at) : t('integrationNone')),
+      h('td', {}, Object.entries(i.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k}: ${n}`).join(', ') || '0'),
+    ),
+  );
+}
+
 /** Every sensor with its health at a glance (GET /api/console/sensors), refreshed every 30 s. */
 export function renderSensorList(view, session) {
   const body = h('tbody');
   const stamp = h('span', { class: 'muted' });
+  const integrationBody = h('tbody');
+  const integrationSection = h('section', { id: 'integrations', hidden: true },
+    h('h2', {}, t('integrations')),
+    h('table', {}, h('thead', {}, h('tr', {}, ...['integrations', 'integrationLast', 'integrationCounts'].map((k) => h('th', { scope: 'col' }, t(k))))), integrationBody),
+  );
   async function load() {
-    const { sensors } = await api('GET', '/api/console/sensors');
+    const [{ sensors }, lorawan] = await Promise.all([
+      api('GET', '/api/console/sensors'),
+      api('GET', '/api/integrations').catch(() => ({ integrations: [], batteries: {} })),
+    ]);
+    clear(integrationBody).append(...integrationRows(lorawan.integrations));
+    integrationSection.hidden = lorawan.integrations.length === 0;
     clear(body);
     for (const s of sensors) {
       body.append(
@@ -26,8 +56,8 @@ export function renderSensorList(view, session) {
           h('td', {}, s.name, s.nameEn ? h('div', { class: 'muted' }, s.nameEn) : null),
           h('td', {}, formatTime(s.lastSeen), s.connected ? h('div', { class: 'muted' }, t('connected')) : null),
           h('td', {}, s.levelCm === null ? '—' : `${s.levelCm} cm`),
-          h('td', {}, s.batteryV === null ? '—' : `${s.batteryV} V`),
-          h('td', {}, s.rssiDbm === null ? '—' : `${s.rssiDbm} dBm`),
+          h('td', {}, batteryText(s, lorawan.batteries[s.id])),
+          h('td', {}, s.rssiDbm === null ? '—' : `${s.rssiDbm} dBm`, s.snrDb !== null && s.snrDb !== undefined ? h('div', { class: 'muted' }, `SNR ${s.snrDb} dB`) : null),
           h('td', {}, String(s.readingsLastHour)),
           h('td', {}, rejectedSummary(s.rejected), s.lastRejected ? h('div', { class: 'muted' }, s.lastRejected.detail) : null),
         ),
@@ -42,6 +72,7 @@ export function renderSensorList(view, session) {
       session.role !== 'staff' ? h('a', { class: 'btn', href: '#/sensors/new' }, t('navNew')) : null,
       stamp,
     ),
+    integrationSection,
     h('div', { class: 'scroll' },
       h('table', { id: 'sensor-table' },
         h('thead', {}, h('tr', {}, ...['status', 'id', 'name', 'lastSeen', 'level', 'battery', 'signal', 'perHour', 'rejected'].map((k) => h('th', { scope: 'col' }, t(k))))),
