@@ -85,7 +85,9 @@ describe.skipIf(!NGINX)('deploy/nginx/kansui.conf: real nginx in front of kansui
     }
     const statuses = burst.map((r) => r.headers.get('x-cache-status'));
     expect(statuses.every((s) => s !== null)).toBe(true);
-    expect(statuses).toContain('HIT');
+    // Served from nginx's copy: HIT, or on a slow machine a copy past its second (STALE/UPDATING while one request refreshes it).
+    expect(statuses.filter((s) => s === 'HIT' || s === 'STALE' || s === 'UPDATING').length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 'MISS').length).toBeLessThan(burst.length / 2);
   });
 
   it('does not cache the console API or the stream', async () => {
