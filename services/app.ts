@@ -47,7 +47,6 @@ import { openMetadataDatabase } from './storage/metadata-db.ts';
 import { createSqliteSensorRegistry } from './storage/sqlite-sensor-registry.ts';
 import { createSqliteAudit } from './storage/sqlite-audit.ts';
 import { createSqliteSessions, createSqliteUsers } from './storage/sqlite-accounts.ts';
-import { createSqliteCalibrations } from './storage/sqlite-calibrations.ts';
 import type { SqliteDatabase } from './storage/sqlite.ts';
 
 export interface Kansui {
@@ -212,10 +211,6 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     metrics.writeErrors.inc();
     logger.error({ err, count }, 'store write failed; readings not acknowledged');
   });
-  // Issue 12: a new sensor becomes public with its first valid reading (or when a technician says so in the console).
-  ingest.on('reading', (_reading, sensor) => {
-    if (sensor.commissioning && registry.get(sensor.id)?.commissioning) registry.update(sensor.id, { commissioning: undefined, updatedAt: now() });
-  });
   ingest.on('reading', (reading, sensor) => {
     const change = tracker.check(sensor.id);
     const latest = ingest.latest.get(sensor.id);
@@ -310,7 +305,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
 
   const sensorConsole = createConsole({
     db,
-    repos: { audit: createSqliteAudit(db), sessions: createSqliteSessions(db), calibrations: createSqliteCalibrations(db) },
+    repos: { audit: createSqliteAudit(db), sessions: createSqliteSessions(db) },
     users,
     registry,
     store,
