@@ -211,6 +211,10 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     metrics.writeErrors.inc();
     logger.error({ err, count }, 'store write failed; readings not acknowledged');
   });
+  // Issue 12: a new sensor becomes public with its first valid reading (or when a technician says so in the console).
+  ingest.on('reading', (_reading, sensor) => {
+    if (sensor.commissioning && registry.get(sensor.id)?.commissioning) registry.update(sensor.id, { commissioning: undefined, updatedAt: now() });
+  });
   ingest.on('reading', (reading, sensor) => {
     const change = tracker.check(sensor.id);
     const latest = ingest.latest.get(sensor.id);
