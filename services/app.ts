@@ -47,6 +47,7 @@ import { openMetadataDatabase } from './storage/metadata-db.ts';
 import { createSqliteSensorRegistry } from './storage/sqlite-sensor-registry.ts';
 import { createSqliteAudit } from './storage/sqlite-audit.ts';
 import { createSqliteSessions, createSqliteUsers } from './storage/sqlite-accounts.ts';
+import { createSqliteCalibrations } from './storage/sqlite-calibrations.ts';
 import type { SqliteDatabase } from './storage/sqlite.ts';
 
 export interface Kansui {
@@ -309,7 +310,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
 
   const sensorConsole = createConsole({
     db,
-    repos: { audit: createSqliteAudit(db), sessions: createSqliteSessions(db) },
+    repos: { audit: createSqliteAudit(db), sessions: createSqliteSessions(db), calibrations: createSqliteCalibrations(db) },
     users,
     registry,
     store,

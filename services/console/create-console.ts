@@ -3,6 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { createLoginThrottle } from '../core/login-throttle.ts';
 import type { AuditRepository } from '../core/audit.ts';
 import type { SessionRepository } from '../core/auth.ts';
+import type { CalibrationRepository } from '../core/calibration.ts';
 import type { Reading } from '../core/reading.ts';
 import type { ReadingStore, SensorRegistry } from '../core/ports.ts';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
@@ -27,7 +28,7 @@ import { mountUserRoutes } from './user-routes.ts';
 export interface ConsoleDeps {
   db: SqliteDatabase;
   /** The console's state, each behind its port (issue 16); adapters chosen by the composition root. */
-  repos: { audit: AuditRepository; sessions: SessionRepository };
+  repos: { audit: AuditRepository; sessions: SessionRepository; calibrations: CalibrationRepository };
   users: UserStore;
   registry: SensorRegistry;
   store: ReadingStore;
@@ -88,7 +89,7 @@ export function createConsole(deps: ConsoleDeps): KansuiConsole {
   const now = deps.now ?? Date.now;
   const sessions = createSessionStore(deps.repos.sessions, deps.users, now);
   const audit = createAuditLog(deps.repos.audit, now);
-  const calibrations = createCalibrationStore(deps.db);
+  const calibrations = createCalibrationStore(deps.repos.calibrations);
   const health = createSensorHealth({ ingest: deps.ingest, store: deps.store, now });
   const signIns = new Counter({
     name: 'kansui_console_sign_ins_total',
