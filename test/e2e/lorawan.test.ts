@@ -49,12 +49,6 @@ describe('LoRaWAN sensor: first uplink to the map and an alert (issue 11)', () =
     expect(stage.status).toBe(201);
     expect((await k.ingest.submit('stage-1', Buffer.from(JSON.stringify({ wet_cm: [10, 20] }))))).toMatchObject({ ok: true });
 
-    const context = await newMapContext(browser);
-    const page = await context.newPage();
-    await openMap(page, k.httpUrl, 2);
-    expect(await page.textContent('#list [data-sensor-id="stage-1"] .row-level')).toBe('20 cm 以上');
-    expect(await page.getAttribute('#list [data-sensor-id="stage-1"]', 'data-status')).toBe('warning');
-
     // First uplink: 01 75 55 (battery 85 %) 03 82 E8 03 (1000 mm) → 2000 − 1000 = 100 cm of water: danger.
     const receivedAt = new Date().toISOString();
     await broker.publish(`v3/${broker.ttnUser.username}/devices/em500-udl-1/up`, {
@@ -69,6 +63,14 @@ describe('LoRaWAN sensor: first uplink to the map and an alert (issue 11)', () =
         received_at: receivedAt,
       },
     });
+    // A new sensor is public from its first valid reading (issue 12): open the map once the uplink is stored.
+    await waitFor(() => k.ingest.latest.get('udl-1'), { what: 'the first uplink stored' });
+    const context = await newMapContext(browser);
+    const page = await context.newPage();
+    await openMap(page, k.httpUrl, 2);
+    expect(await page.textContent('#list [data-sensor-id="stage-1"] .row-level')).toBe('20 cm 以上');
+    expect(await page.getAttribute('#list [data-sensor-id="stage-1"]', 'data-status')).toBe('warning');
+
     await page.waitForFunction(() => document.querySelector('#list [data-sensor-id="udl-1"]')?.getAttribute('data-status') === 'danger', undefined, { timeout: 15_000 });
     expect(await page.textContent('#list [data-sensor-id="udl-1"] .row-level')).toBe('100.0 cm');
     expect(await page.textContent('#list [data-sensor-id="udl-1"] .row-status')).toBe('危険');
@@ -80,6 +82,16 @@ describe('LoRaWAN sensor: first uplink to the map and an alert (issue 11)', () =
     expect(JSON.stringify(alerts)).toContain('udl-1');
     const reading = k.ingest.latest.get('udl-1')!;
     expect(reading).toMatchObject({ levelCm: 100, batteryPct: 85, rssiDbm: -101, snrDb: 6.25, observedAt: Date.parse(receivedAt) });
+
+    // The next uplink reaches the open map live: 1750 mm → 25 cm.
+    const nextAt = new Date().toISOString();
+    await broker.publish(`v3/${broker.ttnUser.username}/devices/em500-udl-1/up`, {
+      end_device_ids: { device_id: 'em500-udl-1', dev_eui: '24E124713B123456' },
+      correlation_ids: ['as:up:01J0000000000000000000E2E2'],
+      received_at: nextAt,
+      uplink_message: { f_port: 85, f_cnt: 2, frm_payload: Buffer.from([0x03, 0x82, 0xd6, 0x06]).toString('base64'), rx_metadata: [{ rssi: -99, snr: 7 }] },
+    });
+    await page.waitForFunction(() => document.querySelector('#list [data-sensor-id="udl-1"] .row-level')?.textContent === '25.0 cm', undefined, { timeout: 15_000 });
     await context.close();
   });
 });
