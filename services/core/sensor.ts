@@ -129,13 +129,26 @@ export function isPublicSensor(sensor: Pick<Sensor, 'commissioning'>): boolean {
 }
 
 /**
+ * A stage sensor's default thresholds are its own stages (issue 11): with
+ * MLIT's 10 / 20 / 30 cm the levels are 注意 10, 警戒 20, 危険 30; with fewer
+ * stages the levels above the highest stage sit just above it (a 5 / 15 cm
+ * sensor cannot tell 危険, so 危険 is 16 cm: never reached, never guessed).
+ */
+export function thresholdsFromStages(stages: readonly number[]): Thresholds {
+  const [a = 10, b = a + 1, c = b + 1] = stages;
+  return { caution: a, warning: b, danger: c };
+}
+
+/**
  * Validate registration input and fill defaults. A sensor with a mount height
  * (or a distance codec) is a distance sensor unless said otherwise.
  */
 export function createSensor(input: unknown, now: number): Sensor {
   const s = SensorInputSchema.parse(input);
+  const givenThresholds = input !== null && typeof input === 'object' && (input as { thresholds?: unknown }).thresholds !== undefined;
   return {
     ...s,
+    ...(s.stages !== undefined && !givenThresholds && { thresholds: thresholdsFromStages(s.stages) }),
     // A LoRaWAN device whose codec yields a distance is a distance sensor even before it is calibrated,
     // so "set zero now" works on its first uplinks (issue 11).
     kind: s.kind ?? (s.mountHeightMm !== undefined || (s.codec !== undefined && s.codec !== 'json') || s.jsonField?.quantity === 'distance_mm' ? 'distance' : 'level'),

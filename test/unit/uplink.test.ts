@@ -86,3 +86,28 @@ describe('stage sensors (issue 11)', () => {
     expect(parse({ wet_cm: [10] }, createSensor({ id: 'l', name: 'x', lat: 1, lon: 1 }, NOW))).toMatchObject({ ok: false, reason: 'invalid_schema' });
   });
 });
+
+describe('stage sensors: thresholds map to the stages (issue 11)', () => {
+  it('default thresholds are the stages; explicit ones are kept', () => {
+    expect(createSensor({ id: 'a', name: 'x', lat: 1, lon: 1, kind: 'stage', stages: [10, 20, 30] }, NOW).thresholds).toEqual({ caution: 10, warning: 20, danger: 30 });
+    expect(createSensor({ id: 'b', name: 'x', lat: 1, lon: 1, kind: 'stage', stages: [5, 15] }, NOW).thresholds).toEqual({ caution: 5, warning: 15, danger: 16 });
+    expect(createSensor({ id: 'c', name: 'x', lat: 1, lon: 1, kind: 'stage', stages: [5, 15], thresholds: { caution: 5, warning: 10, danger: 15 } }, NOW).thresholds).toEqual({ caution: 5, warning: 10, danger: 15 });
+  });
+
+  it('offline and hysteresis as for a level sensor: wet 20 → 警戒, back to 10 eases, dry resolves', async () => {
+    const { evaluateReading, createAlertState } = await import('../../services/core/alerts/engine.ts');
+    const { DEFAULT_ALERT_POLICY: DEFAULT_POLICY } = await import('../../services/core/alerts/policy.ts');
+    const sensor = createSensor({ id: 'st', name: 'x', lat: 1, lon: 1, kind: 'stage', stages: [10, 20, 30] }, NOW);
+    let state = createAlertState('normal');
+    const levels: string[] = [];
+    for (const [i, wet] of [[10, 20], [10, 20], [10], [10], [], []].entries()) {
+      const r = parseReading(Buffer.from(JSON.stringify({ ts: NOW + i * 600_000, wet_cm: wet })), sensor, NOW + i * 600_000);
+      if (!r.ok) throw new Error(r.detail);
+      const e = evaluateReading(state, r.reading, sensor.thresholds, DEFAULT_POLICY);
+      state = e.state;
+      levels.push(e.effective);
+    }
+    // Easing waits for a second reading at the lower level, exactly as for level sensors (DEFAULT_ALERT_POLICY).
+    expect(levels).toEqual(['warning', 'warning', 'warning', 'caution', 'caution', 'normal']);
+  });
+});
