@@ -32,7 +32,7 @@ describe('POST/PATCH /api/sensors: DevEUI, codec and stages (issue 11)', () => {
     expect((await consoleFetch(k, 'PATCH', '/api/sensors/lw-c', { token, body: { devEui: 'a84041000181c8e1' } })).status).toBe(409);
     const replaced = await consoleFetch(k, 'PATCH', '/api/sensors/lw-c', { token, body: { devEui: 'A84041000181C8E3' } });
     expect(await replaced.json()).toMatchObject({ devEui: 'A84041000181C8E3' });
-    expect((await consoleFetch(k, 'POST', '/api/sensors', { token, body: { ...base, id: 'st-1', kind: 'stage', stages: [10, 20, 30] } })).status).toBe(201);
+    expect((await consoleFetch(k, 'POST', '/api/sensors', { token, body: { ...base, id: 'st-1', kind: 'stage', stages: [10, 20, 30], commissioning: false } })).status).toBe(201); // public before its first reading (issue 12)
     expect((await consoleFetch(k, 'PATCH', '/api/sensors/st-1', { token, body: { stages: [5, 15] } })).status).toBe(200);
     expect((await consoleFetch(k, 'PATCH', '/api/sensors/st-1', { token, body: { stages: null } })).status).toBe(400);
     const geo = await (await fetch(`${k.httpUrl}/api/sensors`)).json();
