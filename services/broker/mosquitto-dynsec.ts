@@ -155,7 +155,8 @@ export function mosquittoDynsecSink(options: MosquittoDynsecOptions): MosquittoD
     return roles.some((r) => r.rolename === sensorRoleName(username)) ? 'sensor' : 'other';
   }
   const reserved = new Set([options.username, ...(options.ingest ? [options.ingest.username] : [])]);
-  const refusal = (id: string) => createError('conflict', `the MQTT username ${id} belongs to another client of the broker; choose another sensor id`);
+  const refusalText = (id: string) => `the MQTT username ${id} belongs to another client of the broker; choose another sensor id`;
+  const refusal = (id: string) => createError('conflict', refusalText(id), { param: 'id' });
   const refuseReserved = (id: string) => {
     if (reserved.has(id)) throw refusal(id);
   };
@@ -181,6 +182,7 @@ export function mosquittoDynsecSink(options: MosquittoDynsecOptions): MosquittoD
 
   return {
     send,
+    refuses: (id) => (reserved.has(id) ? refusalText(id) : undefined),
     async issued(id, password) {
       refuseReserved(id);
       // Role first (idempotent), then the client: created, or its password replaced (which cuts its sessions).

@@ -78,10 +78,13 @@ export function mosquittoFilesSink(options: MosquittoFilesOptions): CredentialSi
     else signalReload(options);
   };
   // The ingest's own line must never be replaced or removed by a sensor of the same name.
+  const refuses = (id: string) => (id === options.ingestUsername ? `the MQTT username ${id} belongs to kansui's ingest; choose another sensor id` : undefined);
   const refuseIngest = (id: string) => {
-    if (id === options.ingestUsername) throw createError('conflict', `the MQTT username ${id} belongs to kansui's ingest; choose another sensor id`);
+    const reason = refuses(id);
+    if (reason) throw createError('conflict', reason, { param: 'id' });
   };
   return {
+    refuses,
     reload: () => serial(reload),
     issued: (id, password) => serial(async () => (refuseIngest(id), rewritePasswordFile(options, id, mosquittoPasswordLine(id, password)), reload())),
     revoked: (id) => serial(async () => (refuseIngest(id), rewritePasswordFile(options, id, undefined), reload())),

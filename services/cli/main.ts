@@ -6,7 +6,7 @@ import { registerSensor, rotateSensorCredentials } from '../sensors/provision.ts
 import { openMetadataDatabase } from '../storage/metadata-db.ts';
 import { createSqliteSensorRegistry } from '../storage/sqlite-sensor-registry.ts';
 import { USER_USAGE, runUserCommand } from './user-commands.ts';
-import { syncMosquittoLogin } from './mosquitto-sync.ts';
+import { refusedMosquittoLogin, syncMosquittoLogin } from './mosquitto-sync.ts';
 
 const USAGE = `usage: kansui <command> [options]
 
@@ -94,6 +94,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         jsonField: parseJsonField(v['json-field']),
         commissioning: !v.active,
       };
+      // An id the external broker keeps for itself is refused before anything is written (issue 15).
+      const refused = v.id === undefined ? undefined : refusedMosquittoLogin(config, v.id);
+      if (refused) throw new DomainError('conflict', refused);
       const db = openMetadataDatabase(config.DATA_DIR);
       try {
         const { sensor, mqtt } = registerSensor(createSqliteSensorRegistry(db), input, Date.now());

@@ -1,6 +1,11 @@
 import { createMosquittoProvisioning } from '../broker/mosquitto-provisioning.ts';
 import type { Config } from '../config.ts';
 
+/** Why the external Mosquitto would refuse this sensor id as a login (its admin's or the ingest's name), or undefined. */
+export function refusedMosquittoLogin(config: Config, sensorId: string): string | undefined {
+  return createMosquittoProvisioning(config)?.sink.refuses?.(sensorId);
+}
+
 /**
  * With an external Mosquitto configured (MOSQUITTO_DYNSEC or
  * MOSQUITTO_PASSWORD_FILE), the CLI issues (`password`) or revokes

@@ -34,6 +34,9 @@ export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void
 
   app.post('/api/sensors', requireRole('technician'), async (c) => {
     const input = await readJson(c, SensorInputSchema);
+    // An id the broker keeps for itself (its admin, the ingest) is refused before anything is written (issue 15).
+    const refused = sink.refuses?.(input.id);
+    if (refused) throw createError('conflict', refused, { param: 'id' });
     // Issue 12: off the public map until its first valid reading, unless the technician says `commissioning: false`.
     const { sensor, mqtt } = registerSensor(registry, { ...input, commissioning: input.commissioning ?? true }, now());
     await sink.issued(sensor.id, mqtt.password);

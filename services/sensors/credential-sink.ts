@@ -11,6 +11,12 @@ export interface CredentialSink {
   revoked(sensorId: string): Promise<void>;
   /** Cut a connected sensor (retired). */
   disconnect(sensorId: string): Promise<void>;
+  /**
+   * Why a sensor may not have this id as its broker login (it is the broker
+   * admin's or the ingest's username), or undefined. Asked before a sensor is
+   * registered, so a refused id leaves nothing behind.
+   */
+  refuses?(sensorId: string): string | undefined;
 }
 
 /** The embedded broker: kansui.db is the password list; disconnect live sessions (MQTT has no re-authentication in 3.1.1). */
@@ -31,5 +37,6 @@ export function combineSinks(...sinks: CredentialSink[]): CredentialSink {
     async disconnect(id) {
       for (const s of sinks) await s.disconnect(id);
     },
+    refuses: (id) => sinks.map((s) => s.refuses?.(id)).find((reason) => reason !== undefined),
   };
 }

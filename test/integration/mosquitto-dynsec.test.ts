@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMosquittoProvisioning } from '../../services/broker/mosquitto-provisioning.ts';
 import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
 import { consoleFetch, createTestToken } from '../helpers/console.ts';
 import { startDynsecMosquitto, type RunningDynsecMosquitto } from '../helpers/mosquitto.ts';
@@ -101,10 +102,16 @@ describe('provisioning into an external Mosquitto (dynamic security, no files, n
     const res = await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { id: mosquitto.admin.username, name: '乗っ取り', lat: 34.27, lon: 135.4 } });
     expect(res.status).toBe(409);
     expect(JSON.stringify(await res.json())).not.toMatch(/"password"/);
+    // Refused before anything was written.
+    expect((await fetch(`${k.httpUrl}/api/sensors/${mosquitto.admin.username}`)).status).toBe(404);
+    const cli = await runKansuiCli(['sensor', 'add', '--id', INGEST.username, '--name', 'x', '--lat', '34.2', '--lon', '135.3'], k.dataDir, undefined, env);
+    expect(cli.code).toBe(3);
+    expect(cli.stderr).toMatch(/belongs to another client/);
+    await waitFor(() => k.external?.connected(), { what: 'the ingest to stay connected' });
     const admin = await connectMqtt(mosquitto.url, { ...mosquitto.admin, clientId: 'dynsec-admin-check' });
     admin.end(true);
-    // Revoking that sensor's credentials must not delete the admin either.
-    expect((await consoleFetch(k, 'DELETE', `/api/sensors/${mosquitto.admin.username}/credentials`, { token: tech })).status).toBe(409);
+    // Had such a sensor been registered before kansui used dynamic security, revoking it must not delete the admin either.
+    await expect(createMosquittoProvisioning(k.config)!.sink.revoked(mosquitto.admin.username)).rejects.toMatchObject({ code: 'conflict' });
     const still = await connectMqtt(mosquitto.url, { ...mosquitto.admin, clientId: 'dynsec-admin-check-2' });
     still.end(true);
   });
