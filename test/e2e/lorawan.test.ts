@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.ts';
-import { createTestToken } from '../helpers/console.ts';
+import { createTestToken, createTestUser, TEST_PASSWORD } from '../helpers/console.ts';
 import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
 import { newMapContext, openMap, TEST_TILE_URL } from '../helpers/map-page.ts';
 import { startNetworkServerBroker, type NetworkServerBroker } from '../helpers/network-server-broker.ts';
@@ -33,13 +33,29 @@ describe('LoRaWAN sensor: first uplink to the map and an alert (issue 11)', () =
 
   it('registers by DevEUI, takes the uplink, shows it on the map and raises the flood alert', async () => {
     const token = createTestToken(k, 'e2e-tech', 'technician');
-    const created = await fetch(`${k.httpUrl}/api/sensors`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, Origin: k.httpUrl },
-      body: JSON.stringify({ id: 'udl-1', name: '打田駅前アンダーパス', lat: 34.271, lon: 135.395, mountHeightMm: 2000, devEui: '24e124713b123456', codec: 'milesight-em500-udl', intervalS: 600 }),
-    });
-    expect(created.status).toBe(201);
-    expect(await created.json()).toMatchObject({ devEui: '24E124713B123456', codec: 'milesight-em500-udl', kind: 'distance' });
+    // The technician registers the device in the console's form: DevEUI as printed on the box, the codec, the mount height.
+    await createTestUser(k, 'lw-tech', 'technician');
+    const consoleContext = await browser.newContext({ locale: 'ja-JP' });
+    const form = await consoleContext.newPage();
+    await form.goto(`${k.httpUrl}/console/`);
+    await form.fill('#username', 'lw-tech');
+    await form.fill('#password', TEST_PASSWORD);
+    await form.click('#sign-in');
+    await form.waitForSelector('#sensor-table');
+    await form.click('nav a[href="#/sensors/new"]');
+    await form.fill('#f-id', 'udl-1');
+    await form.fill('#f-name', '打田駅前アンダーパス');
+    await form.fill('#f-lat', '34.271');
+    await form.fill('#f-lon', '135.395');
+    await form.selectOption('#f-kind', 'distance');
+    await form.fill('#f-mountHeightMm', '2000');
+    expect(await form.isVisible('#f-jsonField')).toBe(false);
+    await form.fill('#f-devEui', '24e124713b123456');
+    await form.selectOption('#f-codec', 'milesight-em500-udl');
+    await form.click('#register');
+    await form.waitForSelector('[data-testid="mqtt-password"]');
+    await consoleContext.close();
+    expect(k.registry.get('udl-1')).toMatchObject({ devEui: '24E124713B123456', codec: 'milesight-em500-udl', kind: 'distance', mountHeightMm: 2000 });
     await k.ingest.submit('stage-1', Buffer.from('{}')); // unknown yet: refused, nothing shown
     const stage = await fetch(`${k.httpUrl}/api/sensors`, {
       method: 'POST',
