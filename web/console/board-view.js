@@ -237,12 +237,40 @@ export function renderBoard(view) {
     const [board, sensors] = await Promise.all([api('GET', '/api/board'), fetch('/api/sensors', { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : null)).catch(() => null)]);
     if (closed) return;
     items = board.items;
+    // Readings that arrived over the stream while the board was being fetched are newer than it: keep them.
+    for (const item of items) {
+      const seen = latest.get(item.sensor_id);
+      if (seen && (!item.observed_at || Date.parse(seen.ts) > Date.parse(item.observed_at))) applyReading(item, seen);
+    }
     if (sensors?.features) props = new Map(sensors.features.map((f) => [String(f.id), f.properties]));
     render(true);
   }
+  /**
+   * Refetch soon, at most one request at a time: events that arrive while one
+   * is waiting or running make one more afterwards. (A debounce that restarts
+   * on every event would starve during a storm, when statuses change all the
+   * time: measured 7.7 s before a card changed, with 100 readings a second.)
+   */
+  let refetchRunning = false;
+  let refetchAgain = false;
   function refetchSoon() {
-    clearTimeout(refetchTimer);
-    refetchTimer = setTimeout(() => refetch().catch(() => {}), REFETCH_DEBOUNCE_MS);
+    if (refetchRunning) return void (refetchAgain = true);
+    if (refetchTimer) return;
+    refetchTimer = setTimeout(async () => {
+      refetchTimer = undefined;
+      refetchRunning = true;
+      try {
+        await refetch();
+      } catch {
+        // the live state says whether we are connected; the next event tries again
+      } finally {
+        refetchRunning = false;
+        if (refetchAgain) {
+          refetchAgain = false;
+          refetchSoon();
+        }
+      }
+    }, REFETCH_DEBOUNCE_MS);
   }
 
   async function refreshLine() {
@@ -271,18 +299,25 @@ export function renderBoard(view) {
     refetchSoon();
   }
 
+  /** The newest reading the stream brought per sensor (a refetch may answer with an older one). */
+  const latest = new Map();
+  function applyReading(item, e) {
+    item.level_cm = e.level_cm;
+    item.observed_at = e.ts;
+    if (e.battery_v !== undefined) item.battery_v = e.battery_v;
+    if (e.rssi_dbm !== undefined) item.rssi_dbm = e.rssi_dbm;
+    if (!item.peak || e.level_cm > item.peak.level_cm) item.peak = { level_cm: e.level_cm, at: e.ts };
+  }
+
   function onReading(e) {
+    if (e.latest !== false) latest.set(e.sensor_id, e);
     const item = items.find((x) => x.sensor_id === e.sensor_id);
     if (!item) {
       if (e.status && e.status !== 'normal' && e.status !== 'offline') refetchSoon(); // a sensor just reached 注意
       return;
     }
     if (e.latest === false) return;
-    item.level_cm = e.level_cm;
-    item.observed_at = e.ts;
-    if (e.battery_v !== undefined) item.battery_v = e.battery_v;
-    if (e.rssi_dbm !== undefined) item.rssi_dbm = e.rssi_dbm;
-    if (!item.peak || e.level_cm > item.peak.level_cm) item.peak = { level_cm: e.level_cm, at: e.ts };
+    applyReading(item, e);
     if (e.status && e.status !== item.status) return refetchSoon(); // names and order change with the status
     redrawCard(item);
   }
