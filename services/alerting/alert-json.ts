@@ -7,6 +7,7 @@ const HEALTH_NAMES = {
   offline: { ja: '欠測', en: 'Sensor offline' },
   low_battery: { ja: '電池低下', en: 'Low battery' },
   sensor_fault: { ja: 'センサー異常', en: 'Sensor fault' },
+  maintenance_danger: { ja: '点検中に危険水位', en: 'Danger level during maintenance' },
 } as const;
 
 /**

@@ -164,7 +164,9 @@ export function createAlerting(options: AlertingOptions) {
       ...(options.baseUrl && { baseUrl: options.baseUrl }),
     });
     const to: Recipient[] = [];
-    for (const r of recipients.values()) if (dispatcher.has(r.channel) && shouldNotify(r, alert, sensor, now(), options.timeZone)) to.push(r);
+    // A 危険 reading during maintenance is for staff to check (issue 12): never a resident's push.
+    const staffOnly = alert.kind === 'maintenance_danger';
+    for (const r of recipients.values()) if (dispatcher.has(r.channel) && !(staffOnly && r.source === 'resident') && shouldNotify(r, alert, sensor, now(), options.timeZone)) to.push(r);
     dispatcher.dispatch(notice, to);
   }
 
@@ -235,10 +237,34 @@ export function createAlerting(options: AlertingOptions) {
     states.delete(sensor.id);
   }
 
+  /** Maintenance ends every alert of the sensor but the staff one about a 危険 reading during it. */
+  function resolveForMaintenance(sensor: Sensor): void {
+    for (const a of [...(active.get(sensor.id)?.values() ?? [])]) if (a.kind !== 'maintenance_danger') resolve(sensor, a, 'maintenance');
+    states.delete(sensor.id);
+  }
+
+  /**
+   * Issue 12: a sensor in maintenance raises nothing for residents (the work may
+   * wet or move it), but a reading at 危険 still reaches staff as one
+   * `maintenance_danger` alert, since the water may be real. It resolves when a
+   * reading is below 危険 by the dead band, or when maintenance ends.
+   */
+  function onMaintenanceReading(reading: Reading, sensor: Sensor): void {
+    resolveForMaintenance(sensor);
+    if (options.latest.get(sensor.id) !== reading) return; // a late, older reading says nothing about now
+    const current = active.get(sensor.id)?.get('maintenance_danger');
+    if (reading.levelCm >= sensor.thresholds.danger) {
+      if (!current) raise(sensor, 'maintenance_danger', HEALTH_SEVERITY.maintenance_danger, 'level', false, reading);
+    } else if (current && reading.levelCm < sensor.thresholds.danger - policy.deadBandCm) {
+      resolve(sensor, current, 'level_normal', reading);
+    }
+  }
+
   function onReading(reading: Reading, sensor: Sensor): void {
     try {
+      if (sensor.state === 'maintenance') return onMaintenanceReading(reading, sensor);
       if (sensor.state !== 'active') {
-        if (active.get(sensor.id)?.size) resolveAll(sensor, sensor.state === 'maintenance' ? 'maintenance' : 'sensor_retired');
+        if (active.get(sensor.id)?.size) resolveAll(sensor, 'sensor_retired');
         states.delete(sensor.id);
         return;
       }
@@ -291,10 +317,16 @@ export function createAlerting(options: AlertingOptions) {
     for (const sensor of options.registry.list()) {
       try {
         const mine = active.get(sensor.id);
-        if (sensor.state !== 'active') {
-          if (mine?.size) resolveAll(sensor, sensor.state === 'maintenance' ? 'maintenance' : 'sensor_retired');
+        if (sensor.state === 'maintenance') {
+          if (mine?.size) resolveForMaintenance(sensor);
           continue;
         }
+        if (sensor.state !== 'active') {
+          if (mine?.size) resolveAll(sensor, 'sensor_retired');
+          continue;
+        }
+        const duringMaintenance = mine?.get('maintenance_danger');
+        if (duringMaintenance) resolve(sensor, duringMaintenance, 'maintenance_ended');
         const latest = options.latest.get(sensor.id);
         // A sensor that never reported is "not yet installed", not an outage; so is one still being commissioned (issue 12).
         if (!latest || sensor.commissioning || mine?.get('offline')) continue;

@@ -21,6 +21,8 @@ export function toFeature(sensor: Sensor, latest: Reading | undefined, now: numb
       // Stage sensors (issue 11): level_cm is the highest wet stage, a lower bound, not an exact depth.
       ...(sensor.stages !== undefined && { stages: [...sensor.stages] }),
       state: sensor.state,
+      /** Issue 12: why a sensor is in maintenance and when it should end (null when it is not). */
+      maintenance: sensor.state === 'maintenance' ? { reason: sensor.maintenanceReason ?? null, until: sensor.maintenanceUntil !== undefined ? formatIso(sensor.maintenanceUntil, timeZone) : null } : null,
       status: computeStatus(sensor, latest, now),
       level_cm: latest?.levelCm ?? null,
       observed_at: latest ? formatIso(latest.observedAt, timeZone) : null,

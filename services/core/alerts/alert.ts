@@ -4,14 +4,15 @@ import { AlertSeveritySchema, rankLevel, type AlertSeverity, type FloodLevel } f
 
 /** What an alert is about. One active alert of each kind per sensor at most. */
 /** `sensor_fault`: the device says its measurement is not the water (tilted, no target; issue 11). */
-export const AlertKindSchema = z.enum(['flood', 'offline', 'low_battery', 'sensor_fault']);
+/** `maintenance_danger`: a 危険 reading from a sensor in maintenance (issue 12): staff only, never residents or public feeds. */
+export const AlertKindSchema = z.enum(['flood', 'offline', 'low_battery', 'sensor_fault', 'maintenance_danger']);
 export type AlertKind = z.infer<typeof AlertKindSchema>;
 
 /** Lifecycle: raised → acknowledged → resolved (acknowledging is optional; escalation re-raises). */
 export const AlertStateSchema = z.enum(['raised', 'acknowledged', 'resolved']);
 export type AlertState = z.infer<typeof AlertStateSchema>;
 
-export const ResolveReasonSchema = z.enum(['level_normal', 'reading_received', 'battery_ok', 'maintenance', 'sensor_retired', 'sensor_ok']);
+export const ResolveReasonSchema = z.enum(['level_normal', 'reading_received', 'battery_ok', 'maintenance', 'sensor_retired', 'sensor_ok', 'maintenance_ended']);
 export type ResolveReason = z.infer<typeof ResolveReasonSchema>;
 
 /** Why a flood alert is at its severity: the level reached, or a fast rise below `caution`. */
@@ -91,6 +92,7 @@ export const HEALTH_SEVERITY: Record<Exclude<AlertKind, 'flood'>, AlertSeverity>
   offline: 'caution',
   low_battery: 'caution',
   sensor_fault: 'caution',
+  maintenance_danger: 'danger',
 };
 
 /** Acknowledge an active alert. Pure: returns the new alert or a reason it cannot be done. */

@@ -79,7 +79,8 @@ export function wantsNotice(
   alert: Pick<Alert, 'sensorId' | 'kind' | 'peakSeverity'>,
   sensor?: { address?: string | undefined },
 ): boolean {
-  if (!r.kinds.includes(alert.kind)) return false;
+  // A 危険 reading during maintenance (issue 12) goes to whoever follows flooding.
+  if (!r.kinds.includes(alert.kind) && !(alert.kind === 'maintenance_danger' && r.kinds.includes('flood'))) return false;
   if (rankLevel(alert.peakSeverity) < rankLevel(r.minSeverity)) return false;
   const inArea = !!r.areas?.length && !!sensor?.address && r.areas.some((a) => (sensor.address as string).includes(a));
   if (r.sensors[0] === '*') return !r.areas?.length || inArea;
@@ -133,8 +134,8 @@ export interface AlertChannel {
 }
 
 const SEVERITY_JA: Record<AlertSeverity, string> = { caution: '注意', warning: '警戒', danger: '危険' };
-const KIND_JA: Record<AlertKind, string> = { flood: '冠水', offline: '欠測', low_battery: '電池低下', sensor_fault: 'センサー異常' };
-const KIND_EN: Record<AlertKind, string> = { flood: 'Flooding', offline: 'Sensor offline', low_battery: 'Low battery', sensor_fault: 'Sensor fault' };
+const KIND_JA: Record<AlertKind, string> = { flood: '冠水', offline: '欠測', low_battery: '電池低下', sensor_fault: 'センサー異常', maintenance_danger: '点検中に危険水位' };
+const KIND_EN: Record<AlertKind, string> = { flood: 'Flooding', offline: 'Sensor offline', low_battery: 'Low battery', sensor_fault: 'Sensor fault', maintenance_danger: 'Danger level during maintenance' };
 
 /**
  * Compose the notice for an alert event: Japanese and English text, level
@@ -181,6 +182,10 @@ export function composeNotice(input: {
         ? `Water at ${nameEn} is rising fast${depth ? ` (${depth})` : ''}.`
         : `Water at ${nameEn} ${verbEn} ${levelName.en}: ${depth}${rise.en}.`,
     };
+  } else if (alert.kind === 'maintenance_danger') {
+    // Issue 12: the map shows 点検中, but staff must still hear of a 危険 reading and decide whether it is the work or the water.
+    ja = { title: `【${KIND_JA[alert.kind]}】${nameJa} ${depth}`, body: `点検中の ${nameJa} のセンサーが危険の水位（${depth}）を測りました。点検作業によるものか、実際の冠水か確認してください。` };
+    en = { title: `[${KIND_EN[alert.kind]}] ${nameEn} ${depth}`, body: `The sensor at ${nameEn}, in maintenance, measured a danger level (${depth}). Check whether it is the maintenance work or real flooding.` };
   } else if (alert.kind === 'sensor_fault') {
     // Issue 11: the device itself says its distance is not the water. Not a level, and not a road closure.
     const tilt = alert.cause === 'tilt';
