@@ -112,7 +112,11 @@ export function createUplinkReceiver(options: ReceiverOptions): UplinkReceiver {
         ingest.reject('unknown_device', detail);
         return done(uplink.source, { outcome: 'unknown_device', reason: 'unknown_device', detail });
       }
-      if (!remember(uplinkKey(uplink))) {
+      // Remembered uplinks are lost on restart; the newest stored reading still recognises a redelivery of itself
+      // (a webhook retried across a restart). Anything older is stored once by the store's (sensor, time) key.
+      const newest = ingest.latest.get(sensor.id);
+      const redelivered = newest !== undefined && newest.observedAt === uplink.receivedAt && newest.seq === uplink.fCnt;
+      if (!remember(uplinkKey(uplink)) || redelivered) {
         return done(uplink.source, { outcome: 'duplicate', sensorId: sensor.id, detail: `fCnt ${uplink.fCnt} already received` });
       }
       const decision = decideUplink(uplink, sensor);
