@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerSensor } from '../../services/sensors/provision.ts';
+import { createMemoryReadingStore } from '../../services/storage/memory-reading-store.ts';
 import { createTestToken } from '../helpers/console.ts';
 import { makeTempDir, startTestKansui, type TestKansui } from '../helpers/kansui.ts';
 import { startNetworkServerBroker, type NetworkServerBroker } from '../helpers/network-server-broker.ts';
@@ -56,6 +57,27 @@ describe('LoRaWAN integrations across a kansui restart (issue 11)', () => {
     const from = Date.parse(body.time) - 1000;
     const readings = (await (await fetch(`${k.httpUrl}/api/sensors/ldds-1/readings?from=${from}`)).json()).readings;
     expect(readings).toHaveLength(1);
+  });
+
+  it('when the store cannot make an uplink durable the webhook answers 5xx (the server retries) and the retry is taken', async () => {
+    const store = createMemoryReadingStore();
+    let failing = true;
+    const write = store.write.bind(store);
+    store.write = (readings) => (failing ? Promise.reject(new Error('disk full')) : write(readings));
+    const other = await startTestKansui({}, { store });
+    try {
+      registerSensor(other.registry, { id: 'ldds-2', name: '側溝2', lat: 35, lon: 139, mountHeightMm: 3000, devEui: 'A84041000181C8E9', codec: 'dragino-ldds75' }, Date.now());
+      const token = createTestToken(other, 'store-tech', 'technician');
+      const body = uplink('A84041000181C8E9', 3, 2000, new Date().toISOString());
+      const post = () => fetch(`${other.httpUrl}/api/integrations/chirpstack?event=up`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+      expect((await post()).status).toBe(500);
+      expect(other.ingest.latest.get('ldds-2')).toBeUndefined();
+      failing = false;
+      expect(await (await post()).json()).toMatchObject({ outcome: 'accepted' });
+      expect(other.ingest.latest.get('ldds-2')).toMatchObject({ levelCm: 100 });
+    } finally {
+      await other.dispose();
+    }
   });
 
   it('a ChirpStack event published at QoS 1 while kansui is down arrives when it is back', async () => {
