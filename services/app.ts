@@ -48,6 +48,8 @@ import { createSqliteSensorRegistry } from './storage/sqlite-sensor-registry.ts'
 import { createSqliteAudit } from './storage/sqlite-audit.ts';
 import { createSqliteSessions, createSqliteUsers } from './storage/sqlite-accounts.ts';
 import { createSqliteCalibrations } from './storage/sqlite-calibrations.ts';
+import { createSqliteAlerts, openAlertsConnection } from './storage/sqlite-alerts.ts';
+import { createSqliteRecipients } from './storage/sqlite-recipients.ts';
 import type { SqliteDatabase } from './storage/sqlite.ts';
 
 export interface Kansui {
@@ -131,8 +133,11 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     if (created) logger.info({ file: `${config.DATA_DIR}/${VAPID_FILE}` }, 'generated a Web Push (VAPID) key pair; back it up with kansui.db');
     alertingConfig = { ...config, VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey };
   }
+  // Alerts on their own connection (synchronous = NORMAL, see openAlertsConnection); the registry does not reload on their commits.
+  const alertsDb = openAlertsConnection(db);
   const { alerting, vapidPublicKey, targetPolicy } = await createAlertingFromConfig(alertingConfig, {
-    db,
+    store: createSqliteAlerts(alertsDb),
+    recipientStore: createSqliteRecipients(alertsDb),
     registry,
     latest: ingest.latest,
     publish: (event, data) => hub.publish(event, data),
@@ -414,6 +419,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       await mosquitto?.close();
       await ingest.drain();
       await alerting.close();
+      if (alertsDb !== db) alertsDb.close();
       plan.close();
       notifications.close();
       line?.close();

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { AlertChannel } from '../core/alerts/channel.ts';
-import type { DeliveryLogEntry } from './alert-store.ts';
+import type { DeliveryLogEntry } from '../core/alerts/repository.ts';
 
 /**
  * Prometheus metrics of the alerting module, registered on the service's

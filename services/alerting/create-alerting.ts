@@ -30,15 +30,17 @@ import type { SensorRegistry } from '../core/ports.ts';
 import type { Reading } from '../core/reading.ts';
 import type { Sensor } from '../core/sensor.ts';
 import { offlineAt } from '../core/status.ts';
-import type { SqliteDatabase } from '../storage/sqlite.ts';
-import { createAlertStore, openAlertsConnection, type AlertStore, type DeliveryLogEntry } from './alert-store.ts';
+import type { AlertRepository, DeliveryLogEntry, RecipientRepository } from '../core/alerts/repository.ts';
 import { createDispatcher, type Dispatcher, type RetryPolicy } from './dispatcher.ts';
 import { DEFAULT_REMINDER_POLICY, reminderGroups, type ReminderPolicy } from '../core/alerts/reminder.ts';
 import { createReminders } from './reminders.ts';
 import { alertToJson } from './alert-json.ts';
 
 export interface AlertingOptions {
-  db: SqliteDatabase;
+  /** Alerts, timelines, delivery log, settings (issue 16: a port; memory adapter in tests). */
+  store: AlertRepository;
+  /** Stored recipients and residents' push subscriptions. */
+  recipientStore: RecipientRepository;
   registry: SensorRegistry;
   latest: ReadonlyMap<string, Reading>;
   /** SSE hub: `alert` events go out through it. */
@@ -76,13 +78,13 @@ function newAlertId(now: number): string {
 export function createAlerting(options: AlertingOptions) {
   const now = options.now ?? Date.now;
   const policy = options.policy ?? DEFAULT_ALERT_POLICY;
-  const db = openAlertsConnection(options.db);
-  const store: AlertStore = createAlertStore(db);
+  const store = options.store;
+  const recipientStore = options.recipientStore;
   const states = new Map<string, SensorAlertState>();
   const active = new Map<string, Map<AlertKind, Alert>>();
   const recipients = new Map<string, Recipient>();
   for (const r of options.envRecipients ?? []) recipients.set(r.id, r);
-  for (const r of store.recipients()) recipients.set(r.id, r);
+  for (const r of recipientStore.list()) recipients.set(r.id, r);
   /** Residents' push subscriptions held (PUSH_MAX_SUBSCRIPTIONS caps new ones; kansui_push_subscriptions). */
   let residents = 0;
   for (const r of recipients.values()) if (r.source === 'resident') residents++;
@@ -346,11 +348,12 @@ export function createAlerting(options: AlertingOptions) {
     recipients.delete(id);
     if (r.source === 'resident') residents--;
     for (const c of options.channels) if (c.kind === r.channel) c.forget?.(r);
-    return store.removeRecipient(id);
+    return recipientStore.remove(id);
   }
 
   return {
     store,
+    recipientStore,
     dispatcher,
     channels: options.channels,
     policy,
@@ -383,7 +386,7 @@ export function createAlerting(options: AlertingOptions) {
     /** How many residents' push subscriptions are held. */
     residentCount: () => residents,
     addRecipient(r: Recipient, extra: { unsubscribeHash?: string; client?: string; createdBy?: string }): void {
-      store.addRecipient(r, { ...extra, now: now() });
+      recipientStore.add(r, { ...extra, now: now() });
       const replaced = recipients.get(r.id);
       recipients.set(r.id, r);
       if (replaced?.source === 'resident') residents--;
@@ -419,7 +422,6 @@ export function createAlerting(options: AlertingOptions) {
       reminders.close();
       await dispatcher.close();
       store.close();
-      if (db !== options.db) db.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { AlertChannel, AlertNotice, ChannelKind, DeliveryOutcome, Recipient } from '../core/alerts/channel.ts';
-import type { DeliveryLogEntry } from './alert-store.ts';
+import type { DeliveryLogEntry } from '../core/alerts/repository.ts';
 import { describeDeliveryError } from './outbound.ts';
 
 export interface RetryPolicy {

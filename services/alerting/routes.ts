@@ -403,7 +403,7 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
       const subscription = { ...body.subscription, endpoint: check.href };
       if (body.sensors[0] !== '*') for (const id of body.sensors) sensorOrThrow(id);
       // Re-subscribing the same browser replaces its old choice (one row per endpoint).
-      const existing = alerting.store.findPush({ endpoint: subscription.endpoint });
+      const existing = alerting.recipientStore.findPush({ endpoint: subscription.endpoint });
       if (!existing && alerting.residentCount() >= pushMax) {
         deps.onPushRefused?.('cap');
         return c.json(errorBody('subscriptions_full', 'this server holds as many push subscriptions as it may; try again later'), 503);
@@ -428,7 +428,7 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
     app.delete('/api/push/subscriptions', ...guard, async (c) => {
       const body = validate(PushUnsubscribeSchema, await jsonBody(c));
       const r = 'endpoint' in body
-          ? (alerting.store.findPush({ endpoint: normaliseEndpoint(body.endpoint) }) ?? alerting.store.findPush({ endpoint: body.endpoint })) : alerting.store.findPush({ unsubscribeHash: hashToken(body.unsubscribe_token) });
+          ? (alerting.recipientStore.findPush({ endpoint: normaliseEndpoint(body.endpoint) }) ?? alerting.recipientStore.findPush({ endpoint: body.endpoint })) : alerting.recipientStore.findPush({ unsubscribeHash: hashToken(body.unsubscribe_token) });
       // 204 either way: the browser's goal (no more pushes) holds, and it reveals nothing about others.
       if (r) alerting.removeRecipient(r.id);
       return c.body(null, 204);

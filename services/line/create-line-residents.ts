@@ -10,7 +10,7 @@ import { estimateTrend, type LineSubscriptionRepository } from '../core/line-con
 import type { Reading } from '../core/reading.ts';
 import type { SensorRegistry } from '../core/ports.ts';
 import type { Status } from '../core/status.ts';
-import type { DeliveryLogEntry } from '../alerting/alert-store.ts';
+import type { DeliveryLogEntry } from '../core/alerts/repository.ts';
 import type { OutboundGuard } from '../alerting/outbound.ts';
 import { createLineApi } from './line-api.ts';
 import { createLineConversation } from './line-conversation-handler.ts';

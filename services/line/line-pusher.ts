@@ -3,7 +3,7 @@ import { composeNotice, type AlertNotice } from '../core/alerts/channel.ts';
 import { rankLevel, type AlertSettings, type AlertSeverity } from '../core/alerts/policy.ts';
 import { LINE_LIMITS, type LevelTrend, type LineLang, type LineSubscriptionRepository } from '../core/line-conversation.ts';
 import type { SensorRegistry } from '../core/ports.ts';
-import type { DeliveryLogEntry } from '../alerting/alert-store.ts';
+import type { DeliveryLogEntry } from '../core/alerts/repository.ts';
 import type { LineApi } from './line-api.ts';
 import { attemptMulticast } from './line-multicast-channel.ts';
 

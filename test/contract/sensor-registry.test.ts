@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createAlertStore, openAlertsConnection } from '../../services/alerting/alert-store.ts';
+import { createSqliteAlerts as createAlertStore, openAlertsConnection } from '../../services/storage/sqlite-alerts.ts';
 import type { Alert } from '../../services/core/alerts/alert.ts';
 import { createSensor } from '../../services/core/sensor.ts';
 import { createMemorySensorRegistry } from '../../services/storage/memory-sensor-registry.ts';

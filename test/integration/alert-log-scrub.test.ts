@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { createAlertStore } from '../../services/alerting/alert-store.ts';
+import { createSqliteAlerts } from '../../services/storage/sqlite-alerts.ts';
 
 /**
  * Issue 10: delivery-log rows written before the fix kept the receiver's
@@ -11,7 +11,7 @@ import { createAlertStore } from '../../services/alerting/alert-store.ts';
 describe('delivery log written before issue 10: scrubbed on upgrade', () => {
   it('keeps status and class, drops what the remote side said', () => {
     const db = new Database(':memory:');
-    createAlertStore(db);
+    createSqliteAlerts(db);
     const insert = db.prepare(
       "INSERT INTO alert_deliveries (notice_id, alert_id, event, recipient_id, channel, target, attempt, ok, final, status, error, duration_ms, at) VALUES ('n', 'a', 'raised', 'r', ?, 't', 1, 0, 1, ?, ?, 1, 0)",
     );
@@ -29,7 +29,7 @@ describe('delivery log written before issue 10: scrubbed on upgrade', () => {
     ];
     for (const [channel, status, error] of old) insert.run(channel, status, error);
     db.prepare("UPDATE schema_migrations SET version = 1 WHERE name = 'alerts'").run();
-    createAlertStore(db);
+    createSqliteAlerts(db);
     const rows = db.prepare('SELECT status, error FROM alert_deliveries ORDER BY id').all();
     expect(rows).toEqual([
       { status: 500, error: 'HTTP 500' },

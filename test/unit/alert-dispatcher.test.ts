@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DeliveryLogEntry } from '../../services/alerting/alert-store.ts';
+import type { DeliveryLogEntry } from '../../services/core/alerts/repository.ts';
 import { createDispatcher } from '../../services/alerting/dispatcher.ts';
 import type { AlertChannel, ChannelKind, DeliveryOutcome, Recipient } from '../../services/core/alerts/channel.ts';
 import { sampleNotice } from '../contract/alert-channel.contract.ts';

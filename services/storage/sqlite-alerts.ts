@@ -1,8 +1,10 @@
-import type { Alert, AlertEventType, AlertKind, ResolveReason } from '../core/alerts/alert.ts';
-import type { ChannelKind, PushSubscriptionJson, Recipient } from '../core/alerts/channel.ts';
-import type { AlertSettings, AlertSeverity } from '../core/alerts/policy.ts';
 import Database from 'better-sqlite3';
-import { migrate, type SqliteDatabase } from '../storage/sqlite.ts';
+import type { Alert, AlertEventType, AlertKind, ResolveReason } from '../core/alerts/alert.ts';
+import type { ChannelKind } from '../core/alerts/channel.ts';
+import type { AlertSettings, AlertSeverity } from '../core/alerts/policy.ts';
+import type { AlertEventRow, AlertRepository, DeliveryLogEntry } from '../core/alerts/repository.ts';
+import { createError } from '../core/errors.ts';
+import { migrate, type SqliteDatabase } from './sqlite.ts';
 
 /**
  * The alerts module's own connection to the metadata database, with
@@ -28,7 +30,7 @@ export function openAlertsConnection(shared: SqliteDatabase): SqliteDatabase {
  * partial unique index makes "one active alert per sensor and kind" a
  * database rule, not only a code path.
  */
-const MIGRATIONS = [
+const ALERT_MIGRATIONS = [
   `CREATE TABLE alerts (
      id TEXT PRIMARY KEY,
      sensor_id TEXT NOT NULL,
@@ -123,41 +125,9 @@ const MIGRATIONS = [
      AND error NOT IN ('shutting down', 'no webhook secret configured', 'recipient has no push subscription');`,
 ];
 
-export interface AlertEventRow {
-  type: AlertEventType;
-  at: number;
-  severity: AlertSeverity;
-  levelCm: number | undefined;
-  actor: string | undefined;
-  note: string | undefined;
-}
-
-/** One attempt to deliver one notice to one recipient. */
-export interface DeliveryLogEntry {
-  noticeId: string;
-  alertId: string;
-  event: AlertEventType;
-  recipientId: string;
-  channel: ChannelKind;
-  /** Shown to staff; push endpoints are reduced to their origin (they are capability URLs). */
-  target: string;
-  attempt: number;
-  ok: boolean;
-  /** No further attempt follows (delivered, permanent failure, or retries exhausted). */
-  final: boolean;
-  status: number | undefined;
-  /** `HTTP 503`, `SMTP 550` or a class such as `timeout`, `outbound_refused:loopback`: never the remote side's words. */
-  error: string | undefined;
-  durationMs: number;
-  at: number;
-}
-
-export interface AlertQuery {
-  active?: boolean;
-  from?: number;
-  to?: number;
-  sensorId?: string;
-  limit?: number;
+/** Create or upgrade the alerts module's tables (alerts, timelines, recipients, deliveries, settings). */
+export function migrateAlerts(db: SqliteDatabase): void {
+  migrate(db, 'alerts', ALERT_MIGRATIONS);
 }
 
 type Row = Record<string, unknown>;
@@ -186,33 +156,18 @@ function toAlert(r: Row): Alert {
   };
 }
 
-function toRecipient(r: Row): Recipient {
-  return {
-    id: r.id as string,
-    channel: r.channel as ChannelKind,
-    target: r.target as string,
-    ...(r.subscription ? { subscription: JSON.parse(r.subscription as string) as PushSubscriptionJson } : {}),
-    sensors: JSON.parse(r.sensors as string) as string[],
-    minSeverity: r.min_severity as AlertSeverity,
-    kinds: JSON.parse(r.kinds as string) as AlertKind[],
-    lang: r.lang as 'ja' | 'en',
-    source: r.source as Recipient['source'],
-    ...(r.label ? { label: r.label as string } : {}),
-    ...(r.secret ? { secret: r.secret as string } : {}),
-  };
-}
-
 /**
- * Alerts, their timelines, recipients, the delivery log and per-sensor alert
- * settings, in the metadata database (DATA_DIR/kansui.db).
+ * Alerts, their timelines, the delivery log and per-sensor alert settings,
+ * in the metadata database (DATA_DIR/kansui.db), on the alerts connection
+ * (openAlertsConnection).
  *
  * Delivery-log rows are buffered and written in one transaction at most every
  * 200 ms, so a fan-out to 10,000 push subscribers does not commit once per
  * attempt. A crash loses at most those 200 ms of log rows; alerts themselves
  * are written at once.
  */
-export function createAlertStore(db: SqliteDatabase) {
-  migrate(db, 'alerts', MIGRATIONS);
+export function createSqliteAlerts(db: SqliteDatabase): AlertRepository {
+  migrateAlerts(db);
   const cols =
     'id, sensor_id, kind, severity, peak_severity, cause, state, rising, level_cm, observed_at, battery_v, raised_at, updated_at, acknowledged_at, acknowledged_by, ack_note, resolved_at, resolved_reason';
   const params = (a: Alert) => [
@@ -245,26 +200,38 @@ export function createAlertStore(db: SqliteDatabase) {
     writeDeliveries(rows);
   }
 
+  const insertWithEvent = db.transaction((alert: Alert, event: AlertEventRow) => {
+    insertAlert.run(...params(alert));
+    insertEvent.run(alert.id, event.type, event.at, event.severity, event.levelCm ?? null, event.actor ?? null, event.note ?? null);
+  });
+
   return {
     /** Write a new alert and its first timeline event atomically. */
-    insert: db.transaction((alert: Alert, event: AlertEventRow) => {
-      insertAlert.run(...params(alert));
-      insertEvent.run(alert.id, event.type, event.at, event.severity, event.levelCm ?? null, event.actor ?? null, event.note ?? null);
-    }),
+    insert(alert, event) {
+      try {
+        insertWithEvent(alert, event);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          throw createError('conflict', `alert ${alert.id}: the id is taken or ${alert.sensorId} already has an unresolved ${alert.kind} alert`);
+        }
+        throw err;
+      }
+    },
     /** Save a changed alert and the timeline event that changed it atomically. */
     update: db.transaction((alert: Alert, event: AlertEventRow | undefined) => {
       updateAlert.run(...params(alert).slice(1), alert.id);
       if (event) insertEvent.run(alert.id, event.type, event.at, event.severity, event.levelCm ?? null, event.actor ?? null, event.note ?? null);
     }),
-    get(id: string): Alert | undefined {
+    get(id) {
       const r = db.prepare(`SELECT ${cols} FROM alerts WHERE id = ?`).get(id) as Row | undefined;
       return r ? toAlert(r) : undefined;
     },
-    active(): Alert[] {
+    active() {
       return (db.prepare(`SELECT ${cols} FROM alerts WHERE state <> 'resolved' ORDER BY raised_at, id`).all() as Row[]).map(toAlert);
     },
     /** History: alerts overlapping [from, to] (raised before `to`, not resolved before `from`), newest first. */
-    list(q: AlertQuery): Alert[] {
+    list(q) {
       const where: string[] = [];
       const args: unknown[] = [];
       if (q.active) where.push("state <> 'resolved'");
@@ -274,7 +241,7 @@ export function createAlertStore(db: SqliteDatabase) {
       const sql = `SELECT ${cols} FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC, id DESC LIMIT ?`;
       return (db.prepare(sql).all(...args, q.limit ?? 500) as Row[]).map(toAlert);
     },
-    events(alertId: string): AlertEventRow[] {
+    events(alertId) {
       return (db.prepare('SELECT type, at, severity, level_cm, actor, note FROM alert_events WHERE alert_id = ? ORDER BY id').all(alertId) as Row[]).map((r) => ({
         type: r.type as AlertEventType,
         at: r.at as number,
@@ -285,29 +252,7 @@ export function createAlertStore(db: SqliteDatabase) {
       }));
     },
 
-    recipients(): Recipient[] {
-      return (db.prepare('SELECT * FROM alert_recipients ORDER BY created_at, id').all() as Row[]).map(toRecipient);
-    },
-    addRecipient(r: Recipient, extra: { unsubscribeHash?: string; client?: string; createdBy?: string; now: number }): void {
-      db.prepare(
-        'INSERT INTO alert_recipients (id, channel, target, subscription, sensors, min_severity, kinds, lang, source, label, secret, unsubscribe_hash, client, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(
-        r.id, r.channel, r.target, r.subscription ? JSON.stringify(r.subscription) : null, JSON.stringify(r.sensors), r.minSeverity,
-        JSON.stringify(r.kinds), r.lang, r.source, r.label ?? null, r.secret ?? null, extra.unsubscribeHash ?? null, extra.client ?? null, extra.now, extra.createdBy ?? null,
-      );
-    },
-    removeRecipient(id: string): boolean {
-      return db.prepare('DELETE FROM alert_recipients WHERE id = ?').run(id).changes > 0;
-    },
-    /** Web Push: the recipient with this endpoint or unsubscribe-token hash. */
-    findPush(by: { endpoint?: string; unsubscribeHash?: string }): Recipient | undefined {
-      const r = by.endpoint
-        ? (db.prepare("SELECT * FROM alert_recipients WHERE channel = 'webpush' AND target = ?").get(by.endpoint) as Row | undefined)
-        : (db.prepare('SELECT * FROM alert_recipients WHERE unsubscribe_hash = ?').get(by.unsubscribeHash ?? '') as Row | undefined);
-      return r ? toRecipient(r) : undefined;
-    },
-
-    logDelivery(entry: DeliveryLogEntry): void {
+    logDelivery(entry) {
       if (closed) return; // an attempt aborted by shutdown, after the final flush
       pending.push(entry);
       if (!flushScheduled) {
@@ -317,11 +262,11 @@ export function createAlertStore(db: SqliteDatabase) {
     },
     flushDeliveries,
     /** Write what is buffered and stop logging (shutdown). */
-    close(): void {
+    close() {
       flushDeliveries();
       closed = true;
     },
-    deliveries(q: { alertId?: string; limit?: number; failedOnly?: boolean }): DeliveryLogEntry[] {
+    deliveries(q) {
       flushDeliveries();
       const where: string[] = [];
       const args: unknown[] = [];
@@ -345,16 +290,15 @@ export function createAlertStore(db: SqliteDatabase) {
       }));
     },
 
-    settings(sensorId: string): AlertSettings | undefined {
+    settings(sensorId) {
       const r = db.prepare('SELECT preset, standby_cm FROM alert_settings WHERE sensor_id = ?').get(sensorId) as Row | undefined;
       if (!r) return undefined;
       return { preset: r.preset as AlertSettings['preset'], ...(r.standby_cm !== null && { standbyCm: r.standby_cm as number }) };
     },
-    setSettings(sensorId: string, s: AlertSettings, now: number): void {
+    setSettings(sensorId, s, now) {
       db.prepare(
         'INSERT INTO alert_settings (sensor_id, preset, standby_cm, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(sensor_id) DO UPDATE SET preset = excluded.preset, standby_cm = excluded.standby_cm, updated_at = excluded.updated_at',
       ).run(sensorId, s.preset, s.standbyCm ?? null, now);
     },
   };
 }
-export type AlertStore = ReturnType<typeof createAlertStore>;
