@@ -16,7 +16,7 @@ commands:
              [--caution CM --warning CM --danger CM] [--interval SECONDS]
              [--mount-height-mm MM] [--min-range-mm MM]
              [--kind level|distance|stage] [--stages CM,CM,…]
-             [--dev-eui 16HEX --codec NAME [--json-field distance_mm=PATH|level_cm=PATH]]
+             [--dev-eui 16HEX --codec NAME [--json-field distance_mm=PATH|level_cm=PATH|wet_cm=PATH]]
              [--active]
       Register a sensor; prints JSON with its MQTT credentials (password shown once).
       It stays off the public map until its first valid reading (--active: public at once).
@@ -41,8 +41,8 @@ function num(value: string | undefined, flag: string): number | undefined {
 /** `distance_mm=Distance` → which field of a network server's decoded object holds what (the json codec). */
 function parseJsonField(value: string | undefined): { quantity: string; path: string } | undefined {
   if (value === undefined) return undefined;
-  const m = /^(distance_mm|level_cm)=(.+)$/.exec(value);
-  if (!m) throw new DomainError('invalid_input', `--json-field: expected distance_mm=PATH or level_cm=PATH, got ${value}`);
+  const m = /^(distance_mm|level_cm|wet_cm)=(.+)$/.exec(value);
+  if (!m) throw new DomainError('invalid_input', `--json-field: expected distance_mm=PATH, level_cm=PATH or wet_cm=PATH, got ${value}`);
   return { quantity: m[1] as string, path: m[2] as string };
 }
 

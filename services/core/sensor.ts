@@ -42,7 +42,7 @@ export const DevEui = z
 export const CodecNameSchema = z.enum(CODEC_NAMES);
 /** For the `json` codec: which field of the network server's decoded object holds the measurement. */
 export const JsonFieldSchema = z.object({
-  quantity: z.enum(['distance_mm', 'level_cm']),
+  quantity: z.enum(['distance_mm', 'level_cm', 'wet_cm']),
   path: z.string().trim().min(1).max(120),
 });
 /** Detection heights of a stage sensor in cm, rising: at most 8 (issue 11: 10,20,30 or 5,15). */

@@ -94,6 +94,7 @@ export function decideUplink(uplink: Uplink, sensor: Sensor): UplinkDecision {
   const payload: NativePayload = { ts: uplink.receivedAt, seq: uplink.fCnt };
   if (decoded.distanceMm !== undefined) payload.distance_mm = decoded.distanceMm;
   else if (decoded.levelCm !== undefined) payload.level_cm = decoded.levelCm;
+  else if (decoded.wetCm !== undefined) payload.wet_cm = decoded.wetCm;
   if (decoded.batteryV !== undefined) payload.battery_v = decoded.batteryV;
   if (decoded.batteryPct !== undefined) payload.battery_pct = decoded.batteryPct;
   if (uplink.rssiDbm !== undefined) payload.rssi_dbm = uplink.rssiDbm;

@@ -80,6 +80,15 @@ describe('stage sensors (issue 11)', () => {
     expect(parse({ wet_cm: [] })).toMatchObject({ ok: true, reading: { levelCm: 0, wetCm: [] } });
   });
 
+  it('a stage sensor behind a network server: the json codec reads its wet heights from the decoded object', () => {
+    const lw = createSensor({ id: 's2', name: 'x', lat: 1, lon: 1, kind: 'stage', stages: [10, 20, 30], devEui: '0011223344556677', codec: 'json', jsonField: { quantity: 'wet_cm', path: 'wet' } }, NOW);
+    const d = decideUplink({ source: 'chirpstack-http', devEui: '0011223344556677', receivedAt: NOW, fCnt: 1, bytes: new Uint8Array(), object: { wet: [10, '20'] } }, lw);
+    expect(d).toMatchObject({ kind: 'reading', payload: { wet_cm: [10, 20] } });
+    if (d.kind !== 'reading') return;
+    expect(parseReading(Buffer.from(JSON.stringify(d.payload)), lw, NOW)).toMatchObject({ ok: true, reading: { levelCm: 20 } });
+    expect(decideUplink({ source: 'chirpstack-http', devEui: '0011223344556677', receivedAt: NOW, fCnt: 2, bytes: new Uint8Array(), object: { wet: 'yes' } }, lw)).toMatchObject({ kind: 'refused', reason: 'undecodable' });
+  });
+
   it('a height that is not one of its stages, a level from a stage sensor, or wet_cm from a level sensor is refused', () => {
     expect(parse({ wet_cm: [15] })).toMatchObject({ ok: false, reason: 'invalid_schema' });
     expect(parse({ level_cm: 12 })).toMatchObject({ ok: false, reason: 'invalid_schema' });

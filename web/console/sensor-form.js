@@ -33,7 +33,7 @@ export function sensorForm(sensor, currentPreset = '') {
   const [devEuiBox, devEui] = field(t('devEui'), { name: 'devEui', pattern: '[0-9A-Fa-f]{16}', autocomplete: 'off', value: s.devEui ?? '' });
   const [codecBox, codec] = field(t('codec'), { name: 'codec', tag: 'select' });
   codec.append(option('', t('codecNone'), !s.codec), ...CODECS.map((c) => option(c, c, s.codec === c)));
-  const [jsonFieldBox, jsonField] = field(t('jsonField'), { name: 'jsonField', pattern: '(distance_mm|level_cm)=.+', autocomplete: 'off', value: s.jsonField ? `${s.jsonField.quantity}=${s.jsonField.path}` : '' });
+  const [jsonFieldBox, jsonField] = field(t('jsonField'), { name: 'jsonField', pattern: '(distance_mm|level_cm|wet_cm)=.+', autocomplete: 'off', value: s.jsonField ? `${s.jsonField.quantity}=${s.jsonField.path}` : '' });
   const showJson = () => (jsonFieldBox.hidden = codec.value !== 'json');
   codec.addEventListener('change', showJson);
   showJson();
@@ -96,7 +96,7 @@ export function sensorForm(sensor, currentPreset = '') {
     }
     // Optional LoRaWAN and stage fields: omitted when empty on create, cleared (null) on edit.
     const stageList = kind.value === 'stage' ? stages.value.split(',').map((v) => v.trim()).filter(Boolean).map(Number) : [];
-    const m = /^(distance_mm|level_cm)=(.+)$/.exec(jsonField.value.trim());
+    const m = /^(distance_mm|level_cm|wet_cm)=(.+)$/.exec(jsonField.value.trim());
     const optional = {
       stages: stageList.length ? stageList : undefined,
       devEui: devEui.value.trim() || undefined,

@@ -16,7 +16,8 @@ export interface CodecInput {
 
 /** Which field of a network-server-decoded object holds the measurement (the `json` codec). */
 export interface JsonFieldOption {
-  quantity: 'distance_mm' | 'level_cm';
+  /** `wet_cm`: an array of the wet detection heights (a stage sensor behind a network server). */
+  quantity: 'distance_mm' | 'level_cm' | 'wet_cm';
   /** Dotted path into the object, e.g. `distance` or `data.level`. */
   path: string;
 }
@@ -34,6 +35,7 @@ export type CodecRefusal = 'tilt' | 'no_target' | 'distance_out_of_range' | 'und
 export interface Measurement {
   distanceMm?: number;
   levelCm?: number;
+  wetCm?: number[];
   batteryPct?: number;
   batteryV?: number;
   temperatureC?: number;

@@ -38,6 +38,11 @@ function decodeJson(input: CodecInput, options?: CodecOptions): DecodeResult {
   }
   const raw = pick(input.object, field.path);
   if (raw === undefined) return { ok: true, kind: 'not_a_reading', detail: `no field ${field.path} in the decoded object` };
+  if (field.quantity === 'wet_cm') {
+    const wet = Array.isArray(raw) ? raw.map((v) => toNumber(v, 'cm')) : undefined;
+    if (!wet || wet.length > 16 || wet.some((v) => v === undefined)) return refuse('undecodable', `${field.path}: not a list of heights in cm`);
+    return { ok: true, kind: 'measurement', wetCm: wet as number[] };
+  }
   const value = toNumber(raw, field.quantity === 'distance_mm' ? 'mm' : 'cm');
   if (value === undefined) return refuse('undecodable', `${field.path}: not a number: ${JSON.stringify(raw).slice(0, 40)}`);
   const o = input.object as Record<string, unknown>;
