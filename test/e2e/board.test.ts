@@ -155,7 +155,7 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
     await desk.click('#board-view-toggle');
     expect(await runAxe(desk), 'axe on the board').toEqual([]);
     expect(pageErrors).toEqual([]);
-  }, 150_000);
+  }, 240_000);
 
   it('says when it is not live and since when, and comes back by itself', async () => {
     // Through a proxy the test can cut, as a carrier drops a long-lived stream.
@@ -172,5 +172,5 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
     } finally {
       await proxy.close();
     }
-  }, 90_000);
+  }, 120_000);
 });
