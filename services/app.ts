@@ -14,6 +14,7 @@ import { createSensorsSnapshot } from './api/sensors-snapshot.ts';
 import type { Alerting, AlertingOptions } from './alerting/create-alerting.ts';
 import { createAlertingFromConfig } from './alerting/from-config.ts';
 import { loadOrCreateVapidKeys, VAPID_FILE } from './alerting/vapid-file.ts';
+import { readPublicLinksFile } from './api/public-links-file.ts';
 import { createAlertMetrics } from './alerting/alert-metrics.ts';
 import { alertRoutes } from './alerting/routes.ts';
 import { createOutboundGuard, type HostLookup } from './alerting/outbound.ts';
@@ -105,6 +106,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const now = options.now ?? Date.now;
   const timeZone = DEFAULT_TIME_ZONE;
+  // Read before anything opens: a bad DATA_DIR/public-links.json stops the start cleanly (issue 12).
+  const publicLinks = config.PUBLIC_LINKS ?? readPublicLinksFile(config.DATA_DIR);
   const metrics = createMetrics();
 
   const db = openMetadataDatabase(config.DATA_DIR);
@@ -396,6 +399,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     closureOf: closures.openFor,
     routes: [...(line ? [line.routes] : []), integrations.routes, closures.routes, board.routes, plan.routes, notifications.routes, reportRoutes({ registry, store, alertsIn: (from, to) => alerting.store.list({ from, to, limit: 10_000 }), closuresIn: closures.overlapping, timeZone }), createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },
+    publicLinks,
     health: async () => ({
       store: await store.healthy().catch(() => false),
       broker: broker ? !broker.aedes.closed : (external?.connected() ?? false),

@@ -3,6 +3,7 @@ import { LIMITS } from './core/limits.ts';
 import { LOGIN_THROTTLE } from './core/login-throttle.ts';
 import { MAX_HASHES_PER_ADDRESS } from './auth/hash-queue.ts';
 import { checkTargetUrl, DEFAULT_PUSH_HOSTS, parseAllowList, parsePushHosts } from './core/outbound-policy.ts';
+import { parsePublicLinks } from './core/public-links.ts';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z
@@ -197,6 +198,20 @@ export const ConfigSchema = z.object({
    * the request (services/api/client-info.ts).
    */
   PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /**
+   * Links residents see beside the map (issue 12), as JSON: `[{"kind":"hazard_map","url":"https://…"}]`,
+   * kinds evacuation, hazard_map, shelters, disaster_page, other (with label); https or a path on this site.
+   * Unset: DATA_DIR/public-links.json if it exists.
+   */
+  PUBLIC_LINKS: optionalString.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const parsed = parsePublicLinks(v);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }
+    return parsed.links;
+  }),
   /** The older name of PUBLIC_URL, still read; set one of them. */
   ALERT_PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   /** Hysteresis and rate of rise (defaults from issue 4; see services/core/alerts/policy.ts). */

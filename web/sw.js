@@ -12,6 +12,8 @@ const SHELL = [
   '/icons/icon.svg',
   '/js/main.js',
   '/js/api.js',
+  '/js/as-of.js',
+  '/js/city-links.js',
   '/js/conn-banner.js',
   '/js/i18n.js',
   '/js/level-chart.js',

@@ -12,6 +12,7 @@ import { createError } from '../core/errors.ts';
 import type { Reading } from '../core/reading.ts';
 import type { ReadingStore, SensorRegistry } from '../core/ports.ts';
 import { isPublicSensor, SensorId } from '../core/sensor.ts';
+import type { PublicLink } from '../core/public-links.ts';
 import { formatIso } from '../core/time.ts';
 import { TimeParamSchema, validate } from '../core/validate.ts';
 import type { Metrics } from '../metrics.ts';
@@ -33,6 +34,8 @@ export interface ApiDeps {
   health: () => Promise<Record<string, boolean>>;
   timeZone: string;
   map: { tileUrl: string; attribution: string; center: [number, number]; zoom: number };
+  /** The city's links for residents (issue 12: 避難情報, ハザードマップ, 避難所, disaster page), in /api/config. */
+  publicLinks?: readonly PublicLink[];
   now?: () => number;
   log?: (err: Error) => void;
   /** Folder with the web front end; defaults to the repo's web/. */
@@ -133,6 +136,7 @@ export function createApi(deps: ApiDeps): Hono<AuthEnv> {
     c.json({
       map: { tile_url: deps.map.tileUrl, attribution: deps.map.attribution, center: deps.map.center, zoom: deps.map.zoom },
       time_zone: deps.timeZone,
+      links: deps.publicLinks ?? [],
     }),
   );
 

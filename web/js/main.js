@@ -20,6 +20,17 @@ const bannerReady = import('./conn-banner.js').then((m) => m.createConnBanner($(
 /** Run `fn` with the banner once its module is in (calls keep their order). */
 const withBanner = (fn) => void bannerReady.then(fn);
 import('./summary-bar.js').then((m) => m.createSummaryBar($('summary'), store));
+/** The page's "as of" time (issue 12); `freshAt` is when the data shown was last known current. */
+let asOf = null;
+let freshAt = /** @type {number|null} */ (null);
+function markFresh(ms) {
+  freshAt = ms;
+  asOf?.set(ms, serverNow());
+}
+import('./as-of.js').then((m) => {
+  asOf = m.createAsOf($('as-of'));
+  if (freshAt !== null) asOf.set(freshAt, serverNow());
+});
 
 let panel = null;
 let mapView = null;
@@ -56,11 +67,11 @@ renderLegend();
 
 // --- map / list switch (remembered)
 const main = $('main');
-function setView(view) {
+function setView(view, { remember = true } = {}) {
   main.dataset.view = view;
   for (const b of document.querySelectorAll('[data-view-btn]')) b.setAttribute('aria-pressed', String(b.dataset.viewBtn === view));
   try {
-    localStorage.setItem(VIEW_KEY, view);
+    if (remember) localStorage.setItem(VIEW_KEY, view);
   } catch {}
   if (view === 'map') mapView?.resize();
 }
@@ -83,6 +94,7 @@ async function loadSensors() {
       const r = await fetchSensors();
       store.replaceAll(r.features);
       fromCache = r.cachedAt !== null;
+      markFresh(fromCache ? r.cachedAt : serverNow());
       withBanner((banner) => {
         if (fromCache) banner.offlineCopy(r.cachedAt);
         else if (banner.mode === 'load-failed' || banner.mode === 'offline-copy') banner.live();
@@ -100,7 +112,7 @@ import('./live-stream.js').then(({ connectLive }) => {
   live = connectLive({
     onReading(e) {
       if (!loaded) early.length < 10_000 && early.push(['r', e]); // beyond that, the reload after loading is as good
-      else store.applyReading(e);
+      else (store.applyReading(e), fromCache || markFresh(serverNow()));
     },
     onStatus(e) {
       if (!loaded) early.push(['s', e]);
@@ -134,7 +146,16 @@ const firstLoad = loadSensors().then(() => {
   early = [];
   scheduleTick();
   openFromHash();
+  openOnListWhenSerious();
 });
+
+// --- issue 12: on a phone, open on the list (worst first) when any sensor is at 警戒 or above,
+// unless a link asked for one sensor. Not remembered: the next calm visit opens as the user left it.
+function openOnListWhenSerious() {
+  if (location.hash || !matchMedia('(max-width: 899px)').matches) return;
+  const serious = store.all().some((s) => s.status === 'warning' || s.status === 'danger');
+  if (serious && main.dataset.view !== 'list') setView('list', { remember: false });
+}
 
 // --- freshness: tick for relative times, and exactly at the next offline boundary
 let tickTimer;
@@ -143,6 +164,8 @@ function scheduleTick() {
   const untilBoundary = store.nextBoundary() - serverNow();
   tickTimer = setTimeout(() => {
     store.tick();
+    // Live: the data is current now. Down or an offline copy: the time stays where it was last true.
+    if (live?.state === 'live' && !fromCache) markFresh(serverNow());
     scheduleTick();
   }, Math.max(50, Math.min(TICK_MS, untilBoundary + 20)));
 }
@@ -178,12 +201,31 @@ afterFirstLoad.then(() => Promise.all([import('./sensor-panel.js'), import('./no
   });
   applyStaticText($('panel'));
   onLangChange(() => applyStaticText($('panel')));
+  placePanelLinks();
   if (pending.select) select(pending.select);
 });
 
 const mapModule = afterFirstLoad.then(() => import('./map-view.js'));
 const leaflet = mapModule.then((m) => m.loadLeaflet());
-Promise.all([fetchConfig(), mapModule, leaflet])
+const configReady = fetchConfig();
+// Issue 12: the city's links (避難情報, ハザードマップ, 避難所, disaster page) in the footer and the panel,
+// whether or not the map itself can load.
+let cityLinks = null;
+function placePanelLinks() {
+  if (!cityLinks || !panel || $('panel').querySelector('.panel-links')) return;
+  const box = document.createElement('div');
+  box.className = 'panel-links';
+  $('panel').append(box);
+  cityLinks.render(box);
+}
+Promise.all([configReady, import('./city-links.js')])
+  .then(([config, { renderCityLinks }]) => {
+    renderCityLinks($('foot-city-links'), config.links);
+    cityLinks = { render: (el) => renderCityLinks(el, config.links) };
+    placePanelLinks();
+  })
+  .catch(() => {});
+Promise.all([configReady, mapModule, leaflet])
   .then(([config, { createMapView }, L]) => {
     setTimeZone(config.time_zone);
     mapView = createMapView({ L, container: $('map'), note: $('map-note'), config, store, onSelect: (id) => select(id) });
