@@ -42,7 +42,58 @@ function findTsc() {
   }
 }
 
+/**
+ * One build at a time in this checkout: two `npm start`s (or two test files)
+ * starting together would otherwise swap dist/ under each other. A lock
+ * directory (mkdir is atomic) holding the builder's pid; one left by a build
+ * that is gone (killed) is taken over.
+ */
+const LOCK = join(ROOT, '.dist-lock');
+function acquireLock() {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      return;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    if (!holderAlive()) rmSync(LOCK, { recursive: true, force: true });
+    if (Date.now() > deadline) {
+      process.stderr.write(`kansui build: another build holds ${LOCK} for 3 minutes; remove it if no build is running\n`);
+      process.exit(1);
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100); // poll the lock every 100 ms
+  }
+}
+
+/** Is the build holding the lock still running? (A lock just made may not have its pid yet: alive.) */
+function holderAlive() {
+  let pid;
+  try {
+    pid = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
+  } catch {
+    try {
+      return Date.now() - statSync(LOCK).mtimeMs < 10_000;
+    } catch {
+      return false; // gone meanwhile
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
 const ifStale = process.argv.includes('--if-stale');
+if (ifStale && !isStale()) process.exit(0);
+acquireLock();
+process.on('exit', () => rmSync(LOCK, { recursive: true, force: true }));
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+// Another build may have finished while this one waited.
 if (ifStale && !isStale()) process.exit(0);
 const tsc = findTsc();
 if (!tsc) {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,5 +90,17 @@ describe('npm start on a fresh checkout', () => {
       if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGTERM');
     }
     await exited;
+  }, 180_000);
+
+  it('two builds started together (two npm starts, two test files) both succeed and leave one whole dist/', async () => {
+    const run = () =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, ['scripts/build.mjs'], { cwd: checkout.dir, stdio: 'ignore' });
+        child.on('exit', (code) => resolve(code));
+      });
+    expect(await Promise.all([run(), run()])).toEqual([0, 0]);
+    expect(existsSync(join(checkout.dir, 'dist/services/main.js'))).toBe(true);
+    expect(existsSync(join(checkout.dir, 'dist/web/index.html'))).toBe(true);
+    expect(readdirSync(checkout.dir).filter((n) => n.startsWith('.dist-'))).toEqual([]); // no temp tree or lock left
   }, 180_000);
 });
