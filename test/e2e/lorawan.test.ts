@@ -63,7 +63,9 @@ describe('LoRaWAN sensor: first uplink to the map and an alert (issue 11)', () =
       body: JSON.stringify({ id: 'stage-1', name: '粉河橋南', lat: 34.275, lon: 135.405, kind: 'stage', stages: [10, 20, 30] }),
     });
     expect(stage.status).toBe(201);
-    expect((await k.ingest.submit('stage-1', Buffer.from(JSON.stringify({ wet_cm: [10, 20] }))))).toMatchObject({ ok: true });
+    for (const [minutesAgo, wet] of [[30, []], [20, [10]], [0, [10, 20]]] as const) {
+      expect(await k.ingest.submit('stage-1', Buffer.from(JSON.stringify({ ts: Date.now() - minutesAgo * 60_000, wet_cm: wet })))).toMatchObject({ ok: true });
+    }
 
     // First uplink: 01 75 55 (battery 85 %) 03 82 E8 03 (1000 mm) → 2000 − 1000 = 100 cm of water: danger.
     const receivedAt = new Date().toISOString();
@@ -86,6 +88,19 @@ describe('LoRaWAN sensor: first uplink to the map and an alert (issue 11)', () =
     await openMap(page, k.httpUrl, 2);
     expect(await page.textContent('#list [data-sensor-id="stage-1"] .row-level')).toBe('20 cm 以上');
     expect(await page.getAttribute('#list [data-sensor-id="stage-1"]', 'data-status')).toBe('warning');
+    // Its panel: a lower bound in words and on the gauge, and a chart of steps (a level holds until the next report).
+    await page.click('#list [data-sensor-id="stage-1"]');
+    await page.waitForSelector('#panel[data-sensor-id="stage-1"] .chart path.level');
+    expect(await page.textContent('#panel .f-level')).toBe('20 cm 以上');
+    expect(await page.getAttribute('#panel .gauge', 'aria-label')).toBe('水位 20 cm 以上（注意 10 cm、警戒 20 cm、危険 30 cm）');
+    const d = (await page.getAttribute('#panel .chart path.level', 'd'))!;
+    const xy = [...d.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((m) => [m[1], m[2]]);
+    // M x0 y0 · L x1 y0 · L x1 y1 · L x2 y1 · L x2 y2: every rise is vertical.
+    expect(xy).toHaveLength(5);
+    expect(xy[1]![1]).toBe(xy[0]![1]);
+    expect(xy[2]![0]).toBe(xy[1]![0]);
+    expect(xy[4]![0]).toBe(xy[3]![0]);
+    await page.keyboard.press('Escape');
 
     await page.waitForFunction(() => document.querySelector('#list [data-sensor-id="udl-1"]')?.getAttribute('data-status') === 'danger', undefined, { timeout: 15_000 });
     expect(await page.textContent('#list [data-sensor-id="udl-1"] .row-level')).toBe('100.0 cm');

@@ -120,7 +120,7 @@ export function createSensorPanel(deps) {
     parts.time.textContent = s.observedAtMs === null ? t('noData') : (getLang() === 'ja' ? `${relativeTime(s.observedAtMs, now)}（${formatClock(s.observedAtMs)}）` : `${relativeTime(s.observedAtMs, now)} (${formatClock(s.observedAtMs)})`);
     parts.addr.textContent = s.address ?? '';
     parts.addrRow.hidden = !s.address;
-    parts.gauge.innerHTML = renderLevelGauge(s.levelCm, s.thresholds);
+    parts.gauge.innerHTML = renderLevelGauge(s.levelCm, s.thresholds, s.stages);
     // Trend only from the 24 h series (7 d is bucketed), and not for a silent sensor.
     const trend = range === '24h' && series && s.status !== 'offline' ? computeTrend(series.points) : null;
     parts.trend.dataset.trend = trend?.direction ?? 'unknown';
