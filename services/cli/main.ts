@@ -2,11 +2,10 @@ import { parseArgs } from 'node:util';
 import { ZodError } from 'zod';
 import { DomainError } from '../core/errors.ts';
 import { loadConfig } from '../config.ts';
-import { registerSensor, rotateSensorCredentials } from '../sensors/provision.ts';
 import { openMetadataDatabase } from '../storage/metadata-db.ts';
 import { createSqliteSensorRegistry } from '../storage/sqlite-sensor-registry.ts';
 import { USER_USAGE, runUserCommand } from './user-commands.ts';
-import { refusedMosquittoLogin, syncMosquittoLogin } from './mosquitto-sync.ts';
+import { createCliSensorAdmin } from './sensor-admin.ts';
 
 const USAGE = `usage: kansui <command> [options]
 
@@ -94,13 +93,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         jsonField: parseJsonField(v['json-field']),
         commissioning: !v.active,
       };
-      // An id the external broker keeps for itself is refused before anything is written (issue 15).
-      const refused = v.id === undefined ? undefined : refusedMosquittoLogin(config, v.id);
-      if (refused) throw new DomainError('conflict', refused);
       const db = openMetadataDatabase(config.DATA_DIR);
       try {
-        const { sensor, mqtt } = registerSensor(createSqliteSensorRegistry(db), input, Date.now());
-        await syncMosquittoLogin(config, sensor.id, mqtt.password);
+        // The console's application function (issue 16): broker-reserved ids refused, calibration v1, audit entry by `cli`.
+        const { sensor, mqtt } = await createCliSensorAdmin(config, db).register(input, { actor: 'cli' });
         out.stdout(JSON.stringify({ ...sensor, mqtt }) + '\n');
       } finally {
         db.close();
@@ -123,8 +119,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       if (!v.id) throw new DomainError('invalid_input', '--id is required');
       const db = openMetadataDatabase(config.DATA_DIR);
       try {
-        const mqtt = rotateSensorCredentials(createSqliteSensorRegistry(db), v.id);
-        await syncMosquittoLogin(config, v.id, mqtt.password);
+        const mqtt = await createCliSensorAdmin(config, db).rotate(v.id, { actor: 'cli' });
         out.stdout(JSON.stringify({ id: v.id, mqtt }) + '\n');
       } finally {
         db.close();

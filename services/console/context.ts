@@ -6,6 +6,7 @@ import type { SessionStore } from '../auth/session-store.ts';
 import type { UserStore } from '../auth/user-store.ts';
 import type { CalibrationStore } from '../sensors/calibration-store.ts';
 import type { CredentialSink } from '../sensors/credential-sink.ts';
+import type { SensorAdmin } from '../sensors/sensor-admin.ts';
 import type { SensorHealthTracker } from './sensor-health.ts';
 
 /**
@@ -32,6 +33,8 @@ export interface ConsoleContext {
   calibrations: CalibrationStore;
   health: SensorHealthTracker;
   sink: CredentialSink;
+  /** Register and rotate: the application functions the CLI uses too (issue 16). */
+  sensorAdmin: SensorAdmin;
   /** Sensors connected to the embedded broker right now (undefined: unknown, external broker). */
   connectedSensorIds?: (() => ReadonlySet<string>) | undefined;
   mqtt: { host?: string | undefined; port?: number | undefined; external: boolean };

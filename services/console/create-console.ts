@@ -17,6 +17,7 @@ import type { UserStore } from '../auth/user-store.ts';
 import type { Ingest } from '../ingest/create-ingest.ts';
 import { createCalibrationStore, type CalibrationStore } from '../sensors/calibration-store.ts';
 import type { CredentialSink } from '../sensors/credential-sink.ts';
+import { createSensorAdmin } from '../sensors/sensor-admin.ts';
 import type { SqliteDatabase } from '../storage/sqlite.ts';
 import { createRateLimitedLog, type Logger } from '../logger.ts';
 import type { SignInEvent } from './context.ts';
@@ -151,6 +152,7 @@ export function createConsole(deps: ConsoleDeps): KansuiConsole {
     calibrations,
     health,
     sink: deps.sink,
+    sensorAdmin: createSensorAdmin({ registry: deps.registry, calibrations, audit, sink: deps.sink, now }),
     connectedSensorIds: deps.connectedSensorIds,
     mqtt: deps.mqtt,
     trustProxy: deps.trustProxy,

@@ -6,7 +6,6 @@ import { computeStatus } from '../core/status.ts';
 import { readingTopic } from '../core/topic.ts';
 import { formatIso } from '../core/time.ts';
 import { requireRole, type AuthEnv } from '../auth/middleware.ts';
-import { registerSensor, rotateSensorCredentials } from '../sensors/provision.ts';
 import { clientAddress } from '../api/client-info.ts';
 import type { ConsoleContext } from './context.ts';
 import { readJson } from './request.ts';
@@ -18,7 +17,7 @@ import { readJson } from './request.ts';
  * the CLI prints (`kansui sensor add`).
  */
 export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void {
-  const { registry, audit, calibrations, health, sink, now, trustProxy } = ctx;
+  const { registry, audit, calibrations, health, sink, now, trustProxy, sensorAdmin } = ctx;
   const actor = (c: Context<AuthEnv>) => c.get('principal')!;
   const address = (c: Context) => clientAddress(c, trustProxy);
 
@@ -34,16 +33,9 @@ export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void
 
   app.post('/api/sensors', requireRole('technician'), async (c) => {
     const input = await readJson(c, SensorInputSchema);
-    // An id the broker keeps for itself (its admin, the ingest) is refused before anything is written (issue 15).
-    const refused = sink.refuses?.(input.id);
-    if (refused) throw createError('conflict', refused, { param: 'id' });
     // Issue 12: off the public map until its first valid reading, unless the technician says `commissioning: false`.
-    const { sensor, mqtt } = registerSensor(registry, { ...input, commissioning: input.commissioning ?? true }, now());
-    await sink.issued(sensor.id, mqtt.password);
-    if (sensor.mountHeightMm !== undefined || sensor.minRangeMm !== undefined) {
-      calibrations.record(sensor, 'registered', sensor.createdAt, actor(c).username);
-    }
-    audit.recordFor(c.req.raw, { actor: actor(c), action: 'sensor.create', targetType: 'sensor', targetId: sensor.id, after: sensor, address: address(c) });
+    // The same application function as `kansui sensor add` (issue 16): broker-reserved ids refused, calibration v1, audit.
+    const { sensor, mqtt } = await sensorAdmin.register({ ...input, commissioning: input.commissioning ?? true }, { actor: actor(c), request: c.req.raw, address: address(c) });
     return c.json({ ...sensor, mqtt: mqttInfo(mqtt.username, mqtt.password) }, 201);
   });
 
@@ -66,9 +58,7 @@ export function mountSensorRoutes(app: Hono<AuthEnv>, ctx: ConsoleContext): void
 
   app.post('/api/sensors/:id/credentials', requireRole('technician'), async (c) => {
     const sensor = find(c.req.param('id'));
-    const mqtt = rotateSensorCredentials(registry, sensor.id);
-    await sink.issued(sensor.id, mqtt.password);
-    audit.recordFor(c.req.raw, { actor: actor(c), action: 'sensor.credentials.rotate', targetType: 'sensor', targetId: sensor.id, address: address(c) });
+    const mqtt = await sensorAdmin.rotate(sensor.id, { actor: actor(c), request: c.req.raw, address: address(c) });
     return c.json({ id: sensor.id, mqtt: mqttInfo(mqtt.username, mqtt.password) });
   });
 
