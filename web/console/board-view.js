@@ -50,7 +50,9 @@ function trendText(p) {
   return s;
 }
 
-export function renderBoard(view) {
+export function renderBoard(view, session) {
+  // Technicians read the board; acknowledging and closing roads is staff work (the API says 403 otherwise).
+  const acts = session?.role !== 'technician';
   const prefs = {
     get sound() { return localStorage.getItem('kansui-board-sound') !== 'off'; },
     set sound(v) { localStorage.setItem('kansui-board-sound', v ? 'on' : 'off'); },
@@ -118,7 +120,8 @@ export function renderBoard(view) {
     if (a.kind !== 'flood') {
       bits.push(h('span', { class: 'muted' }, ` ${t('battery')} ${item.battery_v ?? '—'} V · ${t('signal')} ${item.rssi_dbm ?? '—'} dBm`));
     }
-    if (!waiting) {
+    if (!waiting || !acts) {
+      if (waiting) return h('li', { class: 'board-alert board-alert-waiting', dataset: { alertId: a.id, state: a.state } }, ...bits);
       return h('li', { class: 'board-alert', dataset: { alertId: a.id, state: a.state } }, ...bits,
         h('div', { class: 'board-acked' }, `✔ ${t('acknowledged')} ${a.acknowledged_by ?? ''} ${clock(a.acknowledged_at)}`, a.ack_note ? `：${a.ack_note}` : ''));
     }
@@ -146,6 +149,7 @@ export function renderBoard(view) {
   }
 
   function closureRow(item) {
+    if (!acts) return item.closure ? h('div', { class: 'board-closure', dataset: { closureId: item.closure.id } }, `⛔ ${t('closureLabel')} ${clock(item.closure.since)}〜：${item.closure.reason}`) : null;
     if (item.closure) {
       const c = item.closure;
       return h('div', { class: 'board-closure', dataset: { closureId: c.id } },

@@ -60,7 +60,7 @@ async function route() {
     if (hash === '#/sensors') cleanup = renderSensorList(view, session) ?? cleanup;
     else if (hash === '#/sensors/new') renderSensorNew(view);
     else if ((m = /^#\/sensor\/(.+)$/.exec(hash))) await renderSensorDetail(view, session, decodeURIComponent(m[1]));
-    else if (hash === '#/board') cleanup = renderBoard(view) ?? cleanup;
+    else if (hash === '#/board') cleanup = renderBoard(view, session) ?? cleanup;
     else if (hash === '#/alerts') await renderAlerts(view);
     else if (hash === '#/history') await renderHistory(view);
     else if (hash === '#/plan') await renderPlan(view);
