@@ -113,7 +113,8 @@ export function renderBoard(view, session) {
 
   function alertRow(item, a) {
     const waiting = a.state === 'raised';
-    const kind = a.kind === 'flood' ? (currentLang() === 'en' ? a.level_name_en : a.level_name) : t(KIND_KEYS[a.kind]);
+    // The server names every kind (level_name); our own words only where we have them, so a new kind never shows as a key.
+    const kind = a.kind === 'flood' || !KIND_KEYS[a.kind] ? (currentLang() === 'en' ? a.level_name_en : a.level_name) : t(KIND_KEYS[a.kind]);
     const bits = [h('span', { class: `status status-${a.kind === 'offline' ? 'offline' : a.severity}` }, kind)];
     bits.push(h('span', { class: 'muted' }, ` ${t('raisedAt')} ${clock(a.raised_at)}`));
     if (a.reminders) bits.push(h('span', { class: 'board-reminded' }, ` ${t('boardReminded').replace('{n}', a.reminders)}`));

@@ -46,7 +46,8 @@ export async function renderHistory(view) {
     clear(body);
     for (const a of alerts) {
       const detail = h('tr', { class: 'delivery-row', hidden: true }, h('td', { colspan: 8 }));
-      const level = a.kind === 'flood' ? (currentLang() === 'en' ? a.level_name_en : a.level_name) : t(KIND_KEYS[a.kind]);
+      // The server names every kind (level_name); our own words only where we have them, so a new kind never shows as a key.
+      const level = a.kind === 'flood' || !KIND_KEYS[a.kind] ? (currentLang() === 'en' ? a.level_name_en : a.level_name) : t(KIND_KEYS[a.kind]);
       body.append(
         h('tr', { dataset: { alertId: a.id } },
           h('td', {}, formatTime(a.raised_at)),
