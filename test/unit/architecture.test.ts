@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -37,5 +37,24 @@ describe('architecture', () => {
       .map((f) => relative(ROOT, f))
       .filter((f) => !allowed.has(f) && /process\.env\b/.test(readFileSync(join(ROOT, f), 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '')));
     expect(offenders).toEqual([]);
+  });
+
+  it('no file under services/ outside services/storage imports better-sqlite3 (SQL in one place, issue 16)', () => {
+    const storage = join(ROOT, 'services/storage');
+    const offenders = filesUnder(join(ROOT, 'services'))
+      .filter((f) => !f.startsWith(storage + '/'))
+      .filter((f) => importsOf(f).includes('better-sqlite3'))
+      .map((f) => relative(ROOT, f));
+    expect(offenders).toEqual([]);
+  });
+
+  it('docs/architecture.md names every storage adapter and contract suite, and every path it names exists (issue 16)', () => {
+    const doc = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8');
+    const named = new Set([...doc.matchAll(/`((?:services|test)\/[^`\s]+?)`/g)].map((m) => m[1] as string));
+    const missing = [...named].filter((p) => !existsSync(join(ROOT, p)));
+    expect(missing, 'paths in docs/architecture.md that do not exist').toEqual([]);
+    const adapters = readdirSync(join(ROOT, 'services/storage')).filter((f) => /^(memory|sqlite|influx)-.+\.ts$/.test(f)).map((f) => `services/storage/${f}`);
+    const suites = readdirSync(join(ROOT, 'test/contract')).filter((f) => f.endsWith('.ts')).map((f) => `test/contract/${f}`);
+    expect([...adapters, ...suites].filter((p) => !named.has(p)), 'adapters and suites docs/architecture.md does not list').toEqual([]);
   });
 });
