@@ -33,9 +33,13 @@ async function getJson(url, options) {
   return { body: await res.json(), cachedAt: cachedAt ? Number(cachedAt) : null };
 }
 
-/** GET /api/sensors → { features, cachedAt } where cachedAt is set when the data is an offline copy. */
+/**
+ * GET /api/sensors → { features, cachedAt } where cachedAt is set when the data is an offline copy.
+ * `no-cache`: the browser always asks (a 304 is cheap) instead of using its own copy for
+ * stale-while-revalidate's seconds; a CDN in front still answers from its copy (docs/scaling.md).
+ */
 export async function fetchSensors() {
-  const { body, cachedAt } = await getJson('/api/sensors');
+  const { body, cachedAt } = await getJson('/api/sensors', { cache: 'no-cache' });
   return { features: body.features, cachedAt };
 }
 
