@@ -91,10 +91,23 @@ function cachedOffsetMs(ms: number, timeZone: string): number | undefined {
   return offset ?? undefined;
 }
 
-/** Parse an API time parameter: ISO 8601 with offset, or epoch ms. Undefined when neither. */
+/**
+ * The times an API parameter may name: years 1000 to 9999 with a day's margin
+ * at each end. ECMAScript dates end at ±8.64e15 ms (ECMA-262 §21.4.1.22), and
+ * a value near that edge was accepted and then thrown on by the arithmetic and
+ * formatting after it (a default window of `to − 24 h`, the +09:00 offset):
+ * a 500 with a stack for an anonymous GET (issue 10 #12). ISO 8601 writes
+ * years 0000–9999 with four digits (§4.1.2.1); the margin keeps `from − 24 h`,
+ * any zone offset (±14 h) and the report's look-back inside them.
+ */
+export const TIME_PARAM_MIN_MS = Date.UTC(1000, 0, 2);
+export const TIME_PARAM_MAX_MS = Date.UTC(9999, 11, 30);
+
+/** Parse an API time parameter: ISO 8601 with offset, or epoch ms. Undefined when neither or out of range. */
 export function parseTimeParam(value: string): number | undefined {
-  if (/^-?\d+$/.test(value)) return Number(value);
-  if (!/([zZ]|[+-]\d{2}:?\d{2})$/.test(value)) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
+  let ms: number;
+  if (/^-?\d{1,20}$/.test(value)) ms = Number(value);
+  else if (!/([zZ]|[+-]\d{2}:?\d{2})$/.test(value)) return undefined;
+  else ms = Date.parse(value);
+  return Number.isSafeInteger(ms) && ms >= TIME_PARAM_MIN_MS && ms <= TIME_PARAM_MAX_MS ? ms : undefined;
 }

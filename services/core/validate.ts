@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createError } from './errors.ts';
-import { parseTimeParam } from './time.ts';
+import { parseTimeParam, TIME_PARAM_MAX_MS, TIME_PARAM_MIN_MS } from './time.ts';
 
 /**
  * Validate `value` with a zod schema; on failure throw `invalid_input`
@@ -20,11 +20,17 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, whole =
   throw createError('invalid_input', `${param}: ${issue?.message ?? 'invalid'}`, { param });
 }
 
-/** A time in a query string: ISO 8601 with offset, or epoch milliseconds (docs/contract.md). */
+const TIME_RANGE = `${new Date(TIME_PARAM_MIN_MS).toISOString()} to ${new Date(TIME_PARAM_MAX_MS).toISOString()}`;
+
+/**
+ * A time in a query string: ISO 8601 with offset, or epoch milliseconds
+ * (docs/contract.md), between TIME_PARAM_MIN_MS and TIME_PARAM_MAX_MS; any
+ * other value is a 400 naming the parameter (issue 10 #12), never a 500.
+ */
 export const TimeParamSchema = z.string().transform((v, ctx) => {
   const ms = parseTimeParam(v);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'expected ISO 8601 with offset or epoch milliseconds' });
+    ctx.addIssue({ code: 'custom', message: `expected ISO 8601 with offset or epoch milliseconds, ${TIME_RANGE}` });
     return z.NEVER;
   }
   return ms;
