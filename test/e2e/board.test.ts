@@ -49,6 +49,27 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
     const ctx = await browser.newContext({ locale: 'ja-JP', ...options });
     contexts.push(ctx);
     const p = await ctx.newPage();
+    // Record what the board asks of the browser: notifications shown, tones started (headless Chromium plays no sound).
+    await p.addInitScript(() => {
+      const w = window as unknown as { shown: string[]; tones: number };
+      w.shown = [];
+      w.tones = 0;
+      class FakeNotification {
+        static permission = 'granted';
+        static requestPermission = async () => 'granted';
+        constructor(title: string) {
+          w.shown.push(title);
+        }
+      }
+      (window as unknown as { Notification: unknown }).Notification = FakeNotification;
+      const Real = window.AudioContext;
+      (window as unknown as { AudioContext: unknown }).AudioContext = class extends Real {
+        override createOscillator() {
+          w.tones++;
+          return super.createOscillator();
+        }
+      };
+    });
     p.on('pageerror', (e) => pageErrors.push(`${username}: ${e.message}`));
     p.on('console', (m) => {
       if (m.type() === 'error' && !/tile|Failed to load resource/i.test(m.text())) pageErrors.push(`${username}: ${m.text()}`);
@@ -70,6 +91,7 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
     registerSensor(k.registry, { id: 'sim-dry', name: '乾いた交差点', lat: 34.28, lon: 135.4, intervalS: 3600 }, Date.now());
 
     const desk = await openBoard('sato');
+    await desk.check('#board-notify'); // sound is on by default; notifications are asked for
     expect(await desk.textContent('#board-empty')).toContain('ありません');
     // LINE quota and consumption (GET /api/line/status), with the short-quota warning at 82 % of 1,000.
     await desk.locator('#board-line[data-short="true"]').waitFor();
@@ -104,6 +126,15 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
     sim = undefined;
     // The cue (sound / notification) counted for a new and an escalated alert.
     await waitFor(async () => Number(await desk.locator('#view').getAttribute('data-cues')) >= 1, { what: 'a cue for the new alert' });
+    const asked = await desk.evaluate(() => {
+      const w = window as unknown as { shown: string[]; tones: number };
+      return { shown: w.shown, tones: w.tones };
+    });
+    expect(asked.shown.some((x) => /^(新しい警報|警報の引き上げ): /.test(x))).toBe(true);
+    expect(asked.tones).toBeGreaterThan(0);
+    // Muted per user, remembered in this browser.
+    await desk.uncheck('#board-sound');
+    expect(await desk.evaluate(() => localStorage.getItem('kansui-board-sound'))).toBe('off');
     expect(await card.locator('.board-alert').first().textContent()).toContain('危険');
     expect(await card.textContent()).toMatch(/今回のピーク\d+(\.\d+)? cm（\d\d:\d\d）/);
     // Nobody acknowledged: a reminder goes out after ALERT_REMIND_S and the board says so.
