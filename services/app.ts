@@ -332,6 +332,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     connectedSensorIds: broker ? () => broker.connectedSensorIds() : undefined,
     trustProxy: config.TRUST_PROXY,
     tileUrl: config.MAP_TILE_URL,
+    embedOrigins: config.EMBED_ORIGINS,
     timeZone,
     now,
     metricsRegistry: metrics.registry,

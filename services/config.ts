@@ -212,6 +212,28 @@ export const ConfigSchema = z.object({
     }
     return parsed.links;
   }),
+  /**
+   * Origins that may frame the embeddable view /embed (issue 12), e.g. `https://www.city.example,https://map.city.example`:
+   * its CSP frame-ancestors. Every other page keeps frame-ancestors 'none'. Empty: nobody may frame it.
+   */
+  EMBED_ORIGINS: optionalString.transform((v, ctx) => {
+    const origins: string[] = [];
+    for (const part of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      let u: URL | undefined;
+      try {
+        u = new URL(part);
+      } catch {
+        u = undefined;
+      }
+      // An origin only (CSP3 host-source with scheme): no path, query, wildcard or credentials.
+      if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:') || u.origin !== part.replace(/\/$/, '')) {
+        ctx.addIssue({ code: 'custom', message: `${part}: expected an origin such as https://www.city.example` });
+        return z.NEVER;
+      }
+      origins.push(u.origin);
+    }
+    return origins;
+  }),
   /** The older name of PUBLIC_URL, still read; set one of them. */
   ALERT_PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   /** Hysteresis and rate of rise (defaults from issue 4; see services/core/alerts/policy.ts). */

@@ -63,6 +63,13 @@ export interface SecurityHeaderOptions {
   trustProxy: boolean;
   /** MAP_TILE_URL: its host is allowed as an image source. */
   tileUrl: string;
+  /** EMBED_ORIGINS (issue 12): who may frame /embed; every other page may not be framed at all. */
+  embedOrigins?: readonly string[];
+}
+
+/** The embeddable view (issue 12): the only page another site may frame. */
+export function isEmbedPath(path: string): boolean {
+  return path === '/embed' || path.startsWith('/embed/');
 }
 
 /** `https://{s}.tile.example/{z}/{x}/{y}.png` → `https://*.tile.example` (CSP host-source, CSP3 §2.3.2). */
@@ -82,7 +89,7 @@ export function tileSource(tileUrl: string): string | undefined {
  */
 export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandler<AuthEnv> {
   const tiles = tileSource(options.tileUrl);
-  const csp = [
+  const common = [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
@@ -94,14 +101,19 @@ export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandl
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  ];
+  const csp = [...common, "frame-ancestors 'none'"].join('; ');
+  const embedCsp = [...common, `frame-ancestors ${options.embedOrigins?.length ? options.embedOrigins.join(' ') : "'none'"}`].join('; ');
   return async (c, next) => {
     await next();
     c.res.headers.set('X-Content-Type-Options', 'nosniff');
     if (!c.res.headers.get('Content-Type')?.startsWith('text/html')) return;
-    c.res.headers.set('Content-Security-Policy', csp);
-    c.res.headers.set('X-Frame-Options', 'DENY');
+    // X-Frame-Options cannot list origins (RFC 7034): /embed relies on frame-ancestors alone, which wins where both exist (CSP3 §6.4.2).
+    if (isEmbedPath(c.req.path)) c.res.headers.set('Content-Security-Policy', embedCsp);
+    else {
+      c.res.headers.set('Content-Security-Policy', csp);
+      c.res.headers.set('X-Frame-Options', 'DENY');
+    }
     c.res.headers.set('Referrer-Policy', 'same-origin');
     c.res.headers.set('Cross-Origin-Opener-Policy', 'same-origin');
     // RFC 6797: only over HTTPS; one year is the HSTS preload list's minimum.

@@ -43,6 +43,8 @@ export interface ConsoleDeps {
   trustProxy: boolean;
   /** MAP_TILE_URL: allowed as an image source in the CSP. */
   tileUrl: string;
+  /** EMBED_ORIGINS: who may frame /embed (issue 12). */
+  embedOrigins?: readonly string[];
   timeZone: string;
   now?: () => number;
   /** Prometheus registry of /metrics (services/metrics.ts). */
@@ -167,7 +169,7 @@ export function createConsole(deps: ConsoleDeps): KansuiConsole {
       return id ? sessions.verify(id) : undefined;
     },
     middleware: [
-      securityHeaders({ trustProxy: deps.trustProxy, tileUrl: deps.tileUrl }),
+      securityHeaders({ trustProxy: deps.trustProxy, tileUrl: deps.tileUrl, ...(deps.embedOrigins && { embedOrigins: deps.embedOrigins }) }),
       csrfGuard({ trustProxy: deps.trustProxy }),
       audit.auditWrites((c) => clientAddress(c, deps.trustProxy)),
     ],

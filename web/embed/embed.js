@@ -1,0 +1,112 @@
+// The embeddable view (issue 12): the chosen sensors as a compact list, no page chrome, the same
+// freshness rules as the map: the server's status, turned 欠測 locally past offline_at by the
+// server's clock (sensor-store.js), live over the same stream, with the page's "as of" time.
+import { fetchSensors, serverNow } from '../js/api.js';
+import { formatAsOf } from '../js/as-of.js';
+import { formatLevel, getLang, relativeTime, setLang, t } from '../js/i18n.js';
+import { compareSensors, sensorName } from '../js/list-view.js';
+import { createSensorStore } from '../js/sensor-store.js';
+
+/** Glyphs beside colour and word, so no status rests on colour alone (as the console's board). */
+const GLYPH = { normal: '✓', caution: '!', warning: '‼', danger: '✕', offline: '—', maintenance: '🔧' };
+const WORDS = {
+  title: ['冠水センサー', 'Flood sensors'],
+  more: ['冠水マップで詳しく見る', 'See the flood map'],
+  none: ['該当するセンサーはありません', 'No matching sensors'],
+};
+const word = (k) => WORDS[k][getLang() === 'en' ? 1 : 0];
+
+const params = new URLSearchParams(location.search);
+if (params.get('lang') === 'en' || params.get('lang') === 'ja') setLang(params.get('lang'));
+const ids = (params.get('sensors') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const area = (params.get('area') ?? '').trim();
+const limit = Math.min(50, Math.max(1, Number(params.get('limit')) || 10));
+
+/** `?sensors=a,b` in that order, or `?area=` matched against names and addresses (ja and en), or the worst `limit`. */
+function chosen(all) {
+  if (ids.length) return ids.map((id) => all.find((s) => s.id === id)).filter(Boolean);
+  const list = area
+    ? all.filter((s) => [s.name, s.nameEn, s.address, s.addressEn].some((v) => typeof v === 'string' && v.includes(area)))
+    : all;
+  return list.sort(compareSensors).slice(0, limit);
+}
+
+const store = createSensorStore({ now: serverNow });
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+let freshAt = null;
+
+function render() {
+  document.documentElement.lang = getLang();
+  $('embed-title').textContent = word('title');
+  document.title = `${word('title')} | kansui`;
+  const full = /** @type {HTMLAnchorElement} */ ($('full'));
+  full.textContent = word('more');
+  if (ids.length === 1) full.href = `/#sensor=${encodeURIComponent(ids[0])}`;
+  const now = serverNow();
+  const rows = chosen([...store.all()]);
+  $('rows').innerHTML = '';
+  for (const s of rows) {
+    const li = document.createElement('li');
+    li.className = 'row';
+    li.dataset.sensorId = s.id;
+    li.dataset.status = s.status;
+    const badge = document.createElement('span');
+    badge.className = 'badge';
+    badge.dataset.status = s.status;
+    badge.textContent = `${GLYPH[s.status] ?? ''} ${t(`status.${s.status}`)}`;
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = sensorName(s);
+    const side = document.createElement('span');
+    side.className = 'side';
+    const level = document.createElement('span');
+    level.className = 'level';
+    level.textContent = formatLevel(s.levelCm, s.stages);
+    const time = document.createElement('span');
+    time.className = 'time';
+    time.textContent = ` ${relativeTime(s.observedAtMs, now)}`;
+    side.append(level, time);
+    li.append(badge, name, side);
+    $('rows').append(li);
+  }
+  $('empty').hidden = rows.length > 0;
+  $('empty').textContent = word('none');
+  if (freshAt !== null) {
+    $('as-of').textContent = formatAsOf(freshAt, now);
+    $('as-of').hidden = false;
+  }
+  document.body.dataset.ready = 'true';
+}
+
+async function load() {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const r = await fetchSensors();
+      store.replaceAll(r.features);
+      freshAt = r.cachedAt ?? serverNow();
+      return render();
+    } catch {
+      await new Promise((res) => setTimeout(res, Math.min(2000 * 2 ** attempt, 30_000)));
+    }
+  }
+}
+
+let live = null;
+store.subscribe(() => freshAt !== null && render());
+load().then(() => {
+  import('../js/live-stream.js').then(({ connectLive }) => {
+    live = connectLive({
+      onReading: (e) => (store.applyReading(e), (freshAt = serverNow())),
+      onStatus: (e) => store.applyStatus(e),
+      onClosure: (e) => store.applyClosure(e),
+      onResync: () => void load(),
+      onState: () => {},
+    });
+  });
+  // Relative times, the as-of line and local offline checks, as on the map.
+  setInterval(() => {
+    store.tick();
+    if (live?.state === 'live') freshAt = serverNow();
+    render();
+  }, 15_000);
+});
