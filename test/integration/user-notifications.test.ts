@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inQuietHours } from '../../services/core/user-notifications.ts';
 import { registerSensor } from '../../services/sensors/provision.ts';
-import { startSmtpReceiver } from '../helpers/alert-receivers.ts';
+import { generateVapidKeys } from '../../services/alerting/channels/web-push.ts';
+import { startPushService, startSmtpReceiver } from '../helpers/alert-receivers.ts';
 import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -86,5 +87,35 @@ describe('per-user notification preferences', () => {
     expect(entries.find((e) => e.action === 'user.notifications')?.words.en).toMatch(/^boss changed sato's notification preferences \(warning and above\) at \d\d:\d\d$/);
     // In force as a recipient of the alert runner.
     expect(k.alerting.recipients().some((r) => r.id === 'user:sato:email')).toBe(true);
+  });
+
+  it('Web Push for staff: this browser’s subscription is kept when a later change leaves it out, and used', async () => {
+    const vapid = generateVapidKeys();
+    const push = await startPushService({ vapidPublicKey: vapid.publicKey });
+    const k2 = await startTestKansui({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, PUSH_ALLOWED_HOSTS: push.url, ALERT_ALLOW_PRIVATE_TARGETS: new URL(push.url).host, ALERT_HOLD_S: '0', ALERT_REMIND_S: '0' }, { sweepMs: 60_000, alerting: { retry: { baseDelayMs: 50 } } });
+    try {
+      const token = k2.users.issueToken(k2.users.create('kato', 'staff', null).id).token;
+      registerSensor(k2.registry, { id: 'wp-01', name: '打田駅前アンダーパス', lat: 34.27, lon: 135.39, intervalS: 3600 }, Date.now());
+      const me = (body: unknown) => fetch(`${k2.httpUrl}/api/me/notifications`, { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const sub = push.subscribe();
+      let res = await me({ webpush: sub, min_severity: 'danger' });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { prefs: { webpush: unknown } }).prefs.webpush).toEqual({ subscribed: true, origin: new URL(push.url).origin });
+      expect(res.headers.get('cache-control')).toBe('private, no-store');
+      // A later change from another browser (no subscription in the body) keeps it.
+      expect((await me({ min_severity: 'warning' })).status).toBe(200);
+      expect(k2.alerting.recipients().find((r) => r.id === 'user:kato:webpush')).toMatchObject({ minSeverity: 'warning', target: sub.endpoint });
+      let ts = Date.now() - 10 * MIN;
+      for (const level_cm of [0, 24]) await k2.ingest.submit('wp-01', Buffer.from(JSON.stringify({ ts: (ts += MIN), level_cm })));
+      await push.waitForCount(1);
+      expect(push.received[0]?.json.title).toMatch(/^【警戒】打田駅前アンダーパス/);
+      expect(push.failures()).toBe(0);
+      // Removed on request.
+      expect((await me({ webpush: null, min_severity: 'warning' })).status).toBe(200);
+      expect(k2.alerting.recipients().some((r) => r.id === 'user:kato:webpush')).toBe(false);
+    } finally {
+      await k2.dispose();
+      await push.close();
+    }
   });
 });
