@@ -154,6 +154,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       line?.onAlertEvent(event, alert);
     },
     onDelivery: alertMetrics.onDelivery,
+    // A staff member's Web Push subscription the push service says is gone: their preferences forget it (issue 13).
+    onUserPushGone: (r) => notifications.forgetPush((r.label ?? '').replace(/^user:/, '')),
     onOutboundRefused: (r) => {
       alertMetrics.onOutboundRefused(r);
       logOutboundRefused(`outbound:${r.host}:${r.port}`, 'alert delivery refused by the outbound policy (ALERT_ALLOW_PRIVATE_TARGETS)', { channel: r.channel, host: r.host, port: r.port, address_class: r.class });

@@ -64,6 +64,8 @@ export interface AlertingOptions {
   onDelivery?: (entry: DeliveryLogEntry) => void;
   /** Reminders of unacknowledged alerts (issue 13; ALERT_REMIND_S …). Default: 危険 every 600 s. */
   reminders?: ReminderPolicy;
+  /** A staff member's own Web Push subscription is gone (404/410): their preferences should forget it. */
+  onUserPushGone?: (recipient: Recipient) => void;
 }
 
 function newAlertId(now: number): string {
@@ -101,6 +103,7 @@ export function createAlerting(options: AlertingOptions) {
     onGone: (r) => {
       // Web Push 404/410: the browser dropped the subscription; stop sending to it.
       if (r.channel === 'webpush' && r.source === 'resident') removeRecipient(r.id);
+      if (r.channel === 'webpush' && r.source === 'user') options.onUserPushGone?.(r);
     },
   });
 

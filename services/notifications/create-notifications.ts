@@ -100,6 +100,14 @@ export function createNotifications(deps: NotificationsDeps) {
   }
 
   return {
+    /** The push service said this user's subscription is gone (404/410): forget it, keep the rest of their choices. */
+    forgetPush(username: string): void {
+      const prefs = deps.repo.get(username);
+      if (!prefs?.webpush) return;
+      const next = { ...prefs, webpush: null };
+      deps.repo.put(username, next, now());
+      applyUser(username, next);
+    },
     routes(app: Hono<AuthEnv>): void {
       const anyStaff = requireRole('staff', 'technician');
       // Personal data: never kept by a shared cache in front (issue 15).

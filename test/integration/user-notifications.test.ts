@@ -110,9 +110,16 @@ describe('per-user notification preferences', () => {
       await push.waitForCount(1);
       expect(push.received[0]?.json.title).toMatch(/^【警戒】打田駅前アンダーパス/);
       expect(push.failures()).toBe(0);
-      // Removed on request.
+      // Removed on request; and when the push service says the subscription is gone (410), it is forgotten.
       expect((await me({ webpush: null, min_severity: 'warning' })).status).toBe(200);
       expect(k2.alerting.recipients().some((r) => r.id === 'user:kato:webpush')).toBe(false);
+      const again = push.subscribe();
+      expect((await me({ webpush: again, min_severity: 'warning' })).status).toBe(200);
+      push.expire(again.endpoint);
+      for (const level_cm of [33]) await k2.ingest.submit('wp-01', Buffer.from(JSON.stringify({ ts: (ts += MIN), level_cm })));
+      await waitFor(() => !k2.alerting.recipients().some((r) => r.id === 'user:kato:webpush'), { what: 'the gone subscription to be dropped' });
+      const stored = (await (await fetch(`${k2.httpUrl}/api/me/notifications`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { prefs: { webpush: unknown; min_severity: string } };
+      expect(stored.prefs).toMatchObject({ webpush: null, min_severity: 'warning' });
     } finally {
       await k2.dispose();
       await push.close();
