@@ -138,13 +138,12 @@ export function createSimulator(options: SimulatorOptions): Simulator {
 
   Object.assign(sim, {
     async start() {
-      startedAt = now();
       // Stagger first readings over at most one second so a fleet does not publish in lockstep.
       const stagger = Math.min(intervalMs, 1000);
       for (const sensor of options.sensors) {
         const client = openSensorSession({ url: options.url, sensor, random: rng });
         const r: Running = {
-          sensor, client, nextDueMs: startedAt + Math.floor(rng() * stagger), seq: 0, count: 0, previousS: -1, cut: false,
+          sensor, client, nextDueMs: Math.floor(rng() * stagger), seq: 0, count: 0, previousS: -1, cut: false,
           rssi: -70 - Math.round(rng() * 40),
         };
         client.on('offline', () => stats.disconnects++);
@@ -152,6 +151,11 @@ export function createSimulator(options: SimulatorOptions): Simulator {
         running.push(r);
       }
       await Promise.all(running.map((r) => waitConnected(r.client, 15_000)));
+      // The scenario clock starts once the fleet is connected, not before: at
+      // ×3600 a one-second connect on a loaded machine (password checks) would
+      // otherwise start the storm at its peak and skip the normal readings (issue 16).
+      startedAt = now();
+      for (const r of running) r.nextDueMs += startedAt;
       tick();
       timer = setInterval(tick, Math.max(20, Math.min(250, intervalMs / 10)));
     },

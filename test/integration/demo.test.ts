@@ -19,7 +19,17 @@ describe('npm run demo', () => {
     });
     try {
       const mapUrl = await waitFor(() => /demo: map: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out())?.[1], { timeoutMs: 20_000, what: `map URL (stderr: ${err()})` });
-      const sse = openSse(`${mapUrl}api/events`);
+      // The demo starts its storm right after printing the map's address, so a
+      // stream opened now may already have missed the first (normal) readings
+      // on a loaded machine. Ask for everything since this boot instead: the
+      // first block of a fresh stream is its position `<boot>-<seq>`, and
+      // Last-Event-ID `<boot>-0` replays from the boot's first event (the hub
+      // keeps 10,000; a stale id would come back as `resync`, failing below).
+      const probe = openSse(`${mapUrl}api/events`);
+      const position = await probe.waitFor((e) => e.id !== undefined, { timeoutMs: 10_000, what: "the stream's position block" });
+      await probe.close();
+      const boot = position.id!.split('-')[0];
+      const sse = openSse(`${mapUrl}api/events`, { 'Last-Event-ID': `${boot}-0` });
       const sensors = await (await fetch(`${mapUrl}api/sensors`)).json();
       expect(sensors.features.map((f: { id: string }) => f.id).sort()).toEqual(DEMO_SITES.map((s) => s.register.id).sort());
       for (const f of sensors.features) {
@@ -33,11 +43,12 @@ describe('npm run demo', () => {
       // Follow one underpass through the storm.
       const seen: string[] = [];
       await sse.waitFor((e) => {
+        if (e.event === 'resync') throw new Error('the replay from the boot start was refused (resync)');
         if (e.event !== 'reading') return false;
         const d = JSON.parse(e.data);
         if (d.sensor_id === 'kinokawa-uchita-up' && seen.at(-1) !== d.status) seen.push(d.status);
         return seen.includes('danger') && seen.at(-1) === 'normal';
-      }, 20_000);
+      }, { timeoutMs: 20_000, what: () => `kinokawa-uchita-up through danger and back to normal (statuses so far: ${seen.join(' → ') || 'none'})` });
       expect(seen[0]).toBe('normal');
       expect(seen).toContain('danger');
       await sse.close();
