@@ -153,7 +153,8 @@ describe('network-server integrations: one contract, every adapter (issue 11)', 
         await adapter.deliver(spec);
         await adapter.deliver(spec);
         const rs = await outcomes(adapter.source, from, 2);
-        expect(rs.map((r) => r.outcome)).toEqual(['accepted', 'duplicate']);
+        // QoS 0 messages are handled concurrently: the duplicate may be decided before the first is stored.
+        expect(rs.map((r) => r.outcome).sort()).toEqual(['accepted', 'duplicate']);
         const api = await (await fetch(`${k.httpUrl}/api/sensors/${adapter.source}-em500/readings?from=${Date.parse(spec.receivedAt)}&to=${Date.parse(spec.receivedAt)}`)).json();
         expect(api.readings).toHaveLength(1);
         expect(await metric(adapter.source, 'duplicate')).toBe(1);
