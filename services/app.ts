@@ -89,6 +89,12 @@ export interface StartOptions {
   sweepMs?: number;
   /** Replace the store adapter (tests). */
   store?: ReadingStore;
+  /**
+   * Called when kansui can no longer do its job and should be restarted by its
+   * supervisor (the readings writer thread keeps dying, issue 10 #14); already
+   * logged at fatal. services/main.ts exits non-zero; tests observe it.
+   */
+  onFatal?: (err: Error) => void;
   /** Alerting overrides (tests: short retry backoff). */
   alerting?: Partial<AlertingOptions>;
   /** Name resolution for the alert channels' outbound guard (tests: make a name resolve to loopback). */
@@ -114,6 +120,19 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   const registry = createSqliteSensorRegistry(db);
   const users = createUserStore(createSqliteUsers(db), now);
   const store = options.store ?? (await createReadingStore(config, { logger }));
+  // Issue 10 #14: a dead writer thread used to withhold every PUBACK with the process still up. Respawned and counted; a crash loop is fatal.
+  store.watch?.((e) => {
+    if (e.type === 'writer-restarted') {
+      metrics.writerRestarts.inc();
+      logger.error({ exit_code: e.exitCode, restarts_in_window: e.restartsInWindow, resent_batches: e.resent }, 'readings writer thread died; started a new one and re-sent its unanswered batches');
+    } else {
+      logger.fatal(
+        { exit_code: e.exitCode, restarts_in_window: e.restartsInWindow, window_s: e.windowS, err: e.error },
+        'readings writer thread keeps dying (SQLITE_WRITER_MAX_RESTARTS); no reading can be stored, so kansui exits for its supervisor to restart it',
+      );
+      options.onFatal?.(e.error);
+    }
+  });
   const ingest = createIngest({ store, registry, now });
   await ingest.start();
 

@@ -62,6 +62,9 @@ export const ConfigSchema = z.object({
   SIGNIN_MAX_HASHES_PER_ADDRESS: z.coerce.number().int().min(1).max(64).default(MAX_HASHES_PER_ADDRESS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STORE: z.enum(['sqlite', 'influx']).default('sqlite'),
+  /** STORE=sqlite (issue 10 #14): writer-thread respawns allowed per window; one more death and kansui exits 1 for its supervisor. */
+  SQLITE_WRITER_MAX_RESTARTS: z.coerce.number().int().min(0).max(100).default(5),
+  SQLITE_WRITER_RESTART_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(60),
   /** STORE=influx (docs/influxdb.md): base URL of InfluxDB 1.x, 2.x or 3.x; required then. */
   INFLUX_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   /** The 1.x database, or the 2.x/3.x bucket (through a DBRP mapping / v1 compatibility). */

@@ -1,5 +1,5 @@
-import { startKansui } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { runKansui } from './run-kansui.ts';
 
 /** Composition root: the environment is read here and nowhere else. */
 async function main(): Promise<void> {
@@ -13,19 +13,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const kansui = await startKansui(config);
-  const shutdown = (signal: string) => {
-    kansui.logger.info({ signal }, 'shutting down');
-    kansui.stop().then(
-      () => process.exit(0),
-      (err) => {
-        kansui.logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  await runKansui(config);
 }
 
 main().catch((err) => {

@@ -54,6 +54,11 @@ export function createMetrics() {
     help: 'Store writes that failed (readings not acknowledged)',
     registers: [registry],
   });
+  const writerRestarts = new Counter({
+    name: 'kansui_store_writer_restarts_total',
+    help: 'Times the SQLite writer thread died and was started again (issue 10 #14); one death past SQLITE_WRITER_MAX_RESTARTS per window ends the process',
+    registers: [registry],
+  });
   const sseClients = new Gauge({
     name: 'kansui_sse_clients',
     help: 'Connected Server-Sent Events clients',
@@ -110,6 +115,6 @@ export function createMetrics() {
   const setStoreStats = (read: () => StoreStats | undefined) => {
     readStoreStats = read;
   };
-  return { registry, setConnectedSensors, setStoreStats, storeSpooled, storeSpoolAge, storeBackendErrors, storeQuarantined, accepted, duplicates, rejected, mqttRefused, connectedSensors, writeLatency, writeErrors, sseClients };
+  return { registry, setConnectedSensors, setStoreStats, storeSpooled, storeSpoolAge, storeBackendErrors, storeQuarantined, accepted, duplicates, rejected, mqttRefused, connectedSensors, writeLatency, writeErrors, writerRestarts, sseClients };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

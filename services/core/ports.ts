@@ -45,6 +45,16 @@ export interface StoreStats {
 }
 
 /**
+ * What a store reports about its own machinery for the host to log and count
+ * (issue 10 #14: the SQLite writer thread). `writer-failed` means the store can
+ * no longer make anything durable: the host should exit non-zero so the
+ * supervisor (systemd `Restart=`) starts a fresh process.
+ */
+export type ReadingStoreEvent =
+  | { type: 'writer-restarted'; exitCode: number; restartsInWindow: number; resent: number }
+  | { type: 'writer-failed'; exitCode: number; restartsInWindow: number; windowS: number; error: Error };
+
+/**
  * Port for the time-series store of readings. Adapters: sqlite (default),
  * influx, memory. All pass test/contract/reading-store.contract.ts.
  */
@@ -64,6 +74,8 @@ export interface ReadingStore {
   healthy(): Promise<boolean>;
   /** Spool and error counters, for adapters that buffer locally (optional). */
   stats?(): StoreStats;
+  /** Events about the adapter's own machinery (optional; see ReadingStoreEvent). */
+  watch?(listener: (event: ReadingStoreEvent) => void): void;
   close(): Promise<void>;
 }
 

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { ReadingStore } from '../core/ports.ts';
 import { createInfluxReadingStore, type InfluxStoreEvent } from './influx-reading-store.ts';
-import { createSqliteReadingStore } from './sqlite-reading-store.ts';
+import { createSqliteReadingStore, DEFAULT_WRITER_RESTARTS } from './sqlite-reading-store.ts';
 
 export interface StoreConfig {
   STORE: 'sqlite' | 'influx';
   DATA_DIR: string;
+  SQLITE_WRITER_MAX_RESTARTS?: number;
+  SQLITE_WRITER_RESTART_WINDOW_S?: number;
   INFLUX_URL?: string | undefined;
   INFLUX_DATABASE?: string;
   INFLUX_TOKEN?: string | undefined;
@@ -54,7 +56,13 @@ function logInfluxEvent(logger: Logger | undefined, e: InfluxStoreEvent): void {
 export async function createReadingStore(config: StoreConfig, deps: StoreDeps = {}): Promise<ReadingStore> {
   switch (config.STORE) {
     case 'sqlite':
-      return createSqliteReadingStore({ dataDir: config.DATA_DIR });
+      return createSqliteReadingStore({
+        dataDir: config.DATA_DIR,
+        writerRestarts: {
+          maxRestarts: config.SQLITE_WRITER_MAX_RESTARTS ?? DEFAULT_WRITER_RESTARTS.maxRestarts,
+          windowMs: (config.SQLITE_WRITER_RESTART_WINDOW_S ?? DEFAULT_WRITER_RESTARTS.windowMs / 1000) * 1000,
+        },
+      });
     case 'influx': {
       // loadConfig already refuses STORE=influx without INFLUX_URL; this guards direct callers.
       if (!config.INFLUX_URL) throw new Error('INFLUX_URL is required when STORE=influx');

@@ -22,14 +22,25 @@ const insertMany = db.transaction((flat) => {
   return written;
 });
 
+// Tests only (workerData.testHooks): die right after the next commit, before
+// answering, as a thread that crashes between COMMIT and postMessage would
+// (issue 10 #14: the batch is re-sent and must be stored once).
+let exitAfterCommit = false;
+
 parentPort.on('message', (msg) => {
   if (msg.type === 'close') {
     db.close();
     parentPort.postMessage({ type: 'closed' });
     return;
   }
+  if (msg.type === 'exit-after-commit') {
+    if (workerData.testHooks) exitAfterCommit = true;
+    return;
+  }
   try {
-    parentPort.postMessage({ id: msg.id, written: insertMany(msg.rows) });
+    const written = insertMany(msg.rows);
+    if (exitAfterCommit) process.exit(70);
+    parentPort.postMessage({ id: msg.id, written });
   } catch (err) {
     parentPort.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
   }
