@@ -17,6 +17,7 @@ export function toFeature(sensor: Sensor, latest: Reading | undefined, now: numb
       name: sensor.name,
       name_en: sensor.nameEn ?? null,
       address: sensor.address ?? null,
+      address_en: sensor.addressEn ?? null,
       kind: sensor.kind,
       // Stage sensors (issue 11): level_cm is the highest wet stage, a lower bound, not an exact depth.
       ...(sensor.stages !== undefined && { stages: [...sensor.stages] }),

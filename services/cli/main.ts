@@ -11,7 +11,7 @@ const USAGE = `usage: kansui <command> [options]
 
 commands:
   sensor add --id ID --name NAME --lat LAT --lon LON
-             [--name-en NAME] [--address TEXT]
+             [--name-en NAME] [--address TEXT] [--address-en TEXT]
              [--caution CM --warning CM --danger CM] [--interval SECONDS]
              [--mount-height-mm MM] [--min-range-mm MM]
              [--kind level|distance|stage] [--stages CM,CM,…]
@@ -58,7 +58,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       const { values: v } = parseArgs({
         args: rest,
         options: {
-          id: { type: 'string' }, name: { type: 'string' }, 'name-en': { type: 'string' }, address: { type: 'string' },
+          id: { type: 'string' }, name: { type: 'string' }, 'name-en': { type: 'string' }, address: { type: 'string' }, 'address-en': { type: 'string' },
           lat: { type: 'string' }, lon: { type: 'string' },
           caution: { type: 'string' }, warning: { type: 'string' }, danger: { type: 'string' },
           interval: { type: 'string' }, 'mount-height-mm': { type: 'string' }, 'min-range-mm': { type: 'string' },
@@ -78,7 +78,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         throw new DomainError('invalid_input', '--caution, --warning and --danger go together');
       }
       const input = {
-        id: v.id, name: v.name, nameEn: v['name-en'], address: v.address,
+        id: v.id, name: v.name, nameEn: v['name-en'], address: v.address, addressEn: v['address-en'],
         lat: num(v.lat, 'lat'), lon: num(v.lon, 'lon'),
         thresholds: v.caution !== undefined
           ? { caution: num(v.caution, 'caution'), warning: num(v.warning, 'warning'), danger: num(v.danger, 'danger') }

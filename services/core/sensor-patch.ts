@@ -15,6 +15,7 @@ export const SensorPatchSchema = z
     name: z.string().trim().min(1).max(120),
     nameEn: z.string().trim().max(120).nullable(),
     address: z.string().trim().max(200).nullable(),
+    addressEn: z.string().trim().max(200).nullable(),
     lat: z.number().min(-90).max(90),
     lon: z.number().min(-180).max(180),
     kind: SensorKind,

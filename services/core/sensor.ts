@@ -60,6 +60,8 @@ export const SensorInputSchema = z
     name: z.string().trim().min(1).max(120),
     nameEn: z.string().trim().max(120).optional(),
     address: z.string().trim().max(200).optional(),
+    /** Issue 12: the address in English for the map's English view (e.g. `1234 Uchita, Kinokawa`). */
+    addressEn: z.string().trim().max(200).optional(),
     lat: z.number().min(-90).max(90),
     lon: z.number().min(-180).max(180),
     kind: SensorKind.optional(),
@@ -99,6 +101,7 @@ export const SensorSchema = z.object({
   name: z.string(),
   nameEn: z.string().optional(),
   address: z.string().optional(),
+  addressEn: z.string().optional(),
   lat: z.number(),
   lon: z.number(),
   kind: SensorKind,

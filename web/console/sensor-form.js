@@ -6,6 +6,11 @@ import { PRESETS } from './presets.js';
 /** Payload codecs kansui knows (services/core/codecs/index.ts). */
 const CODECS = ['milesight-em500-udl', 'milesight-em310-udl', 'dragino-ldds75', 'dragino-ldds20', 'floodnet', 'json'];
 
+/** ms → `2026-07-01T18:00` in Japan time, what a datetime-local input shows (the service's zone, services/core/time.ts). */
+function toLocalInput(ms) {
+  return new Date(ms + 9 * 3600_000).toISOString().slice(0, 16);
+}
+
 function option(value, label, selected) {
   return h('option', { value, selected: selected || undefined }, label);
 }
@@ -21,6 +26,7 @@ export function sensorForm(sensor, currentPreset = '') {
   const [nameBox, name] = field(t('name'), { name: 'name', required: true, maxlength: 120, value: s.name ?? '' });
   const [nameEnBox, nameEn] = field(t('nameEn'), { name: 'nameEn', maxlength: 120, value: s.nameEn ?? '' });
   const [addressBox, address] = field(t('address'), { name: 'address', maxlength: 200, value: s.address ?? '' });
+  const [addressEnBox, addressEn] = field(t('addressEn'), { name: 'addressEn', maxlength: 200, value: s.addressEn ?? '' });
   const [latBox, lat] = field(t('lat'), { name: 'lat', type: 'number', step: 'any', min: -90, max: 90, required: true, value: s.lat ?? '' });
   const [lonBox, lon] = field(t('lon'), { name: 'lon', type: 'number', step: 'any', min: -180, max: 180, required: true, value: s.lon ?? '' });
   const [kindBox, kind] = field(t('kind'), { name: 'kind', tag: 'select' });
@@ -59,14 +65,26 @@ export function sensorForm(sensor, currentPreset = '') {
   const [intervalBox, interval] = field(t('interval'), { name: 'intervalS', type: 'number', min: 10, max: 86400, step: 1, value: s.intervalS });
   const [stateBox, state] = field(t('state'), { name: 'state', tag: 'select' });
   state.append(option('active', t('stateActive'), s.state === 'active'), option('maintenance', t('stateMaintenance'), s.state === 'maintenance'), option('retired', t('stateRetired'), s.state === 'retired'));
+  // Issue 12: maintenance has a reason and an expected end, which residents see with the last reading.
+  const [mReasonBox, mReason] = field(t('maintenanceReason'), { name: 'maintenanceReason', maxlength: 200, value: s.maintenanceReason ?? '' });
+  const [mUntilBox, mUntil] = field(t('maintenanceUntil'), { name: 'maintenanceUntil', type: 'datetime-local', value: s.maintenanceUntil ? toLocalInput(s.maintenanceUntil) : '' });
+  const maintenanceFields = h('div', { class: 'row' }, mReasonBox, mUntilBox);
+  const showMaintenance = () => (maintenanceFields.hidden = state.value !== 'maintenance');
+  state.addEventListener('change', showMaintenance);
+  showMaintenance();
+  // Issue 12: a new sensor is public from its first valid reading; a technician may publish it sooner.
+  const publishNow = h('input', { type: 'checkbox', id: 'f-publish', name: 'publish' });
+  const publishBox = !editing || s.commissioning ? h('div', {}, h('label', { for: 'f-publish' }, publishNow, ' ', t(editing ? 'publishNowPending' : 'publishNow'))) : null;
 
   const element = h(
     'div',
     {},
     h('div', { class: 'row' }, editing ? null : idBox, nameBox, nameEnBox),
-    addressBox,
+    h('div', { class: 'row' }, addressBox, addressEnBox),
     h('fieldset', {}, h('legend', {}, t('mapHint')), mapPicker({ lat, lon }), h('div', { class: 'row' }, latBox, lonBox)),
     h('div', { class: 'row' }, kindBox, intervalBox, editing ? stateBox : null),
+    editing ? maintenanceFields : null,
+    publishBox,
     distanceFields,
     stagesBox,
     h('fieldset', {}, h('legend', {}, t('lorawan')), h('div', { class: 'row' }, devEuiBox, codecBox), jsonFieldBox),
@@ -84,7 +102,7 @@ export function sensorForm(sensor, currentPreset = '') {
       intervalS: num(interval),
     };
     // Optional text: omitted when empty on create, cleared (null) on edit.
-    for (const [key, input] of [['nameEn', nameEn], ['address', address]]) {
+    for (const [key, input] of [['nameEn', nameEn], ['address', address], ['addressEn', addressEn]]) {
       const v = input.value.trim();
       if (v) out[key] = v;
       else if (editing) out[key] = null;
@@ -109,6 +127,14 @@ export function sensorForm(sensor, currentPreset = '') {
     }
     if (editing) out.state = state.value;
     else out.id = id.value.trim();
+    if (editing && state.value === 'maintenance') {
+      out.maintenanceReason = mReason.value.trim() || null;
+      out.maintenanceUntil = mUntil.value ? Date.parse(`${mUntil.value}:00+09:00`) : null;
+    } else if (editing) {
+      if (sensor.maintenanceReason !== undefined) out.maintenanceReason = null;
+      if (sensor.maintenanceUntil !== undefined) out.maintenanceUntil = null;
+    }
+    if (publishBox && publishNow.checked) out.commissioning = false;
     return out;
   }
   /** The chosen preset (level names and alert radius, kept by the alerts module), or '' for custom. */

@@ -6,6 +6,11 @@ export function sensorName(s) {
   return getLang() === 'en' && s.nameEn ? s.nameEn : s.name;
 }
 
+/** The address in the page's language (issue 12: `address_en`), else the Japanese one. */
+export function sensorAddress(s) {
+  return (getLang() === 'en' && s.addressEn) || s.address || '';
+}
+
 /** One collator, made once: localeCompare with a locale argument builds one per call (slow at 1,000 rows). */
 const collator = new Intl.Collator('ja');
 
@@ -69,7 +74,7 @@ export function createListView(deps) {
       row.li.dataset.status = s.status; // the symbol is a CSS background chosen by data-status
     }
     setText(row.name, sensorName(s));
-    setText(row.addr, s.address ?? '');
+    setText(row.addr, sensorAddress(s));
     // A closure is the city's decision, shown beside (never instead of) what the sensor measures.
     row.closure.hidden = !s.closure;
     setText(row.closure, s.closure ? `⛔ ${t('closureLabel')}` : '');

@@ -3,7 +3,7 @@ import { fetchReadings } from './api.js';
 import { formatClock, formatDateTime, formatLevel, getLang, onLangChange, relativeTime, t } from './i18n.js';
 import { renderLevelChart } from './level-chart.js';
 import { renderLevelGauge } from './level-gauge.js';
-import { sensorName } from './list-view.js';
+import { sensorAddress, sensorName } from './list-view.js';
 import { computeTrend } from './trend.js';
 import { setSymbol, symbolSvg } from './sensor-store.js';
 
@@ -100,6 +100,13 @@ export function createSensorPanel(deps) {
     for (const b of parts.tabs.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.range === range));
   }
 
+  /** Issue 12: residents see why a sensor is in maintenance and until when, with its last reading. */
+  function maintenanceText(s) {
+    const m = s.maintenance;
+    const extra = [m?.reason ? t('maintenanceWhy', { reason: m.reason }) : '', m?.until ? t('maintenanceEnd', { time: formatDateTime(Date.parse(m.until)) }) : ''].filter(Boolean);
+    return extra.length ? `${t('maintenanceNote')} ${extra.join(' / ')}` : t('maintenanceNote');
+  }
+
   function render() {
     const s = id && store.get(id);
     if (!s) return;
@@ -110,7 +117,7 @@ export function createSensorPanel(deps) {
     parts.title.textContent = sensorName(s);
     parts.status.textContent = t(`statusLong.${s.status}`);
     parts.status.dataset.status = s.status;
-    const note = s.status === 'maintenance' ? t('maintenanceNote') : s.status === 'offline' && s.observedAtMs !== null ? t('offlineNote', { time: formatDateTime(s.observedAtMs) }) : '';
+    const note = s.status === 'maintenance' ? maintenanceText(s) : s.status === 'offline' && s.observedAtMs !== null ? t('offlineNote', { time: formatDateTime(s.observedAtMs) }) : '';
     parts.note.textContent = note;
     parts.note.hidden = !note;
     // Issue 13: a closure is a fact the city set, shown apart from the sensor's status.
@@ -118,8 +125,8 @@ export function createSensorPanel(deps) {
     parts.closure.textContent = s.closure ? `⛔ ${t('closureLabel')}${t('closureSince', { time: formatDateTime(Date.parse(s.closure.since)) })}: ${s.closure.reason}` : '';
     parts.level.textContent = formatLevel(s.levelCm, s.stages);
     parts.time.textContent = s.observedAtMs === null ? t('noData') : (getLang() === 'ja' ? `${relativeTime(s.observedAtMs, now)}（${formatClock(s.observedAtMs)}）` : `${relativeTime(s.observedAtMs, now)} (${formatClock(s.observedAtMs)})`);
-    parts.addr.textContent = s.address ?? '';
-    parts.addrRow.hidden = !s.address;
+    parts.addr.textContent = sensorAddress(s);
+    parts.addrRow.hidden = !s.address && !s.addressEn;
     parts.gauge.innerHTML = renderLevelGauge(s.levelCm, s.thresholds, s.stages);
     // Trend only from the 24 h series (7 d is bucketed), and not for a silent sensor.
     const trend = range === '24h' && series && s.status !== 'offline' ? computeTrend(series.points) : null;

@@ -55,6 +55,10 @@ function fromFeature(f) {
     name: p.name,
     nameEn: p.name_en ?? null,
     address: p.address ?? null,
+    /** Issue 12: the address in English, when the city gave one. */
+    addressEn: p.address_en ?? null,
+    /** Issue 12: {reason, until} while in maintenance, else null. */
+    maintenance: p.maintenance ?? null,
     state: p.state ?? 'active',
     serverStatus: p.status,
     levelCm: p.level_cm ?? null,

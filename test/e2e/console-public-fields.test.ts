@@ -1,0 +1,77 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser.ts';
+import { TEST_PASSWORD, createTestUser } from '../helpers/console.ts';
+import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
+import { newMapContext, openMap, runAxe, TEST_TILE_URL } from '../helpers/map-page.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+// Issue 12 in the console form: the English address, publishing a sensor before its first
+// reading, and maintenance with a reason and an expected end; residents see them on the map.
+describe('console form: address_en, publish now, maintenance reason and end (real Chromium)', () => {
+  let k: TestKansui;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    k = await startTestKansui({ MAP_TILE_URL: TEST_TILE_URL });
+    await createTestUser(k, 'yamada', 'technician');
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await k?.dispose();
+  });
+
+  it('registers with an English address and publishes at once; maintenance with reason and end reaches the public API', async () => {
+    const context = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
+    const page = await context.newPage();
+    await page.goto(`${k.httpUrl}/console/`);
+    await page.fill('#username', 'yamada');
+    await page.fill('#password', TEST_PASSWORD);
+    await page.click('#sign-in');
+    await page.waitForSelector('#sensor-table');
+
+    await page.click('nav a[href="#/sensors/new"]');
+    await page.fill('#f-id', 'pub-1');
+    await page.fill('#f-name', '打田アンダーパス');
+    await page.fill('#f-nameEn', 'Uchita underpass');
+    await page.fill('#f-address', '紀の川市打田 1234');
+    await page.fill('#f-addressEn', '1234 Uchita, Kinokawa');
+    await page.fill('#f-lat', '34.2711');
+    await page.fill('#f-lon', '135.3952');
+    expect(await runAxe(page)).toEqual([]);
+    await page.check('#f-publish');
+    await page.click('#register');
+    await page.waitForSelector('[data-testid="mqtt-password"]');
+    expect(k.registry.get('pub-1')).toMatchObject({ addressEn: '1234 Uchita, Kinokawa', commissioning: false });
+    const feature = (await (await fetch(`${k.httpUrl}/api/sensors/pub-1`)).json()) as { properties: Record<string, unknown> };
+    expect(feature.properties).toMatchObject({ address: '紀の川市打田 1234', address_en: '1234 Uchita, Kinokawa', status: 'offline' });
+
+    await page.goto(`${k.httpUrl}/console/#/sensor/pub-1`);
+    await page.waitForSelector('#sensor-edit');
+    expect(await page.isVisible('#f-maintenanceReason')).toBe(false);
+    await page.selectOption('#f-state', 'maintenance');
+    await page.fill('#f-maintenanceReason', '排水ポンプ交換');
+    await page.fill('#f-maintenanceUntil', '2030-07-01T18:00');
+    await page.click('#save');
+    await waitFor(() => k.registry.get('pub-1')?.state === 'maintenance', { what: 'maintenance saved' });
+    expect(k.registry.get('pub-1')).toMatchObject({ maintenanceReason: '排水ポンプ交換', maintenanceUntil: Date.parse('2030-07-01T18:00:00+09:00') });
+    await context.close();
+
+    // The public map in English shows the English address.
+    const map = await newMapContext(browser);
+    const mapPage = await map.newPage();
+    await openMap(mapPage, k.httpUrl, 1);
+    await mapPage.click('#lang-btn');
+    await mapPage.waitForFunction(() => document.querySelector('#list [data-sensor-id="pub-1"] .row-addr')?.textContent === '1234 Uchita, Kinokawa');
+    // In maintenance: the reason and the expected end with the last reading, in the resident's language.
+    await mapPage.click('[data-view-btn="list"]');
+    await mapPage.click('#list [data-sensor-id="pub-1"]');
+    await mapPage.waitForSelector('#panel[data-sensor-id="pub-1"] .panel-note:not([hidden])');
+    expect(await mapPage.textContent('#panel .panel-note')).toBe('This sensor is under maintenance. Values are for reference only. Reason: 排水ポンプ交換 / Expected to end: 01/07, 18:00');
+    await mapPage.click('#lang-btn');
+    await mapPage.waitForFunction(() => document.querySelector('#panel .panel-note')?.textContent?.includes('終了予定：7/1 18:00'));
+    expect(await mapPage.textContent('#panel .panel-note')).toBe('このセンサーは点検中です。表示中の値は参考です。 理由：排水ポンプ交換 / 終了予定：7/1 18:00');
+    await map.close();
+  });
+});
