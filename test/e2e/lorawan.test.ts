@@ -102,10 +102,10 @@ describe('LoRaWAN sensor: first uplink to the map and an alert (issue 11)', () =
     expect(xy[4]![0]).toBe(xy[3]![0]);
     await page.keyboard.press('Escape');
 
-    await page.waitForFunction(() => document.querySelector('#list [data-sensor-id="udl-1"]')?.getAttribute('data-status') === 'danger', undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('#list [data-sensor-id="udl-1"]')?.getAttribute('data-status') === 'danger', undefined, { timeout: 30_000 });
     expect(await page.textContent('#list [data-sensor-id="udl-1"] .row-level')).toBe('100.0 cm');
     expect(await page.textContent('#list [data-sensor-id="udl-1"] .row-status')).toBe('危険');
-    await page.waitForFunction(() => document.querySelector('.mk[data-sensor-id="udl-1"]')?.getAttribute('data-status') === 'danger', undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('.mk[data-sensor-id="udl-1"]')?.getAttribute('data-status') === 'danger', undefined, { timeout: 30_000 });
 
     const alert = await waitFor(() => k.alerting.activeFor('udl-1').flood, { what: 'the flood alert' });
     expect(alert.severity).toBe('danger');
@@ -122,7 +122,7 @@ describe('LoRaWAN sensor: first uplink to the map and an alert (issue 11)', () =
       received_at: nextAt,
       uplink_message: { f_port: 85, f_cnt: 2, frm_payload: Buffer.from([0x03, 0x82, 0xd6, 0x06]).toString('base64'), rx_metadata: [{ rssi: -99, snr: 7 }] },
     });
-    await page.waitForFunction(() => document.querySelector('#list [data-sensor-id="udl-1"] .row-level')?.textContent === '25.0 cm', undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('#list [data-sensor-id="udl-1"] .row-level')?.textContent === '25.0 cm', undefined, { timeout: 30_000 });
     await context.close();
-  });
+  }, 150_000); // a console sign-in (scrypt), two pages and a broker on a loaded 2-core machine; every wait has its own deadline
 });
