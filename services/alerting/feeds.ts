@@ -140,11 +140,34 @@ function capInfos(alert: Alert, ctx: FeedContext): string[] {
  * the city set it, apart from what the sensor measures (CAP-v1.2 §3.2.2:
  * category Transport, responseType Avoid, certainty Observed).
  */
+/**
+ * Around a drawn segment's points, CAP <circle>s of 50 m: a road's width with
+ * margin, so the area is the closed road, not the neighbourhood (CAP-v1.2
+ * §3.2.4 allows several circles in one <area>).
+ */
+const SEGMENT_RADIUS_KM = 0.05;
+
+/** Where a closure is, in both languages, as a CAP area and a map link. */
+function closurePlace(c: Closure, ctx: FeedContext): { ja: string; en: string; circles: string[]; link: string; sensorId: string | undefined } | undefined {
+  if (c.segment) {
+    return { ja: c.segment.name, en: c.segment.name, circles: c.segment.path.map(([lon, lat]) => `${lat},${lon} ${SEGMENT_RADIUS_KM}`), link: `${ctx.baseUrl}/`, sensorId: undefined };
+  }
+  const sensor = c.sensorId === undefined ? undefined : ctx.sensorOf(c.sensorId);
+  if (!sensor) return undefined;
+  return {
+    ja: sensor.name,
+    en: sensor.nameEn ?? sensor.name,
+    circles: [`${sensor.lat},${sensor.lon} ${PRESETS[ctx.settingsOf(sensor.id).preset].radiusKm}`],
+    link: `${ctx.baseUrl}/?sensor=${encodeURIComponent(sensor.id)}`,
+    sensorId: sensor.id,
+  };
+}
+
 function closureInfos(c: Closure, ctx: FeedContext): string[] {
-  const sensor = ctx.sensorOf(c.sensorId);
-  if (!sensor) return [];
+  const place = closurePlace(c, ctx);
+  if (!place) return [];
   return (['ja', 'en'] as const).map((lang) => {
-    const name = lang === 'ja' ? sensor.name : (sensor.nameEn ?? sensor.name);
+    const name = place[lang];
     const since = capTime(c.since, ctx.timeZone);
     const parts = [
       `<language>${lang === 'ja' ? 'ja-JP' : 'en-US'}</language>`,
@@ -160,11 +183,11 @@ function closureInfos(c: Closure, ctx: FeedContext): string[] {
       `<headline>${esc(lang === 'ja' ? `【通行止め】${name}` : `[Road closed] ${name}`)}</headline>`,
       `<description>${esc(lang === 'ja' ? `${name} は市が通行止めにしています（${since} から）。理由：${c.reason}` : `The city has closed the road at ${name} (since ${since}). Reason: ${c.reason}`)}</description>`,
       `<instruction>${esc(lang === 'ja' ? '通行しないでください。' : 'Do not use this road.')}</instruction>`,
-      `<web>${esc(`${ctx.baseUrl}/?sensor=${encodeURIComponent(sensor.id)}`)}</web>`,
-      `<parameter><valueName>sensor_id</valueName><value>${esc(sensor.id)}</value></parameter>`,
+      `<web>${esc(place.link)}</web>`,
+      place.sensorId ? `<parameter><valueName>sensor_id</valueName><value>${esc(place.sensorId)}</value></parameter>` : '',
       `<parameter><valueName>road_closure</valueName><value>${esc(`${CLOSURE_LABEL[lang]}: ${c.reason}`)}</value></parameter>`,
-      `<area><areaDesc>${esc(name)}</areaDesc><circle>${sensor.lat},${sensor.lon} ${PRESETS[ctx.settingsOf(sensor.id).preset].radiusKm}</circle></area>`,
-    ];
+      `<area><areaDesc>${esc(name)}</areaDesc>${place.circles.map((x) => `<circle>${x}</circle>`).join('')}</area>`,
+    ].filter(Boolean);
     return `  <info>\n    ${parts.join('\n    ')}\n  </info>`;
   });
 }
@@ -265,9 +288,10 @@ export function renderAtom(alerts: readonly Alert[], ctx: FeedContext): string {
   });
   // Road closures set by the city (issue 13): one entry each while in force, said to be the city's decision.
   for (const c of ctx.closures?.() ?? []) {
-    const sensor = ctx.sensorOf(c.sensorId);
-    if (!sensor) continue;
-    const nameEn = sensor.nameEn ?? sensor.name;
+    const place = closurePlace(c, ctx);
+    if (!place) continue;
+    const sensor = { name: place.ja };
+    const nameEn = place.en;
     entries.push(
       [
         '  <entry>',
@@ -277,7 +301,7 @@ export function renderAtom(alerts: readonly Alert[], ctx: FeedContext): string {
         `    <updated>${iso(c.since)}</updated>`,
         `    <category term="road_closure" label="${esc(`${CLOSURE_LABEL.ja} / ${CLOSURE_LABEL.en}`)}"/>`,
         `    <summary>${esc(`${sensor.name} は市が通行止めにしています。理由：${c.reason}\n\nThe city has closed the road at ${nameEn}. Reason: ${c.reason}`)}</summary>`,
-        `    <link rel="related" type="text/html" href="${esc(`${ctx.baseUrl}/?sensor=${encodeURIComponent(c.sensorId)}`)}"/>`,
+        `    <link rel="related" type="text/html" href="${esc(place.link)}"/>`,
         '  </entry>',
       ].join('\n'),
     );

@@ -86,6 +86,7 @@ export function reportRoutes(deps: ReportDeps): (app: Hono<AuthEnv>) => void {
           minutes_to_ack: s.ackDelaysMs.map((ms) => min(ms)),
           closures: s.closures.map((cl) => ({ id: cl.id, reason: cl.reason, since: fmt(cl.since), lifted_at: cl.liftedAt === undefined ? null : fmt(cl.liftedAt), by: cl.by })),
         })),
+        segment_closures: report.segmentClosures.map((cl) => ({ id: cl.id, name: cl.segment?.name ?? '', reason: cl.reason, since: fmt(cl.since), lifted_at: cl.liftedAt === undefined ? null : fmt(cl.liftedAt), by: cl.by })),
       });
     });
   };

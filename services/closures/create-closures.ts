@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { AuditSink } from '../core/audit.ts';
 import type { Principal } from '../core/auth.ts';
-import { ClosureInputSchema, closureToJson, type Closure, type ClosureRepository } from '../core/closure.ts';
+import { ClosureInputSchema, closureToJson, type Closure, type ClosureInput, type ClosureRepository } from '../core/closure.ts';
 import { createError } from '../core/errors.ts';
 import type { SensorRegistry } from '../core/ports.ts';
 import { formatIso } from '../core/time.ts';
@@ -34,21 +34,35 @@ export function createClosures(deps: ClosuresDeps) {
   const fmt = (ms: number) => formatIso(ms, deps.timeZone);
   /** Open closures by sensor; the repository is the truth, this saves a query per feature. */
   const bySensor = new Map<string, Closure>();
-  for (const c of deps.repo.open()) bySensor.set(c.sensorId, c);
+  for (const c of deps.repo.open()) if (c.sensorId !== undefined) bySensor.set(c.sensorId, c);
+  /** Drawn road segments in force, by closure id. */
+  const segments = new Map<string, Closure>();
+  for (const c of deps.repo.open()) if (c.segment) segments.set(c.id, c);
   /** Bumped on every change, so the cached /api/sensors body knows to rebuild. */
   let version = 0;
 
-  function sensorName(id: string): string {
-    return deps.registry.get(id)?.name ?? id;
+  function sensorName(id: string | undefined): string {
+    return id === undefined ? '' : (deps.registry.get(id)?.name ?? id);
   }
+  /** What the closure is called in words: the sensor's place, or the segment's name. */
+  const placeOf = (c: Closure) => c.segment?.name ?? sensorName(c.sensorId);
 
-  function create(input: { sensor: string; reason: string }, by: string): Closure {
+  function create(input: ClosureInput, by: string): Closure {
+    if ('segment' in input) {
+      const t = now();
+      const closure: Closure = { id: `cl_${t.toString(36)}${randomBytes(4).toString('hex')}`, sensorId: undefined, segment: input.segment, reason: input.reason, since: t, by, liftedAt: undefined, liftedBy: undefined };
+      deps.repo.insert(closure);
+      segments.set(closure.id, closure);
+      version++;
+      deps.publish('closure', { event: 'closed', sensor_id: null, closure: closureToJson(closure, fmt, { includeBy: false }) });
+      return closure;
+    }
     const sensor = deps.registry.get(input.sensor) ?? (deps.registry.refresh() ? deps.registry.get(input.sensor) : undefined);
     if (!sensor) throw createError('not_found', `unknown sensor ${input.sensor}`);
     const existing = bySensor.get(sensor.id);
     if (existing) throw createError('conflict', `the road at ${sensor.id} is already closed (${existing.id}); lift it first`);
     const t = now();
-    const closure: Closure = { id: `cl_${t.toString(36)}${randomBytes(4).toString('hex')}`, sensorId: sensor.id, reason: input.reason, since: t, by, liftedAt: undefined, liftedBy: undefined };
+    const closure: Closure = { id: `cl_${t.toString(36)}${randomBytes(4).toString('hex')}`, sensorId: sensor.id, segment: undefined, reason: input.reason, since: t, by, liftedAt: undefined, liftedBy: undefined };
     deps.repo.insert(closure);
     bySensor.set(sensor.id, closure);
     version++;
@@ -61,10 +75,11 @@ export function createClosures(deps: ClosuresDeps) {
     if (!c) throw createError('not_found', `unknown closure ${id}`);
     const t = now();
     if (!deps.repo.lift(id, by, t)) throw createError('conflict', `closure ${id} was already lifted`);
-    if (bySensor.get(c.sensorId)?.id === id) bySensor.delete(c.sensorId);
+    if (c.sensorId !== undefined && bySensor.get(c.sensorId)?.id === id) bySensor.delete(c.sensorId);
+    segments.delete(id);
     version++;
     const lifted = { ...c, liftedAt: t, liftedBy: by };
-    deps.publish('closure', { event: 'lifted', sensor_id: c.sensorId, closure: null });
+    deps.publish('closure', { event: 'lifted', sensor_id: c.sensorId ?? null, id, closure: null });
     return lifted;
   }
 
@@ -72,7 +87,7 @@ export function createClosures(deps: ClosuresDeps) {
     app.get('/api/closures', (c) => {
       const staff = c.get('principal') !== undefined;
       c.header('Cache-Control', 'no-cache');
-      return c.json({ closures: deps.repo.open().map((x) => ({ ...closureToJson(x, fmt, { includeBy: staff }), sensor_name: sensorName(x.sensorId) })) });
+      return c.json({ closures: deps.repo.open().map((x) => ({ ...closureToJson(x, fmt, { includeBy: staff }), sensor_name: x.sensorId === undefined ? null : sensorName(x.sensorId) })) });
     });
     app.post('/api/closures', requireRole('staff'), async (c) => {
       const raw = await c.req.json().catch(() => {
@@ -86,7 +101,7 @@ export function createClosures(deps: ClosuresDeps) {
         action: 'closure.create',
         targetType: 'closure',
         targetId: closure.id,
-        after: { sensor_id: closure.sensorId, sensor_name: sensorName(closure.sensorId), reason: closure.reason },
+        after: { sensor_id: closure.sensorId ?? null, sensor_name: placeOf(closure), reason: closure.reason, ...(closure.segment && { segment: closure.segment }) },
         address: deps.addressOf?.(c) ?? null,
       });
       return c.json(closureToJson(closure, fmt, { includeBy: true }), 201);
@@ -99,8 +114,8 @@ export function createClosures(deps: ClosuresDeps) {
         action: 'closure.lift',
         targetType: 'closure',
         targetId: closure.id,
-        before: { sensor_id: closure.sensorId, sensor_name: sensorName(closure.sensorId), reason: closure.reason },
-        after: { sensor_id: closure.sensorId, sensor_name: sensorName(closure.sensorId) },
+        before: { sensor_id: closure.sensorId ?? null, sensor_name: placeOf(closure), reason: closure.reason },
+        after: { sensor_id: closure.sensorId ?? null, sensor_name: placeOf(closure) },
         address: deps.addressOf?.(c) ?? null,
       });
       return c.body(null, 204);
@@ -112,7 +127,10 @@ export function createClosures(deps: ClosuresDeps) {
     lift,
     /** The closure in force at a sensor, if any. */
     openFor: (sensorId: string): Closure | undefined => bySensor.get(sensorId),
-    open: (): Closure[] => [...bySensor.values()],
+    /** Every closure in force: sensors' roads and drawn segments. */
+    open: (): Closure[] => [...bySensor.values(), ...segments.values()],
+    /** Drawn road segments in force. */
+    segments: (): Closure[] => [...segments.values()],
     overlapping: (from: number, to: number) => deps.repo.overlapping(from, to),
     /** Changes with every closure set or lifted (cache key). */
     version: () => version,

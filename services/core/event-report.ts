@@ -25,6 +25,8 @@ export interface EventReport {
   from: number;
   to: number;
   sensors: SensorReport[];
+  /** Closures of drawn road segments (not one sensor's road). */
+  segmentClosures: Closure[];
   totals: { alertsRaised: number; alertsAcknowledged: number; medianAckMs: number | undefined; maxAckMs: number | undefined; closures: number };
 }
 
@@ -104,6 +106,7 @@ export function buildEventReport(input: {
     from,
     to,
     sensors: reports,
+    segmentClosures: input.closures.filter((c) => c.segment !== undefined),
     totals: {
       alertsRaised: reports.reduce((n, r) => n + r.alertsRaised, 0),
       alertsAcknowledged: reports.reduce((n, r) => n + r.alertsAcknowledged, 0),
@@ -138,5 +141,9 @@ export function eventReportCsv(r: EventReport, fmt: (ms: number) => string): str
     s.alertsRaised, s.alertsAcknowledged, min(median(s.ackDelaysMs)),
     s.closures.map((c) => `${fmt(c.since)}〜${c.liftedAt === undefined ? '' : fmt(c.liftedAt)} ${c.reason}`).join(' / '),
   ]);
+  // Drawn road segments: one row each, with only the name and the closure.
+  for (const c of r.segmentClosures) {
+    rows.push(['', c.segment?.name, '', '', '', '', '', '', '', '', '', `${fmt(c.since)}〜${c.liftedAt === undefined ? '' : fmt(c.liftedAt)} ${c.reason}`]);
+  }
   return '\uFEFF' + [head, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
 }

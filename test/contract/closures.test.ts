@@ -31,7 +31,7 @@ const adapters: { name: string; open: () => { repo: ClosureRepository; reopen?: 
   },
 ];
 
-const closure = (id: string, since: number, sensorId = 's-1'): Closure => ({ id, sensorId, reason: '冠水のため', since, by: 'sato', liftedAt: undefined, liftedBy: undefined });
+const closure = (id: string, since: number, sensorId = 's-1'): Closure => ({ id, sensorId, segment: undefined, reason: '冠水のため', since, by: 'sato', liftedAt: undefined, liftedBy: undefined });
 
 for (const adapter of adapters) {
   describe(`ClosureRepository contract: ${adapter.name}`, () => {
@@ -48,6 +48,18 @@ for (const adapter of adapters) {
         expect(repo.open().map((c) => c.id)).toEqual(['cl_a']);
         expect(repo.get('cl_b')).toMatchObject({ liftedAt: 5000, liftedBy: 'suzuki' });
         expect(repo.get('nope')).toBeUndefined();
+      } finally {
+        close();
+      }
+    });
+
+    it('keeps a drawn road segment (no sensor) with its name and points', () => {
+      const { repo, close } = adapter.open();
+      try {
+        const seg: Closure = { ...closure('cl_seg', 1500), sensorId: undefined, segment: { name: '県道打田線 打田駅前〜東田中', path: [[135.39, 34.27], [135.4, 34.275], [135.41, 34.28]] } };
+        repo.insert(seg);
+        expect(repo.get('cl_seg')).toEqual(seg);
+        expect(repo.open()).toEqual([seg]);
       } finally {
         close();
       }

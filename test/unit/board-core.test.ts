@@ -22,7 +22,7 @@ describe('situation board order (pure)', () => {
       entry('danger-acked', { status: 'danger', reading: { levelCm: 40 } as never, alerts: [alert({ state: 'acknowledged' })] }),
       entry('danger-waiting', { status: 'danger', reading: { levelCm: 31 } as never, alerts: [alert({})] }),
       entry('offline', { status: 'offline', alerts: [alert({ kind: 'offline', severity: 'caution' })] }),
-      entry('closed', { closure: { id: 'cl', sensorId: 'closed', reason: 'x', since: T0, by: 'sato', liftedAt: undefined, liftedBy: undefined } }),
+      entry('closed', { closure: { id: 'cl', sensorId: 'closed', segment: undefined, reason: 'x', since: T0, by: 'sato', liftedAt: undefined, liftedBy: undefined } }),
       entry('warning-deep', { status: 'warning', reading: { levelCm: 28 } as never }),
       entry('warning-shallow', { status: 'warning', reading: { levelCm: 21 } as never }),
     ]);
