@@ -47,6 +47,8 @@ import { createReadingStore } from './storage/create-store.ts';
 import { openMetadataDatabase } from './storage/metadata-db.ts';
 import { createSqliteSensorRegistry } from './storage/sqlite-sensor-registry.ts';
 import { createSqliteAudit } from './storage/sqlite-audit.ts';
+import { createAuditLog } from './audit/audit-log.ts';
+import { createHttpPolicy } from './api/http-policy.ts';
 import { createSqliteSessions, createSqliteUsers } from './storage/sqlite-accounts.ts';
 import { createSqliteCalibrations } from './storage/sqlite-calibrations.ts';
 import { createSqliteAlerts, openAlertsConnection } from './storage/sqlite-alerts.ts';
@@ -137,8 +139,9 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   await ingest.start();
 
   const hub = createEventHub();
-  // Detailed audit entries from modules outside the console (issue 13: in words); the console's audit log is created below.
-  const audit: AuditSink = (request, record) => sensorConsole.audit.recordFor(request, record);
+  // The app's audit log (issue 16: created here, not by the console); modules record detailed entries in words through `audit` (issue 13).
+  const auditLog = createAuditLog(createSqliteAudit(db), now);
+  const audit: AuditSink = (request, record) => auditLog.recordFor(request, record);
   const closures = createClosures({ repo: createSqliteClosures(db), registry, publish: (event, data) => hub.publish(event, data), audit, addressOf: (c) => clientAddress(c, config.TRUST_PROXY), timeZone, now });
   const tracker = createStatusTracker({ registry, latest: ingest.latest, now });
   tracker.sweep(); // seed with current statuses so only changes are announced
@@ -338,8 +341,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   metrics.setStoreStats(() => store.stats?.());
 
   const sensorConsole = createConsole({
-    db,
-    repos: { audit: createSqliteAudit(db), sessions: createSqliteSessions(db), calibrations: createSqliteCalibrations(db) },
+    repos: { sessions: createSqliteSessions(db), calibrations: createSqliteCalibrations(db) },
+    audit: auditLog,
     users,
     registry,
     store,
@@ -352,8 +355,6 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     mqtt: { port: mqttPort, external: broker === undefined },
     connectedSensorIds: broker ? () => broker.connectedSensorIds() : undefined,
     trustProxy: config.TRUST_PROXY,
-    tileUrl: config.MAP_TILE_URL,
-    embedOrigins: config.EMBED_ORIGINS,
     timeZone,
     now,
     metricsRegistry: metrics.registry,
@@ -417,7 +418,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     log: (err) => logger.error({ err }, 'request failed'),
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
     // Map views for the plan indicators are counted where the public map opens the live stream (issue 13).
-    middleware: [...sensorConsole.middleware, plan.countViews],
+    // App-wide HTTP policy (issue 16): security headers, CSRF and the audit of writes, before every route module.
+    middleware: [...createHttpPolicy({ trustProxy: config.TRUST_PROXY, tileUrl: config.MAP_TILE_URL, embedOrigins: config.EMBED_ORIGINS, auditWrites: auditLog.auditWrites }), plan.countViews],
     closureOf: closures.openFor,
     routes: [...(line ? [line.routes] : []), integrations.routes, closures.routes, board.routes, plan.routes, notifications.routes, reportRoutes({ registry, store, alertsIn: (from, to) => alerting.store.list({ from, to, limit: 10_000 }), closuresIn: closures.overlapping, timeZone }), createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },

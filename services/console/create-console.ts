@@ -1,24 +1,21 @@
-import type { Hono, MiddlewareHandler } from 'hono';
+import type { Hono } from 'hono';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { createLoginThrottle } from '../core/login-throttle.ts';
-import type { AuditRepository } from '../core/audit.ts';
 import type { SessionRepository } from '../core/auth.ts';
 import type { CalibrationRepository } from '../core/calibration.ts';
 import type { Reading } from '../core/reading.ts';
 import type { ReadingStore, SensorRegistry } from '../core/ports.ts';
-import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
-import { clientAddress } from '../api/client-info.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { MAX_HASHES_PER_ADDRESS } from '../auth/hash-queue.ts';
 import type { AuthEnv, Authenticator } from '../auth/middleware.ts';
 import { hashQueueStats } from '../auth/passwords.ts';
-import { csrfGuard, readSessionCookie, securityHeaders } from '../auth/request-guard.ts';
+import { readSessionCookie } from '../auth/request-guard.ts';
 import { createSessionStore, type SessionStore } from '../auth/session-store.ts';
 import type { UserStore } from '../auth/user-store.ts';
 import type { Ingest } from '../ingest/create-ingest.ts';
 import { createCalibrationStore, type CalibrationStore } from '../sensors/calibration-store.ts';
 import type { CredentialSink } from '../sensors/credential-sink.ts';
 import { createSensorAdmin } from '../sensors/sensor-admin.ts';
-import type { SqliteDatabase } from '../storage/sqlite.ts';
 import { createRateLimitedLog, type Logger } from '../logger.ts';
 import type { SignInEvent } from './context.ts';
 import { createSensorHealth, type SensorHealthTracker } from './sensor-health.ts';
@@ -27,9 +24,10 @@ import { mountSessionRoutes } from './session-routes.ts';
 import { mountUserRoutes } from './user-routes.ts';
 
 export interface ConsoleDeps {
-  db: SqliteDatabase;
   /** The console's state, each behind its port (issue 16); adapters chosen by the composition root. */
-  repos: { audit: AuditRepository; sessions: SessionRepository; calibrations: CalibrationRepository };
+  repos: { sessions: SessionRepository; calibrations: CalibrationRepository };
+  /** The app's audit log: the root creates it, and its middleware is part of the app-wide HTTP policy (services/api/http-policy.ts). */
+  audit: AuditLog;
   users: UserStore;
   registry: SensorRegistry;
   store: ReadingStore;
@@ -41,10 +39,6 @@ export interface ConsoleDeps {
   mqtt: { host?: string | undefined; port?: number | undefined; external: boolean };
   /** TRUST_PROXY: believe X-Forwarded-Proto/-Host/-For from a TLS-terminating proxy. */
   trustProxy: boolean;
-  /** MAP_TILE_URL: allowed as an image source in the CSP. */
-  tileUrl: string;
-  /** EMBED_ORIGINS: who may frame /embed (issue 12). */
-  embedOrigins?: readonly string[];
   timeZone: string;
   now?: () => number;
   /** Prometheus registry of /metrics (services/metrics.ts). */
@@ -72,8 +66,6 @@ export interface SignInLimits {
 export interface KansuiConsole {
   /** Recognises the session cookie; goes into createApi's `authenticators`. */
   authenticator: Authenticator;
-  /** Security headers and CSRF guard; go into createApi's `middleware`, before every route module. */
-  middleware: MiddlewareHandler<AuthEnv>[];
   /** Session, sensor-admin, user and audit routes; goes into createApi's `routes`. */
   mount(app: Hono<AuthEnv>): void;
   sessions: SessionStore;
@@ -84,14 +76,15 @@ export interface KansuiConsole {
 
 /**
  * The technician and staff console's server side (issue 5): sign-in with
- * server-side sessions, CSRF and security headers for the whole app, sensor
- * provisioning and calibration, users, tokens, audit log. The front end is
- * web/console/.
+ * server-side sessions, sensor provisioning and calibration, users, tokens,
+ * the audit log's routes. The front end is web/console/. CSRF, security
+ * headers and the audit of every write are app-wide, not the console's:
+ * services/api/http-policy.ts, installed by the root.
  */
 export function createConsole(deps: ConsoleDeps): KansuiConsole {
   const now = deps.now ?? Date.now;
   const sessions = createSessionStore(deps.repos.sessions, deps.users, now);
-  const audit = createAuditLog(deps.repos.audit, now);
+  const audit = deps.audit;
   const calibrations = createCalibrationStore(deps.repos.calibrations);
   const health = createSensorHealth({ ingest: deps.ingest, store: deps.store, now });
   const signIns = new Counter({
@@ -168,11 +161,6 @@ export function createConsole(deps: ConsoleDeps): KansuiConsole {
       const id = readSessionCookie(c, deps.trustProxy);
       return id ? sessions.verify(id) : undefined;
     },
-    middleware: [
-      securityHeaders({ trustProxy: deps.trustProxy, tileUrl: deps.tileUrl, ...(deps.embedOrigins && { embedOrigins: deps.embedOrigins }) }),
-      csrfGuard({ trustProxy: deps.trustProxy }),
-      audit.auditWrites((c) => clientAddress(c, deps.trustProxy)),
-    ],
     mount(app) {
       app.get('/console', (c) => c.redirect('/console/', 301));
       mountSessionRoutes(app, ctx);

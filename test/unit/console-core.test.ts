@@ -3,7 +3,7 @@ import { redactSecrets } from '../../services/core/audit.ts';
 import { createSensor } from '../../services/core/sensor.ts';
 import { SensorPatchSchema, applySensorPatch, calibrationChanged, zeroCalibration } from '../../services/core/sensor-patch.ts';
 import { HashBusyError, hashPassword, verifyPassword, withHashSlot } from '../../services/auth/passwords.ts';
-import { tileSource } from '../../services/auth/request-guard.ts';
+import { tileSource } from '../../services/api/http-policy.ts';
 import { loadConfig } from '../../services/config.ts';
 
 describe('sensor edits and "set zero now"', () => {
