@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { READING_TOPIC_FILTER, parseReadingTopic } from '../core/topic.ts';
 import type { Ingest } from '../ingest/create-ingest.ts';
@@ -21,6 +22,22 @@ export interface ExternalSubscriber {
 }
 
 /**
+ * The mqtt.js version whose private `MqttClient._sendPacket` the PUBACK hold
+ * below was read against (build/lib/handlers/publish.js, build/lib/client.js).
+ * package.json pins mqtt to exactly this version (no caret), start-up refuses
+ * any other, and test/integration/external-ack-pin.test.ts fails when they
+ * differ or when a PUBACK leaves before the commit (docs/architecture.md,
+ * "Dependencies we patch"). Upgrading mqtt means re-reading those two files,
+ * then changing this constant and the pin together.
+ */
+export const MQTT_PATCH_VERIFIED_VERSION = '5.16.0';
+
+/** The installed mqtt.js version (its package.json is in its `exports`). */
+export function installedMqttVersion(): string {
+  return (createRequire(import.meta.url)('mqtt/package.json') as { version: string }).version;
+}
+
+/**
  * Ingest from an external broker (Mosquitto). The broker authenticates
  * sensors and enforces their topics with its ACL; identity is the topic.
  *
@@ -32,6 +49,16 @@ export interface ExternalSubscriber {
 export async function connectExternalSubscriber(options: ExternalSubscriberOptions): Promise<ExternalSubscriber> {
   const { ingest } = options;
   const onEvent = options.onEvent ?? (() => {});
+  const installed = installedMqttVersion();
+  if (installed !== MQTT_PATCH_VERIFIED_VERSION) {
+    // Fail before connecting: with another version the wrapper below might
+    // never see the PUBACK, and "acknowledged once stored" would silently
+    // become "acknowledged on receipt" (a failed commit would lose readings).
+    throw new Error(
+      `mqtt ${installed} is installed, but the external-broker ingest holds PUBACKs through a private mqtt.js function verified only with mqtt ${MQTT_PATCH_VERIFIED_VERSION}; ` +
+        `install that version (npm ci) or re-verify the patch (docs/architecture.md, "Dependencies we patch")`,
+    );
+  }
   const clientOptions: IClientOptions = {
     clientId: options.clientId,
     clean: false,
@@ -56,14 +83,16 @@ export async function connectExternalSubscriber(options: ExternalSubscriberOptio
   // mqtt.js has no public way to hold a PUBACK without stalling its packet
   // queue: `customHandleAcks` exists only for MQTT 5 and sends the PUBACK
   // inside the same queue step (mqtt 5.16 lib/handlers/publish.js), so holding
-  // it there is the one-reading-per-commit case above. Hence this wrapper of
-  // the private `_sendPacket` (issue 16). Fail loudly at start if an upgrade
-  // removed it; test/integration/external-ack.test.ts fails if an upgrade
-  // sends PUBACKs some other way (a failed commit would then lose readings).
+  // it there is the one-reading-per-commit case above (customHandleAcks is
+  // also ignored unless protocolVersion is 5, lib/client.js; Mosquitto's
+  // queueing for us is MQTT 3.1.1 here). Hence this wrapper of the private
+  // `_sendPacket`, on an exactly pinned mqtt (MQTT_PATCH_VERIFIED_VERSION,
+  // issue 16). Fail loudly at start if it is missing; the tests in
+  // test/integration/external-ack*.test.ts fail if PUBACKs leave another way.
   const internals = client as unknown as { _sendPacket?: SendPacket };
   if (typeof internals._sendPacket !== 'function') {
     client.end(true);
-    throw new Error('mqtt.js no longer has MqttClient._sendPacket: PUBACK-after-commit cannot be guaranteed with this version (tested with mqtt 5.16); pin mqtt to it');
+    throw new Error(`mqtt.js ${installed} has no MqttClient._sendPacket: PUBACK-after-commit cannot be guaranteed (verified with mqtt ${MQTT_PATCH_VERIFIED_VERSION})`);
   }
   const sendPacket = internals._sendPacket.bind(client);
   internals._sendPacket = (packet, cb, ...rest) => {
