@@ -42,6 +42,9 @@ describe('LoRaWAN sensor: first uplink to the map and an alert (issue 11)', () =
     await form.fill('#password', TEST_PASSWORD);
     await form.click('#sign-in');
     await form.waitForSelector('#sensor-table');
+    // The sensor list shows the configured integration, silent so far: a silent integration is noticed.
+    await form.waitForSelector('#integrations tr[data-source="ttn-mqtt"]');
+    expect(await form.textContent('#integrations tr[data-source="ttn-mqtt"]')).toContain('まだ受信なし');
     await form.click('nav a[href="#/sensors/new"]');
     await form.fill('#f-id', 'udl-1');
     await form.fill('#f-name', '打田駅前アンダーパス');
