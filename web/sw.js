@@ -11,6 +11,7 @@ const SHELL = [
   '/manifest.webmanifest',
   '/icons/icon.svg',
   '/js/main.js',
+  '/js/closure-segments.js',
   '/js/api.js',
   '/js/as-of.js',
   '/js/city-links.js',

@@ -175,6 +175,21 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
     await row.click();
     await map.locator('#panel .panel-closure', { hasText: '冠水のため通行止め' }).waitFor();
     expect(await map.locator('#panel .panel-status').textContent()).not.toContain('通行止め'); // the sensor's status says what it measured
+    // A drawn road segment: a red line on the map and the same as text above the list, live from the stream.
+    const staffToken = k.users.issueToken(k.users.get('sato')!.id).token;
+    const seg = await fetch(`${k.httpUrl}/api/closures`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${staffToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ segment: { name: '県道打田線 打田駅前〜東田中', path: [[135.395, 34.271], [135.4, 34.2725]] }, reason: '法面崩落' }),
+    });
+    expect(seg.status).toBe(201);
+    const segId = ((await seg.json()) as { id: string }).id;
+    await map.locator(`#closure-segments li[data-closure-id="${segId}"]`, { hasText: '県道打田線 打田駅前〜東田中' }).waitFor({ timeout: 10_000 });
+    await map.waitForFunction(() => document.body.dataset.map === 'ready');
+    await map.locator(`path.closure-segment[data-closure-id="${segId}"]`).waitFor({ state: 'attached', timeout: 10_000 });
+    await fetch(`${k.httpUrl}/api/closures/${segId}`, { method: 'DELETE', headers: { Authorization: `Bearer ${staffToken}` } });
+    await map.locator('#closure-segments').waitFor({ state: 'hidden', timeout: 10_000 });
+
     // That public page was one map view for the plan indicators; the staff consoles, signed in, are none.
     const plan = (await (await fetch(`${k.httpUrl}/api/plan/indicators`, { headers: { Authorization: `Bearer ${k.users.issueToken(k.users.get('sato')!.id).token}` } })).json()) as { rows: { map_views: number }[] };
     expect(plan.rows.at(-1)?.map_views).toBe(1);

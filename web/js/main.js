@@ -121,6 +121,7 @@ import('./live-stream.js').then(({ connectLive }) => {
     onClosure(e) {
       if (!loaded) early.push(['c', e]);
       else store.applyClosure(e);
+      if (e.sensor_id === null) segmentsReady.then((s) => s.refresh()); // a drawn road segment (issue 13)
     },
     onResync() {
       if (loaded) loadSensors();
@@ -225,10 +226,15 @@ Promise.all([configReady, import('./city-links.js')])
     placePanelLinks();
   })
   .catch(() => {});
+// Road segments the city closed (issue 13): text above the list at once, lines on the map once it exists.
+const segmentsReady = import('./closure-segments.js')
+  .then(({ createClosureSegments }) => createClosureSegments({ listEl: $('list') }))
+  .catch(() => ({ refresh() {}, attach() {} })); // offline without a cached copy: the sensors' own closures still show
 Promise.all([configReady, mapModule, leaflet])
   .then(([config, { createMapView }, L]) => {
     setTimeZone(config.time_zone);
     mapView = createMapView({ L, container: $('map'), note: $('map-note'), config, store, onSelect: (id) => select(id) });
+    segmentsReady.then((s) => s.attach(L, mapView.map)).catch(() => {});
     if (panel?.openId) mapView.focus(panel.openId, $('panel'));
     document.body.dataset.map = 'ready';
   })
