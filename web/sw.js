@@ -15,6 +15,7 @@ const SHELL = [
   '/js/api.js',
   '/js/as-of.js',
   '/js/city-links.js',
+  '/js/search.js',
   '/js/conn-banner.js',
   '/js/i18n.js',
   '/js/level-chart.js',

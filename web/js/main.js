@@ -44,7 +44,37 @@ function select(id, { fromHash = false } = {}) {
   if (!panel.open(id)) return;
   if (!fromHash) history.replaceState(null, '', `#sensor=${encodeURIComponent(id)}`);
   mapView?.focus(id, $('panel'));
+  $('show-all-btn').hidden = !mapView;
 }
+
+// --- issue 12: "show all" after looking at one sensor, 現在地 (the page works without it), place search
+$('show-all-btn').addEventListener('click', () => {
+  if (panel?.openId) panel.close();
+  mapView?.showAll();
+  $('show-all-btn').hidden = true;
+});
+$('locate-btn').addEventListener('click', () => {
+  const note = $('map-note');
+  note.textContent = t('locating');
+  note.hidden = false;
+  navigator.geolocation.getCurrentPosition(
+    (pos) => {
+      note.hidden = true;
+      mapView?.showPosition(pos.coords.latitude, pos.coords.longitude, pos.coords.accuracy);
+      $('show-all-btn').hidden = !mapView;
+    },
+    () => {
+      note.textContent = t('locateFailed');
+      note.hidden = false;
+    },
+    { timeout: 15_000, maximumAge: 60_000 },
+  );
+});
+function renderSearchPlaceholder() {
+  /** @type {HTMLInputElement} */ ($('search')).placeholder = t('searchPlaceholder');
+}
+onLangChange(renderSearchPlaceholder);
+renderSearchPlaceholder();
 
 createListView({ listEl: /** @type {HTMLOListElement} */ ($('list')), store, now: serverNow, onSelect: (id) => select(id) });
 
@@ -184,6 +214,9 @@ addEventListener('hashchange', openFromHash);
 // --- everything below is not needed for the first glance: load it once the data is in. On slow
 // 4G every request shares 1.6 Mbps, so fetching Leaflet (43 KB) earlier delays the list itself.
 const afterFirstLoad = Promise.race([firstLoad, new Promise((r) => setTimeout(r, 5000))]);
+afterFirstLoad.then(() => import('./search.js')).then(({ createSearch }) => {
+  createSearch({ form: /** @type {HTMLFormElement} */ ($('search-form')), input: /** @type {HTMLInputElement} */ ($('search')), count: $('search-count'), listEl: $('list'), store, onSelect: (id) => select(id) });
+});
 afterFirstLoad.then(() => Promise.all([import('./sensor-panel.js'), import('./notify.js')])).then(([{ createSensorPanel }, { createNotify }]) => {
   const notify = createNotify({
     button: /** @type {HTMLButtonElement} */ ($('notify-btn')),
@@ -234,6 +267,8 @@ Promise.all([configReady, mapModule, leaflet])
   .then(([config, { createMapView }, L]) => {
     setTimeZone(config.time_zone);
     mapView = createMapView({ L, container: $('map'), note: $('map-note'), config, store, onSelect: (id) => select(id) });
+    $('locate-btn').hidden = !('geolocation' in navigator);
+    if (panel?.openId) $('show-all-btn').hidden = false;
     segmentsReady.then((s) => s.attach(L, mapView.map)).catch(() => {});
     if (panel?.openId) mapView.focus(panel.openId, $('panel'));
     document.body.dataset.map = 'ready';

@@ -69,10 +69,24 @@ export function createMapView(deps) {
     else delete el.dataset.closed;
   }
 
+  /** Issue 12: the place name beside each marker, shown by CSS from LABEL_ZOOM on (hidden labels cost no layout). */
+  function setLabel(el, s) {
+    let span = /** @type {HTMLElement|null} */ (el.firstElementChild);
+    if (!span) {
+      span = document.createElement('span');
+      span.className = 'mk-label';
+      span.setAttribute('aria-hidden', 'true'); // the marker's aria-label already says it
+      el.append(span);
+    }
+    const name = sensorName(s);
+    if (span.textContent !== name) span.textContent = name;
+  }
+
   function decorate(entry, s) {
     const el = entry.marker.getElement();
     if (!el) return;
     entry.el = el;
+    setLabel(el, s);
     el.dataset.sensorId = s.id;
     el.dataset.status = s.status;
     setClosed(el, s);
@@ -95,6 +109,7 @@ export function createMapView(deps) {
     if (text !== entry.label) {
       entry.label = text;
       el.setAttribute('aria-label', text);
+      setLabel(el, s);
     }
   }
 
@@ -146,8 +161,28 @@ export function createMapView(deps) {
   });
   renderAll();
 
+  // Issue 12: names beside the markers where they help, at street-level zooms, not over a whole city.
+  const LABEL_ZOOM = 15;
+  const showLabels = () => (deps.container.dataset.labels = String(map.getZoom() >= LABEL_ZOOM));
+  map.on('zoomend', showLabels);
+  showLabels();
+  let here = null;
+
   return {
     map,
+    /** Issue 12: "show all" after looking at one sensor. */
+    showAll() {
+      const latlngs = [...store.all()].map((s) => [s.lat, s.lon]);
+      if (latlngs.length) map.fitBounds(latlngs, { padding: [24, 24], maxZoom: 15, animate: false });
+    },
+    /** Issue 12: the resident's own position (現在地), marked and centred at street level. */
+    showPosition(lat, lon, accuracyM) {
+      here?.remove();
+      const dot = L.circleMarker([lat, lon], { radius: 9, color: '#0057b8', weight: 3, fillColor: '#fff', fillOpacity: 1, interactive: false });
+      const circle = accuracyM > 0 && accuracyM < 2000 ? [L.circle([lat, lon], { radius: accuracyM, color: '#0057b8', weight: 1, fillOpacity: 0.08, interactive: false })] : [];
+      here = L.layerGroup([...circle, dot]).addTo(map);
+      map.setView([lat, lon], Math.max(map.getZoom(), LABEL_ZOOM), { animate: false });
+    },
     /**
      * Centre on a sensor (share links, selection from the list), in the part
      * of the map the panel `cover` (an element, e.g. the open panel) leaves visible.

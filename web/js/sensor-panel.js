@@ -39,7 +39,7 @@ export function createSensorPanel(deps) {
     '<div class="chart-tabs" role="group"><button type="button" class="btn" data-range="24h" data-i18n="range24h"></button>' +
     '<button type="button" class="btn" data-range="7d" data-i18n="range7d"></button></div>' +
     '<div class="chart-box" aria-live="polite"></div>' +
-    '<div class="panel-actions"><button type="button" class="btn" data-act="share" data-i18n="share"></button>' +
+    '<div class="panel-actions"><button type="button" class="btn" data-act="share" data-i18n="' + (typeof navigator.share === 'function' ? 'shareNative' : 'share') + '"></button>' +
     '<button type="button" class="btn" data-act="notify" hidden></button></div>' +
     '<p class="toast" role="status" aria-live="polite"></p>';
   const q = (sel) => /** @type {HTMLElement} */ (el.querySelector(sel));
@@ -73,6 +73,15 @@ export function createSensorPanel(deps) {
     const s = id && store.get(id);
     if (!s) return;
     const url = `${location.origin}${location.pathname}#sensor=${encodeURIComponent(s.id)}`;
+    // Issue 12: the phone's own share sheet (LINE, mail…) where the browser has one; else copy the link.
+    if (typeof navigator.share === 'function') {
+      try {
+        await navigator.share({ title: t('shareTitle', { name: sensorName(s) }), url });
+        return;
+      } catch (err) {
+        if (/** @type {Error} */ (err)?.name === 'AbortError') return; // the resident closed the sheet
+      }
+    }
     try {
       await navigator.clipboard.writeText(url);
       toast(t('shared'));
