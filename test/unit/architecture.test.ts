@@ -57,4 +57,20 @@ describe('architecture', () => {
     const suites = readdirSync(join(ROOT, 'test/contract')).filter((f) => f.endsWith('.ts')).map((f) => `test/contract/${f}`);
     expect([...adapters, ...suites].filter((p) => !named.has(p)), 'adapters and suites docs/architecture.md does not list').toEqual([]);
   });
+
+  it('features take their state through ports: only the composition roots import storage adapters (issue 16)', () => {
+    // secrets.ts is hashing of generated secrets, not state; the roots choose adapters (docs/architecture.md).
+    const roots = (f: string) => f === 'services/app.ts' || f === 'services/main.ts' || f.startsWith('services/cli/');
+    const storage = join(ROOT, 'services/storage');
+    const offenders: string[] = [];
+    for (const file of filesUnder(join(ROOT, 'services'))) {
+      const rel = relative(ROOT, file);
+      if (rel.startsWith('services/storage/') || roots(rel)) continue;
+      for (const spec of importsOf(file)) {
+        const target = spec.startsWith('.') ? join(file, '..', spec) : '';
+        if (target.startsWith(storage + '/') && !target.endsWith('/secrets.ts')) offenders.push(`${rel} imports ${spec}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
 });
