@@ -187,8 +187,11 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
     await map.locator(`#closure-segments li[data-closure-id="${segId}"]`, { hasText: '県道打田線 打田駅前〜東田中' }).waitFor({ timeout: 10_000 });
     await map.waitForFunction(() => document.body.dataset.map === 'ready');
     await map.locator(`path.closure-segment[data-closure-id="${segId}"]`).waitFor({ state: 'attached', timeout: 10_000 });
-    await fetch(`${k.httpUrl}/api/closures/${segId}`, { method: 'DELETE', headers: { Authorization: `Bearer ${staffToken}` } });
+    // The desk lists it and lifts it with one tap; the public map follows.
+    await desk.locator(`#board-segments li[data-closure-id="${segId}"]`, { hasText: '法面崩落' }).waitFor({ timeout: 10_000 });
+    await desk.locator(`#board-segments li[data-closure-id="${segId}"] button.board-lift`).click();
     await map.locator('#closure-segments').waitFor({ state: 'hidden', timeout: 10_000 });
+    await desk.locator('#board-segments').waitFor({ state: 'hidden', timeout: 10_000 });
 
     // That public page was one map view for the plan indicators; the staff consoles, signed in, are none.
     const plan = (await (await fetch(`${k.httpUrl}/api/plan/indicators`, { headers: { Authorization: `Bearer ${k.users.issueToken(k.users.get('sato')!.id).token}` } })).json()) as { rows: { map_views: number }[] };

@@ -80,6 +80,9 @@ export function renderBoard(view, session) {
 
   const liveEl = h('p', { id: 'board-live', role: 'status', 'aria-live': 'polite' });
   const lineEl = h('div', { id: 'board-line', class: 'board-line', hidden: true });
+  /** Road segments the city closed (drawn, not one sensor's road): listed with a lift button. */
+  const segmentsEl = h('div', { id: 'board-segments', class: 'board-segments', hidden: true });
+  let segments = [];
   const listEl = h('div', { id: 'board-list', class: 'board-list' });
   const empty = h('p', { class: 'muted', id: 'board-empty', hidden: true }, t('boardEmpty'));
   const mapBox = h('div', { id: 'board-map', class: 'board-map', hidden: true });
@@ -239,8 +242,14 @@ export function renderBoard(view, session) {
   }
 
   async function refetch() {
-    const [board, sensors] = await Promise.all([api('GET', '/api/board'), fetch('/api/sensors', { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : null)).catch(() => null)]);
+    const [board, sensors, closures] = await Promise.all([
+      api('GET', '/api/board'),
+      fetch('/api/sensors', { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : null)).catch(() => null),
+      api('GET', '/api/closures').catch(() => ({ closures: [] })),
+    ]);
     if (closed) return;
+    segments = closures.closures.filter((c) => c.segment);
+    renderSegments();
     items = board.items;
     // Readings that arrived over the stream while the board was being fetched are newer than it: keep them.
     for (const item of items) {
@@ -276,6 +285,16 @@ export function renderBoard(view, session) {
         }
       }
     }, REFETCH_DEBOUNCE_MS);
+  }
+
+  function renderSegments() {
+    segmentsEl.hidden = segments.length === 0;
+    clear(segmentsEl).append(
+      h('h2', {}, `⛔ ${t('closureSegments')}`),
+      h('ul', {}, ...segments.map((c) => h('li', { dataset: { closureId: c.id } },
+        h('strong', {}, c.segment.name), `：${c.reason}（${clock(c.since)}〜${c.by ? ` ${c.by}` : ''}）`,
+        acts ? h('button', { type: 'button', class: 'secondary board-lift', onclick: () => lift(c.id) }, t('closureLift')) : null))),
+    );
   }
 
   async function refreshLine() {
@@ -421,6 +440,7 @@ export function renderBoard(view, session) {
         viewBtn),
     ),
     lineEl,
+    segmentsEl,
     mapBox,
     empty,
     listEl,

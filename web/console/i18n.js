@@ -152,6 +152,7 @@ const STRINGS = {
   closureReason: ['理由（例：冠水のため）', 'Reason (e.g. flooded)'],
   closureConfirm: ['通行止めを設定', 'Set closure'],
   closureLift: ['通行止めを解除', 'Lift closure'],
+  closureSegments: ['市が設定した通行止め区間', 'Roads closed by the city'],
   cancel: ['キャンセル', 'Cancel'],
   navHistory: ['警報履歴', 'Alert history'],
   navReport: ['事象報告', 'Event report'],
