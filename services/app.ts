@@ -54,6 +54,8 @@ import { createSqliteCalibrations } from './storage/sqlite-calibrations.ts';
 import { createSqliteAlerts, openAlertsConnection } from './storage/sqlite-alerts.ts';
 import { createSqliteRecipients } from './storage/sqlite-recipients.ts';
 import type { SqliteDatabase } from './storage/sqlite.ts';
+import { computeTrend, createTrendWindow } from './core/trend.ts';
+import type { Sensor } from './core/sensor.ts';
 
 export interface Kansui {
   config: Config;
@@ -145,6 +147,10 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   const closures = createClosures({ repo: createSqliteClosures(db), registry, publish: (event, data) => hub.publish(event, data), audit, addressOf: (c) => clientAddress(c, config.TRUST_PROXY), timeZone, now });
   const tracker = createStatusTracker({ registry, latest: ingest.latest, now });
   tracker.sweep(); // seed with current statuses so only changes are announced
+  // Issue 12: one trend for the map, the API and pushes (services/core/trend.ts), from the readings kept in memory since start.
+  const trendWindowMs = config.TREND_WINDOW_MIN * 60_000;
+  const trends = createTrendWindow();
+  const trendOf = (sensor: Sensor) => computeTrend(trends.get(sensor.id), { thresholds: sensor.thresholds, intervalS: sensor.intervalS, windowMs: trendWindowMs });
 
   const alertMetrics = createAlertMetrics(metrics.registry);
   // Connections an alert channel was refused by the outbound policy (issue 10): counted, logged at most 10 a minute per host.
@@ -204,6 +210,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       }),
       repo: createSqliteLineSubscriptions(db),
       registry,
+      trendOf,
       statusOf: (id) => tracker.current(id),
       settingsOf: (id) => alerting.settingsOf(id),
       timeZone,
@@ -266,7 +273,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     });
   });
   ingest.on('reading', (reading, sensor) => {
-    line?.onReading(reading); // before the alert engine, so a push shows the trend including this reading
+    // Before the alert engine, so a push shows the trend including this reading.
+    trends.add(sensor.id, reading, Math.max(trendWindowMs, 2 * sensor.intervalS * 1000));
     alerting.onReading(reading, sensor);
   });
   const sweepTimer = setInterval(() => {
@@ -405,9 +413,10 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   });
 
   // One cached sensors body for both /api/sensors and the open-data GeoJSON.
-  const snapshot = createSensorsSnapshot({ registry, latest: ingest.latest, timeZone, now, closures });
+  const snapshot = createSensorsSnapshot({ registry, latest: ingest.latest, timeZone, now, closures, trendOf });
   const app = createApi({
     snapshot,
+    trendOf,
     registry,
     store,
     latest: ingest.latest,

@@ -139,6 +139,13 @@ export const ConfigSchema = z.object({
   /** Comma-separated LINE user/group/room ids to push to. */
   LINE_TO: optionalString.transform((v) => v?.split(',').map((s) => s.trim()).filter(Boolean)),
   LINE_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.line.me'),
+  /**
+   * Issue 12 (services/core/trend.ts, docs/map.md): minutes of readings the trend and the time to the next level
+   * are fitted over, before the newest reading; widened to 2 reporting intervals for slow sensors. 10 min is the
+   * rate-of-rise window of docs/alerts.md: long enough for 3+ readings at storm rates, short enough that the
+   * tail of a previous storm does not turn a fresh rise into "falling".
+   */
+  TREND_WINDOW_MIN: z.coerce.number().int().min(2).max(180).default(10),
   // Residents on the city's LINE official account (issue 14, docs/line.md).
   /** Channel secret of the Messaging API channel: turns on POST /api/line/webhook, whose X-Line-Signature it verifies (needs LINE_CHANNEL_TOKEN). */
   LINE_CHANNEL_SECRET: optionalString,

@@ -53,6 +53,8 @@ export interface ApiDeps {
   snapshot?: SensorsSnapshot;
   /** The road closure set by staff at a sensor (issue 13), for `GET /api/sensors/{id}`. */
   closureOf?: (sensorId: string) => import('../core/closure.ts').Closure | undefined;
+  /** Issue 12: a sensor's trend (services/core/trend.ts), the same the snapshot shows. */
+  trendOf?: (sensor: import('../core/sensor.ts').Sensor) => import('../core/trend.ts').Trend | undefined;
 }
 
 /** web/ beside services/ (sources), or dist/web/ beside dist/services/ (`npm run build` copies it there). */
@@ -141,7 +143,7 @@ export function createApi(deps: ApiDeps): Hono<AuthEnv> {
   );
 
   // Cached body with ETag/304 and pre-compressed variants: 10,000 sensors answer in well under 50 ms (docs/map.md).
-  const snapshot = deps.snapshot ?? createSensorsSnapshot({ registry: deps.registry, latest: deps.latest, timeZone: deps.timeZone, now });
+  const snapshot = deps.snapshot ?? createSensorsSnapshot({ registry: deps.registry, latest: deps.latest, timeZone: deps.timeZone, now, ...(deps.trendOf && { trendOf: deps.trendOf }) });
   app.get('/api/sensors', (c) =>
     sendSnapshot(c, snapshot.get(), { 'Content-Type': 'application/json; charset=UTF-8', 'Cache-Control': CACHE_POLICY.sensors }),
   );
@@ -151,7 +153,7 @@ export function createApi(deps: ApiDeps): Hono<AuthEnv> {
     const sensor = deps.registry.get(id) ?? (deps.registry.refresh() ? deps.registry.get(id) : undefined);
     // A sensor being commissioned exists only for signed-in staff (issue 12).
     if (!sensor || (!isPublicSensor(sensor) && !c.get('principal'))) throw createError('not_found', `unknown sensor ${id}`);
-    return c.json(toFeature(sensor, deps.latest.get(id), now(), deps.timeZone, deps.closureOf?.(id)));
+    return c.json(toFeature(sensor, deps.latest.get(id), now(), deps.timeZone, deps.closureOf?.(id), deps.trendOf?.(sensor)));
   });
 
   app.get('/api/sensors/:id/readings', async (c) => {

@@ -3,12 +3,16 @@ import type { Reading } from '../core/reading.ts';
 import type { Sensor } from '../core/sensor.ts';
 import { computeStatus, offlineAt } from '../core/status.ts';
 import { formatIso } from '../core/time.ts';
+import type { Trend } from '../core/trend.ts';
 
 /**
  * One sensor as a GeoJSON Feature (RFC 7946 §3.2; coordinates are
  * [longitude, latitude], §3.1.1). Property names are the API's snake_case.
  */
-export function toFeature(sensor: Sensor, latest: Reading | undefined, now: number, timeZone: string, closure?: Closure) {
+export function toFeature(sensor: Sensor, latest: Reading | undefined, now: number, timeZone: string, closure?: Closure, trend?: Trend) {
+  const status = computeStatus(sensor, latest, now);
+  // Issue 12: no trend for a sensor that is 欠測 (its last readings say nothing about now).
+  const live = status !== 'offline' ? trend : undefined;
   return {
     type: 'Feature' as const,
     id: sensor.id,
@@ -24,7 +28,7 @@ export function toFeature(sensor: Sensor, latest: Reading | undefined, now: numb
       state: sensor.state,
       /** Issue 12: why a sensor is in maintenance and when it should end (null when it is not). */
       maintenance: sensor.state === 'maintenance' ? { reason: sensor.maintenanceReason ?? null, until: sensor.maintenanceUntil !== undefined ? formatIso(sensor.maintenanceUntil, timeZone) : null } : null,
-      status: computeStatus(sensor, latest, now),
+      status,
       level_cm: latest?.levelCm ?? null,
       observed_at: latest ? formatIso(latest.observedAt, timeZone) : null,
       offline_at: latest ? formatIso(offlineAt(latest.observedAt, sensor.intervalS), timeZone) : null,
@@ -32,6 +36,11 @@ export function toFeature(sensor: Sensor, latest: Reading | undefined, now: numb
       rssi_dbm: latest?.rssiDbm ?? null,
       interval_s: sensor.intervalS,
       thresholds: { ...sensor.thresholds },
+      /** Issue 12 (services/core/trend.ts): least-squares rate over the last readings; null when there is not enough to say. */
+      trend: live ? { rate_cm_per_h: live.rateCmPerH, window_s: live.windowS, direction: live.direction, points: live.points } : null,
+      /** The next level above the reading while rising, and the rounded seconds to it when the fit is good enough. */
+      next_level: live?.nextLevel ?? null,
+      eta_s: live?.etaS ?? null,
       /** A road closure set by city staff (issue 13), separate from `status`; null while the road is open. */
       closure: closure ? closureToJson(closure, (ms) => formatIso(ms, timeZone), { includeBy: false }) : null,
     },

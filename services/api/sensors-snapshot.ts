@@ -6,6 +6,7 @@ import type { Reading } from '../core/reading.ts';
 import type { SensorRegistry } from '../core/ports.ts';
 import { isPublicSensor, type Sensor } from '../core/sensor.ts';
 import { computeStatus, offlineAt, type Status } from '../core/status.ts';
+import type { Trend } from '../core/trend.ts';
 import { toFeature } from './geojson.ts';
 
 /** One serialized FeatureCollection of every sensor, with its validators and lazily compressed variants. */
@@ -55,6 +56,8 @@ export function createSensorsSnapshot(deps: {
   now: () => number;
   /** Road closures set by staff (issue 13): the one in force at a sensor, and a counter that moves on every change. */
   closures?: { openFor: (sensorId: string) => Closure | undefined; version: () => number };
+  /** Issue 12: a sensor's trend from its recent readings. It changes only with a new reading, so it is computed when the latest reading changes. */
+  trendOf?: (sensor: Sensor) => Trend | undefined;
 }): SensorsSnapshot {
   let entries = new Map<string, Entry>();
   let sensors: Sensor[] = [];
@@ -85,7 +88,7 @@ export function createSensorsSnapshot(deps: {
       const closure = deps.closures?.openFor(s.id);
       let e = entries.get(s.id);
       if (!e || e.sensor !== s || e.reading !== r || e.status !== status || e.closure !== closure) {
-        e = { sensor: s, reading: r, status, closure, json: Buffer.from(JSON.stringify(toFeature(s, r, t, deps.timeZone, closure))) };
+        e = { sensor: s, reading: r, status, closure, json: Buffer.from(JSON.stringify(toFeature(s, r, t, deps.timeZone, closure, deps.trendOf?.(s)))) };
       }
       nextEntries.set(s.id, e);
       if (parts.length > 1) parts.push(COMMA);

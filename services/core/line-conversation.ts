@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AlertSeveritySchema, type AlertSeverity } from './alerts/policy.ts';
-import type { Sensor } from './sensor.ts';
+import type { Sensor, Thresholds } from './sensor.ts';
+import type { Trend, TrendDirection } from './trend.ts';
 import type { Status } from './status.ts';
 
 /**
@@ -301,41 +302,23 @@ export function buildAmbiguous(lang: LineLang, query: string, count: number): Li
   return text(lang === 'ja' ? `「${query}」に当たるセンサーが${count}件あります。名前を送って一覧から選んでください。` : `${count} sensors match "${query}". Send the name to choose from a list.`);
 }
 
-/** How fast the water moves, and when it reaches the next level at that rate (when it rises). */
+/** How fast the water moves, and when it reaches the next level at that rate (when it rises and the fit is good; services/core/trend.ts). */
 export interface LevelTrend {
   cmPerMin: number;
+  direction: TrendDirection;
   next?: { level: AlertSeverity; cm: number; minutes: number };
 }
 
-/** Below this the level counts as steady: 0.05 cm/min is 3 cm an hour, about the ultrasonic sensors' accuracy (docs/alerts.md, dead band). */
-const STEADY_CM_PER_MIN = 0.05;
-
-/**
- * The trend over the last `windowMs` (default 10 min, the rate-of-rise window
- * of docs/alerts.md): the straight line from the oldest reading in the window
- * to the newest. Undefined with fewer than two readings at least 30 s apart.
- */
-export function estimateTrend(
-  points: readonly { observedAt: number; levelCm: number }[],
-  thresholds: { caution: number; warning: number; danger: number },
-  windowMs = 600_000,
-): LevelTrend | undefined {
-  const newest = points.at(-1);
-  if (!newest) return undefined;
-  const first = points.find((p) => p.observedAt >= newest.observedAt - windowMs);
-  if (!first || newest.observedAt - first.observedAt < 30_000) return undefined;
-  const cmPerMin = (newest.levelCm - first.levelCm) / ((newest.observedAt - first.observedAt) / 60_000);
-  const trend: LevelTrend = { cmPerMin: Math.round(cmPerMin * 10) / 10 };
-  if (cmPerMin >= STEADY_CM_PER_MIN) {
-    const level = (['caution', 'warning', 'danger'] as const).find((l) => thresholds[l] > newest.levelCm);
-    if (level) trend.next = { level, cm: thresholds[level], minutes: Math.max(1, Math.ceil((thresholds[level] - newest.levelCm) / cmPerMin)) };
-  }
-  return trend;
+/** The core trend (the one the map and the API show) in a push's words: cm a minute, minutes to the next level. */
+export function toLevelTrend(t: Trend, thresholds: Thresholds): LevelTrend {
+  const out: LevelTrend = { cmPerMin: Math.round(t.rateCmPerH / 6) / 10, direction: t.direction };
+  if (t.nextLevel && t.etaS !== undefined) out.next = { level: t.nextLevel, cm: thresholds[t.nextLevel], minutes: t.etaS / 60 };
+  return out;
 }
 
 function describeTrend(lang: LineLang, t: LevelTrend): string {
-  if (Math.abs(t.cmPerMin) < STEADY_CM_PER_MIN) return lang === 'ja' ? '傾向：横ばい' : 'Trend: steady';
-  if (t.cmPerMin < 0) return lang === 'ja' ? `傾向：下降中（毎分 ${-t.cmPerMin} cm）` : `Trend: falling (${-t.cmPerMin} cm/min)`;
+  if (t.direction === 'steady') return lang === 'ja' ? '傾向：横ばい' : 'Trend: steady';
+  if (t.direction === 'falling') return lang === 'ja' ? `傾向：下降中（毎分 ${-t.cmPerMin} cm）` : `Trend: falling (${-t.cmPerMin} cm/min)`;
   const next = t.next
     ? lang === 'ja'
       ? `、${LEVEL_JA[t.next.level]}（${t.next.cm} cm）まで約${t.next.minutes}分`

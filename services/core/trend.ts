@@ -145,12 +145,13 @@ export function computeTrend(
 /**
  * The readings a trend needs, per sensor, in memory: what arrived in the last
  * `keepMs` before each sensor's newest reading. Late readings are kept in
- * order (a QoS 1 backlog after a reconnect arrives in bursts).
+ * order (a QoS 1 backlog after a reconnect arrives in bursts). Empty after a
+ * restart: trends come back with the next 3 readings (docs/map.md).
  */
-export function createTrendWindow(keepMs: number) {
+export function createTrendWindow() {
   const recent = new Map<string, TrendPoint[]>();
   return {
-    add(sensorId: string, reading: TrendPoint): void {
+    add(sensorId: string, reading: TrendPoint, keepMs: number): void {
       let points = recent.get(sensorId);
       if (!points) recent.set(sensorId, (points = []));
       const p = { observedAt: reading.observedAt, levelCm: reading.levelCm };

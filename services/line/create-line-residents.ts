@@ -6,8 +6,9 @@ import { AlertSeveritySchema, type AlertSettings, type AlertSeverity } from '../
 import { z } from 'zod';
 import { validate } from '../core/validate.ts';
 import type { AuditSink } from '../core/audit.ts';
-import { estimateTrend, type LineSubscriptionRepository } from '../core/line-conversation.ts';
-import type { Reading } from '../core/reading.ts';
+import { toLevelTrend, type LineSubscriptionRepository } from '../core/line-conversation.ts';
+import type { Sensor } from '../core/sensor.ts';
+import type { Trend } from '../core/trend.ts';
 import type { SensorRegistry } from '../core/ports.ts';
 import type { Status } from '../core/status.ts';
 import type { DeliveryLogEntry } from '../core/alerts/repository.ts';
@@ -26,6 +27,8 @@ export interface LineResidentsOptions {
   repo: LineSubscriptionRepository;
   registry: SensorRegistry;
   statusOf: (sensorId: string) => Status | undefined;
+  /** Issue 12: a sensor's trend (services/core/trend.ts), the same the map and the API show. */
+  trendOf?: (sensor: Sensor) => Trend | undefined;
   settingsOf: (sensorId: string) => AlertSettings;
   timeZone: string;
   baseUrl?: string;
@@ -69,14 +72,11 @@ export function createLineResidents(o: LineResidentsOptions) {
     now: o.now,
     onError: o.onError,
   });
-  /** The last 10 minutes of readings per sensor, newest last, for the trend in pushes. */
-  const recent = new Map<string, { observedAt: number; levelCm: number }[]>();
-  const TREND_WINDOW_MS = 600_000;
   const pusher = createLinePusher({
     trendOf: (sensorId) => {
       const sensor = o.registry.get(sensorId);
-      const points = recent.get(sensorId);
-      return sensor && points ? estimateTrend(points, sensor.thresholds, TREND_WINDOW_MS) : undefined;
+      const trend = sensor && o.trendOf?.(sensor);
+      return sensor && trend ? toLevelTrend(trend, sensor.thresholds) : undefined;
     },
     repo: o.repo,
     registry: o.registry,
@@ -172,15 +172,6 @@ export function createLineResidents(o: LineResidentsOptions) {
       });
     },
     onAlertEvent: (event: AlertEventType, alert: Alert) => pusher.onAlertEvent(event, alert),
-    /** Every stored reading, before the alert engine sees it (the trend in pushes). */
-    onReading(reading: Pick<Reading, 'sensorId' | 'observedAt' | 'levelCm'>): void {
-      let points = recent.get(reading.sensorId);
-      if (!points) recent.set(reading.sensorId, (points = []));
-      const newest = points.at(-1);
-      if (newest && reading.observedAt <= newest.observedAt) return; // late readings do not change the trend
-      points.push({ observedAt: reading.observedAt, levelCm: reading.levelCm });
-      while (points.length > 1 && (points[0] as { observedAt: number }).observedAt < reading.observedAt - TREND_WINDOW_MS) points.shift();
-    },
     quota: pusher.quota,
     readQuota: pusher.readQuota,
     stats: pusher.stats,

@@ -111,9 +111,10 @@ describe('LINE residents: a storm for 1,000 subscribers', () => {
     const first = pushed(lineUserId(1));
     expect(first[0]).toContain('https://kansui.city.example/?sensor=kinokawa-01');
     // The trend as of each step (readings a minute apart: 5 → 12 → 22 → … → 32 at minute 6), not as of when the push went out.
-    expect(first[0]).toContain('傾向：上昇中（毎分 7 cm、警戒（20 cm）まで約2分）');
+    // Issue 12: the core trend (least squares, services/core/trend.ts): none from two readings; no time past 危険.
+    expect(first[0]).not.toContain('傾向');
     expect(first[1]).toContain('傾向：上昇中（毎分 8.5 cm、危険（30 cm）まで約1分）');
-    expect(first[2]).toContain('傾向：上昇中（毎分 4.5 cm）');
+    expect(first[2]).toContain('傾向：上昇中（毎分 3.4 cm）');
     expect(first[3]).not.toContain('傾向');
 
     // Requests LINE accepted per notice: at most ⌈1000 / 500⌉ = 2 (one per language here, 500 ids at most each).

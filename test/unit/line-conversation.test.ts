@@ -4,7 +4,7 @@ import {
   buildSearchResult,
   buildWelcome,
   distanceM,
-  estimateTrend,
+  toLevelTrend,
   findSensors,
   formatPostback,
   LINE_LIMITS,
@@ -12,6 +12,7 @@ import {
   parsePostback,
   sensorsNear,
 } from '../../services/core/line-conversation.ts';
+import { computeTrend } from '../../services/core/trend.ts';
 
 const sensors = [
   { id: 'kinokawa-01', name: '打田駅前アンダーパス', nameEn: 'Uchita Station Underpass', lat: 34.2711, lon: 135.3952, state: 'active' as const },
@@ -94,19 +95,19 @@ describe('messages stay within LINE’s limits', () => {
 describe('trend and time to the next level', () => {
   const t = { caution: 10, warning: 20, danger: 30 };
   const at = (min: number, levelCm: number) => ({ observedAt: min * 60_000, levelCm });
-  it('rising: cm a minute over the last 10 minutes and minutes to the next threshold', () => {
-    expect(estimateTrend([at(0, 0), at(5, 14), at(10, 22)], t)).toEqual({ cmPerMin: 2.2, next: { level: 'danger', cm: 30, minutes: 4 } });
-    expect(estimateTrend([at(0, 5), at(20, 10), at(30, 25)], t)).toEqual({ cmPerMin: 1.5, next: { level: 'danger', cm: 30, minutes: 4 } });
+  // Issue 12: pushes use the core trend (services/core/trend.ts, tested in trend.test.ts), the one the map shows.
+  it('rising: cm a minute from the core trend, and minutes to the next threshold when the core gives a time', () => {
+    const trend = computeTrend([at(0, 0), at(5, 14), at(10, 22)], { thresholds: t, intervalS: 300 });
+    expect(toLevelTrend(trend!, t)).toEqual({ cmPerMin: 2.2, direction: 'rising', next: { level: 'danger', cm: 30, minutes: 4 } });
   });
-  it('steady or falling: no time to a level; one reading or readings too close: unknown', () => {
-    expect(estimateTrend([at(0, 22), at(10, 22.2)], t)).toEqual({ cmPerMin: 0 });
-    expect(estimateTrend([at(0, 30), at(10, 20)], t)).toEqual({ cmPerMin: -1 });
-    expect(estimateTrend([at(0, 30)], t)).toBeUndefined();
-    expect(estimateTrend([{ observedAt: 0, levelCm: 1 }, { observedAt: 10_000, levelCm: 9 }], t)).toBeUndefined();
+  it('steady or falling: no time to a level; fewer than 3 readings: unknown', () => {
+    expect(toLevelTrend(computeTrend([at(0, 22), at(5, 22.1), at(10, 22.2)], { thresholds: t, intervalS: 300 })!, t)).toEqual({ cmPerMin: 0, direction: 'steady' });
+    expect(toLevelTrend(computeTrend([at(0, 30), at(5, 25), at(10, 20)], { thresholds: t, intervalS: 300 })!, t)).toEqual({ cmPerMin: -1, direction: 'falling' });
+    expect(computeTrend([at(0, 30), at(10, 20)], { thresholds: t, intervalS: 300 })).toBeUndefined();
   });
   it('shown in the push in the resident’s language, not on the all clear', () => {
     const text = { ja: { title: 'T', body: 'B' }, en: { title: 'T', body: 'B' } };
-    const trend = { cmPerMin: 2.2, next: { level: 'danger' as const, cm: 30, minutes: 4 } };
+    const trend = { cmPerMin: 2.2, direction: 'rising' as const, next: { level: 'danger' as const, cm: 30, minutes: 4 } };
     expect(buildAlertPush('ja', { event: 'escalated', text }, trend).text).toBe('T\nB\n傾向：上昇中（毎分 2.2 cm、危険（30 cm）まで約4分）\n（停止：「解除 名前」）');
     expect(buildAlertPush('en', { event: 'raised', text }, trend).text).toContain('Trend: rising (2.2 cm/min; Danger (30 cm) in about 4 min)');
     expect(buildAlertPush('ja', { event: 'resolved', text }, trend).text).not.toContain('傾向');

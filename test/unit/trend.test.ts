@@ -83,11 +83,11 @@ describe('computeTrend (issue 12)', () => {
 
 describe('createTrendWindow', () => {
   it('keeps readings in time order, drops duplicates and the old', () => {
-    const w = createTrendWindow(10 * MIN);
-    w.add('a', { observedAt: 2 * MIN, levelCm: 2 });
-    w.add('a', { observedAt: 1 * MIN, levelCm: 1 });
-    w.add('a', { observedAt: 2 * MIN, levelCm: 9 });
-    w.add('a', { observedAt: 12 * MIN, levelCm: 3 });
+    const w = createTrendWindow();
+    w.add('a', { observedAt: 2 * MIN, levelCm: 2 }, 10 * MIN);
+    w.add('a', { observedAt: 1 * MIN, levelCm: 1 }, 10 * MIN);
+    w.add('a', { observedAt: 2 * MIN, levelCm: 9 }, 10 * MIN);
+    w.add('a', { observedAt: 12 * MIN, levelCm: 3 }, 10 * MIN);
     expect(w.get('a')).toEqual([{ observedAt: 2 * MIN, levelCm: 2 }, { observedAt: 12 * MIN, levelCm: 3 }]);
     expect(w.get('b')).toEqual([]);
   });

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleFetch, createTestToken } from '../helpers/console.ts';
+import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
+
+// Issue 12: the server computes the trend (services/core/trend.ts) and /api/sensors
+// carries it, so the map, the list and pushes agree: trend {rate_cm_per_h, window_s},
+// next_level and eta_s (only while rising with a good fit), null when there is not
+// enough to say or the sensor is 欠測.
+describe('/api/sensors trend, next level and time to it', () => {
+  let k: TestKansui;
+  let tech: string;
+  let clock = Date.now();
+  const MIN = 60_000;
+
+  beforeAll(async () => {
+    k = await startTestKansui({}, { now: () => clock, sweepMs: 3_600_000 });
+    tech = createTestToken(k, 'field-tech', 'technician');
+  });
+  afterAll(async () => {
+    await k?.dispose();
+  });
+
+  type Props = { status: string; level_cm: number | null; trend: { rate_cm_per_h: number; window_s: number; direction: string } | null; next_level: string | null; eta_s: number | null; site?: string };
+  const props = async (id: string) => ((await (await fetch(`${k.httpUrl}/api/sensors`)).json()) as { features: { id: string; properties: Props }[] }).features.find((f) => f.id === id)?.properties;
+  const one = async (id: string) => ((await (await fetch(`${k.httpUrl}/api/sensors/${id}`)).json()) as { properties: Props }).properties;
+  const submit = async (id: string, ts: number, level_cm: number) => expect((await k.ingest.submit(id, Buffer.from(JSON.stringify({ ts, level_cm })))).ok).toBe(true);
+
+  it('rising: rate, next level and a rounded time; the same in the list and the single sensor', async () => {
+    expect((await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { id: 'tr-1', name: '打田駅前', lat: 34.27, lon: 135.39, intervalS: 60, commissioning: false } })).status).toBe(201);
+    const t0 = clock - 4 * MIN;
+    await submit('tr-1', t0, 12);
+    await submit('tr-1', t0 + MIN, 14);
+    expect((await props('tr-1'))?.trend).toBeNull(); // two readings: not enough to say
+    await submit('tr-1', t0 + 2 * MIN, 16);
+    await submit('tr-1', t0 + 3 * MIN, 18);
+    await submit('tr-1', t0 + 4 * MIN, 20);
+    // 2 cm/min = 120 cm/h; 危険 30 cm is 10 cm away: 5 min.
+    const p = await props('tr-1');
+    expect(p).toMatchObject({ status: 'warning', trend: { rate_cm_per_h: 120, window_s: 240, direction: 'rising' }, next_level: 'danger', eta_s: 300 });
+    expect(await one('tr-1')).toMatchObject({ trend: p?.trend, next_level: 'danger', eta_s: 300 });
+  });
+
+  it('falling: a rate but no next level or time; 欠測: no trend at all', async () => {
+    // Up to 24 cm, then ten minutes down to 6 cm: the 10-min window holds only the fall.
+    for (const cm of [24, 22, 20, 18, 16, 14, 12, 10, 8, 6]) {
+      clock += MIN;
+      await submit('tr-1', clock, cm);
+    }
+    expect(await props('tr-1')).toMatchObject({ trend: { direction: 'falling' }, next_level: null, eta_s: null });
+    clock += 10 * MIN; // 3 intervals without a reading
+    expect(await props('tr-1')).toMatchObject({ status: 'offline', trend: null, next_level: null, eta_s: null });
+  });
+});
