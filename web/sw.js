@@ -20,6 +20,7 @@ const SHELL = [
   '/js/i18n.js',
   '/js/level-chart.js',
   '/js/level-gauge.js',
+  '/js/legend.js',
   '/js/list-view.js',
   '/js/live-stream.js',
   '/js/map-view.js',

@@ -107,6 +107,26 @@ describe('public map at a glance: as-of time, list first when serious, city link
     await desktop.close();
   });
 
+  it('the legend gives each level its shared depth and what to do, in plain words, in both languages', async () => {
+    const context = await newMapContext(browser, { viewport: DESKTOP });
+    const page = await context.newPage();
+    await openMap(page, k.httpUrl, SENSORS.length);
+    await page.click('.foot-details summary');
+    await page.waitForSelector('#legend li[data-kind="road"][data-status="danger"]');
+    expect(await page.textContent('#legend .legend-kind')).toBe('道路の冠水センサー');
+    // The level's name is the status wording's (the river-gauge work may change it); depth and action are the legend's.
+    expect(await page.textContent('#legend li[data-status="danger"] strong')).toMatch(/^危険.*（目安 30 cm）$/);
+    expect(await page.textContent('#legend li[data-status="danger"] .legend-action')).toBe('進入しないでください。車が止まってしまう深さです。');
+    expect(await page.textContent('#legend li[data-status="caution"] strong')).toContain('（目安 10 cm）');
+    expect(await page.textContent('#legend li[data-status="offline"] .legend-action')).toBe('データが届いていません。現地の状況はわかりません。');
+    await page.click('#lang-btn');
+    await page.waitForFunction(() => document.querySelector('#legend .legend-kind')?.textContent === 'Road flood sensors');
+    expect(await page.textContent('#legend li[data-status="warning"] .legend-action')).toBe('Drivers: use another road. On foot: keep out of the water.');
+    expect(await page.textContent('#legend li[data-status="warning"] strong')).toContain(' (about 20 cm)');
+    expect(await runAxe(page)).toEqual([]);
+    await context.close();
+  });
+
   for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
     it(`shows the city's links in the footer and the panel, in Japanese and English, with 0 axe violations (${size})`, async () => {
       const context = await newMapContext(browser, { viewport });

@@ -6,7 +6,7 @@
 import { fetchConfig, fetchSensors, serverNow } from './api.js';
 import { applyStaticText, getLang, onLangChange, setLang, setTimeZone, t } from './i18n.js';
 import { createListView } from './list-view.js';
-import { DISPLAY_STATUSES, createSensorStore, symbolSvg } from './sensor-store.js';
+import { createSensorStore } from './sensor-store.js';
 
 const VIEW_KEY = 'kansui.view';
 /** Relative times ("3分前") and local offline checks refresh this often. */
@@ -88,12 +88,8 @@ langBtn.addEventListener('click', () => setLang(getLang() === 'ja' ? 'en' : 'ja'
 onLangChange(renderLangButton);
 renderLangButton();
 
-// --- legend: every status with its symbol and words
-function renderLegend() {
-  $('legend').innerHTML = DISPLAY_STATUSES.map((s) => `<li data-status="${s}">${symbolSvg(s)}<span>${t(`statusLong.${s}`)}</span></li>`).join('');
-}
-onLangChange(renderLegend);
-renderLegend();
+// --- legend (issue 12): each kind's levels, their depth where shared, and what to do at each
+import('./legend.js').then((m) => m.createLegend($('legend'), store));
 
 // --- map / list switch (remembered)
 const main = $('main');

@@ -1,0 +1,93 @@
+// The legend (issue 12): for each kind of sensor on the map, every level with its symbol, its
+// depth where the sensors share one, and what to do, in plain words.
+//
+// Road actions follow the depths the thresholds are set at (10 / 20 / 30 cm, services/core/sensor.ts):
+// JAF's flooded-road tests found water at about 30 cm enough to stop a saloon car's engine, so 危険
+// says "do not enter". River actions follow the Cabinet Office's evacuation guideline (避難情報に関する
+// ガイドライン, 2021): 氾濫注意水位 ≈ alert level 2, 避難判断水位 ≈ level 3 (older people evacuate),
+// 氾濫危険水位 ≈ level 4 (everyone leaves dangerous places).
+import { getLang, onLangChange, t } from './i18n.js';
+import { DISPLAY_STATUSES, symbolSvg } from './sensor-store.js';
+
+const ACTIONS = {
+  road: {
+    normal: ['通行できます。雨の日は足元に気をつけてください。', 'Passable. Take care in the rain.'],
+    caution: ['路面に水があります。ゆっくり通り、深さに気をつけてください。', 'Water on the road. Go slowly and watch the depth.'],
+    warning: ['車は別の道へ。歩く人も水に入らないでください。', 'Drivers: use another road. On foot: keep out of the water.'],
+    danger: ['進入しないでください。車が止まってしまう深さです。', 'Do not enter. Deep enough to stop a car.'],
+    offline: ['データが届いていません。現地の状況はわかりません。', 'No data is arriving. The situation on site is unknown.'],
+    maintenance: ['点検中です。表示の値は参考です。', 'Under maintenance. Values are for reference only.'],
+  },
+  river: {
+    normal: ['川の水位は平常です。', 'The river is at its normal level.'],
+    caution: ['川に近づかないでください。避難の準備を。', 'Keep away from the river. Get ready to evacuate.'],
+    warning: ['高齢の方や避難に時間のかかる方は避難してください。', 'Older people and those who need time: evacuate now.'],
+    danger: ['危険な場所から全員避難してください。', 'Everyone: leave dangerous places now.'],
+    offline: ['データが届いていません。川の状況はわかりません。', 'No data is arriving. The river’s state is unknown.'],
+    maintenance: ['点検中です。表示の値は参考です。', 'Under maintenance. Values are for reference only.'],
+  },
+};
+const HEADINGS = { road: ['道路の冠水センサー', 'Road flood sensors'], river: ['河川の水位計', 'River gauges'] };
+const SHARED = ['（目安 {v}）', ' (about {v})'];
+const VARIES = ['深さはセンサーごとに違います。各センサーの画面で確認できます。', 'Depths differ per sensor; each sensor’s panel shows its own.'];
+
+/** The one threshold every sensor of this kind shares for `status`, or null. */
+function sharedLevel(sensors, status) {
+  if (status !== 'caution' && status !== 'warning' && status !== 'danger') return null;
+  const values = new Set(sensors.map((s) => s.thresholds?.[status]));
+  if (values.size !== 1) return null;
+  const [v] = values;
+  if (typeof v !== 'number') return null;
+  return sensors[0].site === 'river' ? `${(v / 100).toFixed(2)} m` : `${v} cm`;
+}
+
+/**
+ * @param {HTMLElement} el the legend container (a <ul>)
+ * @param {ReturnType<import('./sensor-store.js').createSensorStore>} store
+ */
+export function createLegend(el, store) {
+  let lastKey = '';
+  function render(force = false) {
+    const en = getLang() === 'en' ? 1 : 0;
+    const all = [...store.all()];
+    const kinds = { road: all.filter((s) => s.site !== 'river'), river: all.filter((s) => s.site === 'river') };
+    const shown = /** @type {('road'|'river')[]} */ (['road', 'river']).filter((k) => kinds[k].length || (k === 'road' && !all.length));
+    const key = `${en}|${shown.map((k) => DISPLAY_STATUSES.map((s) => sharedLevel(kinds[k], s)).join(',')).join('|')}`;
+    if (!force && key === lastKey) return;
+    lastKey = key;
+    el.replaceChildren();
+    for (const kind of shown) {
+      const head = document.createElement('li');
+      head.className = 'legend-kind';
+      head.textContent = HEADINGS[kind][en];
+      el.append(head);
+      let varies = false;
+      for (const status of DISPLAY_STATUSES) {
+        const li = document.createElement('li');
+        li.dataset.status = status;
+        li.dataset.kind = kind;
+        const level = sharedLevel(kinds[kind], status);
+        if (!level && ['caution', 'warning', 'danger'].includes(status) && kinds[kind].length) varies = true;
+        li.innerHTML = symbolSvg(status);
+        const text = document.createElement('span');
+        const name = document.createElement('strong');
+        name.textContent = t(`statusLong.${status}`) + (level ? SHARED[en].replace('{v}', level) : '');
+        const action = document.createElement('span');
+        action.className = 'legend-action';
+        action.textContent = ACTIONS[kind][status][en];
+        text.append(name, document.createElement('br'), action);
+        li.append(text);
+        el.append(li);
+      }
+      if (varies) {
+        const note = document.createElement('li');
+        note.className = 'legend-note';
+        note.textContent = VARIES[en];
+        el.append(note);
+      }
+    }
+  }
+  store.subscribe((change) => change.full && render());
+  onLangChange(() => render(true));
+  render(true);
+}
