@@ -45,6 +45,7 @@ import { createLogger, createRateLimitedLog, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createReadingStore } from './storage/create-store.ts';
 import { openMetadataDatabase } from './storage/metadata-db.ts';
+import { ReadingsStoreMismatchError, verifyReadingsStore, type ReadingsIdentityResult } from './storage/readings-identity.ts';
 import { createSqliteSensorRegistry } from './storage/sqlite-sensor-registry.ts';
 import { createSqliteAudit } from './storage/sqlite-audit.ts';
 import { createAuditLog } from './audit/audit-log.ts';
@@ -123,6 +124,20 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   const db = openMetadataDatabase(config.DATA_DIR);
   const registry = createSqliteSensorRegistry(db);
   const users = createUserStore(createSqliteUsers(db), now);
+  // Issue 10 #11: an emptied or replaced readings.db stops the start instead of being recreated with every reading gone.
+  let readingsIdentity: ReadingsIdentityResult | undefined;
+  if (!options.store && config.STORE === 'sqlite') {
+    try {
+      readingsIdentity = verifyReadingsStore({ metaDb: db, dataDir: config.DATA_DIR, acceptNew: config.ACCEPT_NEW_READINGS_STORE, now });
+    } catch (err) {
+      if (err instanceof ReadingsStoreMismatchError) logger.fatal({ file: err.file }, err.message);
+      db.close();
+      throw err;
+    }
+    if (readingsIdentity.outcome === 'accepted') {
+      logger.warn({ file: readingsIdentity.file, store_id: readingsIdentity.storeId, found: readingsIdentity.found }, 'started with a new readings store (ACCEPT_NEW_READINGS_STORE); the readings of the store kansui.db recorded are not in it. Unset the variable now');
+    }
+  }
   const store = options.store ?? (await createReadingStore(config, { logger }));
   // Issue 10 #14: a dead writer thread used to withhold every PUBACK with the process still up. Respawned and counted; a crash loop is fatal.
   store.watch?.((e) => {
@@ -243,6 +258,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     logRejected(`${reason}:${sensorId ?? '?'}`, 'reading rejected', { reason, detail, sensor_id: sensorId });
   });
   ingest.on('write', ({ count, durationMs, duplicates }) => {
+    if (count > duplicates) readingsIdentity?.markHasReadings();
     metrics.accepted.inc(count - duplicates);
     if (duplicates) metrics.duplicates.inc(duplicates);
     metrics.writeLatency.observe(durationMs / 1000);

@@ -65,6 +65,14 @@ export const ConfigSchema = z.object({
   /** STORE=sqlite (issue 10 #14): writer-thread respawns allowed per window; one more death and kansui exits 1 for its supervisor. */
   SQLITE_WRITER_MAX_RESTARTS: z.coerce.number().int().min(0).max(100).default(5),
   SQLITE_WRITER_RESTART_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(60),
+  /**
+   * STORE=sqlite (issue 10 #11): start even though readings.db is not the store kansui.db recorded
+   * (emptied, replaced, missing). For one deliberate start with a new store; unset it afterwards.
+   */
+  ACCEPT_NEW_READINGS_STORE: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
   /** STORE=influx (docs/influxdb.md): base URL of InfluxDB 1.x, 2.x or 3.x; required then. */
   INFLUX_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   /** The 1.x database, or the 2.x/3.x bucket (through a DBRP mapping / v1 compatibility). */

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { runKansui } from './run-kansui.ts';
+import { ReadingsStoreMismatchError } from './storage/readings-identity.ts';
 
 /** Composition root: the environment is read here and nowhere else. */
 async function main(): Promise<void> {
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`kansui: failed to start: ${(err as Error).stack ?? err}\n`);
+  // A refusal that explains itself (issue 10 #11) needs no stack.
+  const text = err instanceof ReadingsStoreMismatchError ? err.message : ((err as Error).stack ?? String(err));
+  process.stderr.write(`kansui: failed to start: ${text}\n`);
   process.exit(1);
 });
