@@ -23,6 +23,8 @@ export function toFeature(sensor: Sensor, latest: Reading | undefined, now: numb
       address: sensor.address ?? null,
       address_en: sensor.addressEn ?? null,
       kind: sensor.kind,
+      /** Issue 12: what the level means: `road` depth above the road (cm), `river` stage above the gauge datum (shown in m). */
+      site: sensor.site ?? 'road',
       // Stage sensors (issue 11): level_cm is the highest wet stage, a lower bound, not an exact depth.
       ...(sensor.stages !== undefined && { stages: [...sensor.stages] }),
       state: sensor.state,

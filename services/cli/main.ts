@@ -15,6 +15,8 @@ commands:
              [--caution CM --warning CM --danger CM] [--interval SECONDS]
              [--mount-height-mm MM] [--min-range-mm MM]
              [--kind level|distance|stage] [--stages CM,CM,…]
+             [--site road|river]   (river: stage above the gauge datum; give the
+              thresholds in cm, --caution 氾濫注意水位 --warning 避難判断水位 --danger 氾濫危険水位)
              [--dev-eui 16HEX --codec NAME [--json-field distance_mm=PATH|level_cm=PATH|wet_cm=PATH]]
              [--active]
       Register a sensor; prints JSON with its MQTT credentials (password shown once).
@@ -64,6 +66,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           interval: { type: 'string' }, 'mount-height-mm': { type: 'string' }, 'min-range-mm': { type: 'string' },
           // LoRaWAN devices and stage sensors (issue 11, docs/devices.md).
           kind: { type: 'string' }, stages: { type: 'string' },
+          // Issue 12: a road sensor (default) or a river gauge.
+          site: { type: 'string' },
           'dev-eui': { type: 'string' }, codec: { type: 'string' }, 'json-field': { type: 'string' },
           // Issue 12: public at once, instead of after its first valid reading.
           active: { type: 'boolean' },
@@ -87,6 +91,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         mountHeightMm: num(v['mount-height-mm'], 'mount-height-mm'),
         minRangeMm: num(v['min-range-mm'], 'min-range-mm'),
         kind: v.kind ?? (v.stages !== undefined ? 'stage' : undefined),
+        site: v.site,
         stages: v.stages?.split(',').map((x) => num(x.trim(), 'stages')),
         devEui: v['dev-eui'],
         codec: v.codec,

@@ -61,6 +61,14 @@ export const LIMITS = {
    */
   minLevelCm: 0,
   maxLevelCm: 2000,
+  /**
+   * River gauges (issue 12, `site: 'river'`): a stage is the height above the
+   * gauge datum (零点高), which MLIT sets near the low-water bed, so a stage can
+   * be negative in a dry season and tens of metres in a large river's flood
+   * (川の防災情報 lists stages above 20 m). −10 m to +50 m covers both.
+   */
+  minRiverStageCm: -1000,
+  maxRiverStageCm: 5000,
   /** Ultrasonic and radar level sensors used for roads measure up to ~10–30 m; 50 m is absurd. */
   maxDistanceMm: 50_000,
   /** Battery voltage: 0–60 V covers single cells to 48 V lead-acid packs. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { distanceToDepth } from './calibration.ts';
 import { LIMITS } from './limits.ts';
-import type { Sensor } from './sensor.ts';
+import { levelRangeOf, type Sensor } from './sensor.ts';
 
 /**
  * Why a reading was refused. These are the `reason` label values of
@@ -149,8 +149,10 @@ export function parseReading(payload: Uint8Array, sensor: Sensor, now: number): 
   } else {
     levelCm = p.level_cm as number;
   }
-  if (levelCm < LIMITS.minLevelCm || levelCm > LIMITS.maxLevelCm) {
-    return reject('level_out_of_range', `level_cm ${levelCm} outside ${LIMITS.minLevelCm}–${LIMITS.maxLevelCm}`);
+  // Issue 12: a river stage may be negative (below the gauge datum) or above 20 m; a road depth may not.
+  const range = levelRangeOf(sensor.site);
+  if (levelCm < range.minCm || levelCm > range.maxCm) {
+    return reject('level_out_of_range', `level_cm ${levelCm} outside ${range.minCm}–${range.maxCm}`);
   }
 
   const reading: Reading = { sensorId: sensor.id, observedAt, levelCm };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { validate } from './validate.ts';
 import { LIMITS } from './limits.ts';
-import { CodecNameSchema, DevEui, JsonFieldSchema, SensorInputSchema, SensorKind, SensorState, StagesSchema, ThresholdsSchema, type Sensor } from './sensor.ts';
+import { CodecNameSchema, DevEui, JsonFieldSchema, SensorInputSchema, SensorKind, SensorSite, SensorState, StagesSchema, ThresholdsSchema, type Sensor } from './sensor.ts';
 
 const Mm = z.number().int().positive().max(LIMITS.maxDistanceMm);
 
@@ -19,6 +19,8 @@ export const SensorPatchSchema = z
     lat: z.number().min(-90).max(90),
     lon: z.number().min(-180).max(180),
     kind: SensorKind,
+    // Issue 12: road (depth, cm) or river (stage above the gauge datum, m).
+    site: SensorSite,
     mountHeightMm: Mm.nullable(),
     minRangeMm: z.number().int().nonnegative().max(LIMITS.maxDistanceMm).nullable(),
     thresholds: ThresholdsSchema,

@@ -14,7 +14,22 @@ export const DEFAULT_THRESHOLDS = { caution: 10, warning: 20, danger: 30 } as co
 /** Contract default reporting interval: every 10 minutes. */
 export const DEFAULT_INTERVAL_S = 600;
 
-const Cm = z.number().min(LIMITS.minLevelCm).max(LIMITS.maxLevelCm);
+/** Any level a threshold may have (river stages included); road thresholds are narrowed to 0–2000 cm below. */
+const Cm = z.number().min(LIMITS.minRiverStageCm).max(LIMITS.maxRiverStageCm);
+
+/**
+ * What a sensor measures (issue 12): `road`, water depth above the road (cm,
+ * 注意/警戒/危険); `river`, a river stage above the gauge datum (m, MLIT's
+ * 氾濫注意水位 / 避難判断水位 / 氾濫危険水位 as caution / warning / danger;
+ * docs/alerts.md). Absent means road (every sensor before issue 12).
+ */
+export const SensorSite = z.enum(['road', 'river']);
+export type SensorSiteType = z.infer<typeof SensorSite>;
+
+/** The range a reading or threshold of this site may have (services/core/limits.ts). */
+export function levelRangeOf(site: SensorSiteType | undefined): { minCm: number; maxCm: number } {
+  return site === 'river' ? { minCm: LIMITS.minRiverStageCm, maxCm: LIMITS.maxRiverStageCm } : { minCm: LIMITS.minLevelCm, maxCm: LIMITS.maxLevelCm };
+}
 
 export const ThresholdsSchema = z
   .object({ caution: Cm, warning: Cm, danger: Cm })
@@ -65,6 +80,7 @@ export const SensorInputSchema = z
     lat: z.number().min(-90).max(90),
     lon: z.number().min(-180).max(180),
     kind: SensorKind.optional(),
+    site: SensorSite.optional(),
     mountHeightMm: z.number().int().positive().max(LIMITS.maxDistanceMm).optional(),
     minRangeMm: z.number().int().nonnegative().max(LIMITS.maxDistanceMm).optional(),
     thresholds: ThresholdsSchema.default({ ...DEFAULT_THRESHOLDS }),
@@ -84,6 +100,13 @@ export const SensorInputSchema = z
     message: 'a stage sensor needs its stages (e.g. 10,20,30), and only a stage sensor has them',
     path: ['stages'],
   })
+  .refine(
+    (s) => {
+      const r = levelRangeOf(s.site);
+      return [s.thresholds.caution, s.thresholds.warning, s.thresholds.danger].every((v) => v >= r.minCm && v <= r.maxCm);
+    },
+    { message: 'thresholds outside the site\'s range: road 0–2000 cm, river −1000–5000 cm', path: ['thresholds'] },
+  )
   .refine((s) => s.codec === undefined || s.devEui !== undefined, { message: 'a codec is for a LoRaWAN device: give its dev_eui', path: ['codec'] })
   .refine((s) => (s.codec === 'json') === (s.jsonField !== undefined), {
     message: 'the json codec needs jsonField (which field holds distance_mm or level_cm), and only it',
@@ -105,6 +128,7 @@ export const SensorSchema = z.object({
   lat: z.number(),
   lon: z.number(),
   kind: SensorKind,
+  site: SensorSite.optional(),
   mountHeightMm: z.number().optional(),
   minRangeMm: z.number().optional(),
   thresholds: ThresholdsSchema,

@@ -50,4 +50,23 @@ describe('/api/sensors trend, next level and time to it', () => {
     clock += 10 * MIN; // 3 intervals without a reading
     expect(await props('tr-1')).toMatchObject({ status: 'offline', trend: null, next_level: null, eta_s: null });
   });
+
+  it('a river gauge (site: river): properties.site, negative and >20 m stages accepted, a road sensor refuses them; PATCH changes the site', async () => {
+    const body = { id: 'kinokawa-funato', name: '紀の川 船戸', lat: 34.27, lon: 135.36, intervalS: 60, commissioning: false, site: 'river', thresholds: { caution: 250, warning: 330, danger: 380 } };
+    const res = await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ site: 'river' });
+    await submit('kinokawa-funato', clock, -35);
+    expect(await props('kinokawa-funato')).toMatchObject({ site: 'river', level_cm: -35, status: 'normal' });
+    await submit('kinokawa-funato', clock, 2150); // a large river's flood stage above 20 m
+    expect((await k.ingest.submit('kinokawa-funato', Buffer.from(JSON.stringify({ ts: clock, level_cm: 5001 })))).ok).toBe(false);
+    // A road sensor: depth below the road is a calibration error, as before.
+    expect((await k.ingest.submit('tr-1', Buffer.from(JSON.stringify({ ts: clock, level_cm: -1 })))).ok).toBe(false);
+    expect((await props('tr-1'))?.site).toBe('road');
+    // Road thresholds stay within 0–2000 cm; a river's may not be refused for being above 20 m.
+    expect((await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { id: 'road-neg', name: 'x', lat: 34, lon: 135, thresholds: { caution: -5, warning: 20, danger: 30 } } })).status).toBe(400);
+    expect((await consoleFetch(k, 'PATCH', '/api/sensors/tr-1', { token: tech, body: { site: 'river' } })).status).toBe(200);
+    expect((await props('tr-1'))?.site).toBe('river');
+    expect((await consoleFetch(k, 'PATCH', '/api/sensors/tr-1', { token: tech, body: { site: 'lake' } })).status).toBe(400);
+  });
 });

@@ -29,6 +29,9 @@ export function sensorForm(sensor, currentPreset = '') {
   const [addressEnBox, addressEn] = field(t('addressEn'), { name: 'addressEn', maxlength: 200, value: s.addressEn ?? '' });
   const [latBox, lat] = field(t('lat'), { name: 'lat', type: 'number', step: 'any', min: -90, max: 90, required: true, value: s.lat ?? '' });
   const [lonBox, lon] = field(t('lon'), { name: 'lon', type: 'number', step: 'any', min: -180, max: 180, required: true, value: s.lon ?? '' });
+  // Issue 12: what the level means — depth above a road, or a river stage above the gauge datum.
+  const [siteBox, site] = field(t('site'), { name: 'site', tag: 'select' });
+  site.append(option('road', t('siteRoad'), (s.site ?? 'road') === 'road'), option('river', t('siteRiver'), s.site === 'river'));
   const [kindBox, kind] = field(t('kind'), { name: 'kind', tag: 'select' });
   kind.append(option('level', t('kindLevel'), s.kind === 'level'), option('distance', t('kindDistance'), s.kind === 'distance'), option('stage', t('kindStage'), s.kind === 'stage'));
   // Stage sensors and LoRaWAN devices (issue 11, docs/devices.md).
@@ -52,9 +55,10 @@ export function sensorForm(sensor, currentPreset = '') {
 
   const [presetBox, preset] = field(t('preset'), { name: 'preset', tag: 'select' });
   preset.append(option('', t('presetCustom')), option('road_underpass', t('presetUnderpass'), currentPreset === 'road_underpass'), option('river_channel', t('presetRiver'), currentPreset === 'river_channel'));
-  const [cautionBox, caution] = field(t('caution'), { name: 'caution', type: 'number', step: 'any', min: 0, value: s.thresholds.caution });
-  const [warningBox, warning] = field(t('warning'), { name: 'warning', type: 'number', step: 'any', min: 0, value: s.thresholds.warning });
-  const [dangerBox, danger] = field(t('danger'), { name: 'danger', type: 'number', step: 'any', min: 0, value: s.thresholds.danger });
+  // River stages may be below the gauge datum (issue 12): no minimum of 0 then.
+  const [cautionBox, caution] = field(t('caution'), { name: 'caution', type: 'number', step: 'any', min: -1000, value: s.thresholds.caution });
+  const [warningBox, warning] = field(t('warning'), { name: 'warning', type: 'number', step: 'any', min: -1000, value: s.thresholds.warning });
+  const [dangerBox, danger] = field(t('danger'), { name: 'danger', type: 'number', step: 'any', min: -1000, value: s.thresholds.danger });
   preset.addEventListener('change', () => {
     const p = PRESETS[preset.value];
     if (!p) return;
@@ -82,7 +86,7 @@ export function sensorForm(sensor, currentPreset = '') {
     h('div', { class: 'row' }, editing ? null : idBox, nameBox, nameEnBox),
     h('div', { class: 'row' }, addressBox, addressEnBox),
     h('fieldset', {}, h('legend', {}, t('mapHint')), mapPicker({ lat, lon }), h('div', { class: 'row' }, latBox, lonBox)),
-    h('div', { class: 'row' }, kindBox, intervalBox, editing ? stateBox : null),
+    h('div', { class: 'row' }, siteBox, kindBox, intervalBox, editing ? stateBox : null),
     editing ? maintenanceFields : null,
     publishBox,
     distanceFields,
@@ -98,6 +102,7 @@ export function sensorForm(sensor, currentPreset = '') {
       lat: num(lat),
       lon: num(lon),
       kind: kind.value,
+      site: site.value,
       thresholds: { caution: num(caution), warning: num(warning), danger: num(danger) },
       intervalS: num(interval),
     };
