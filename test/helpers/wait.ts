@@ -4,7 +4,7 @@
  */
 export async function waitFor<T>(
   probe: () => T | Promise<T>,
-  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  options: { timeoutMs?: number; intervalMs?: number; /** For the failure message; a function is asked when it fails, so it can show state. */ what?: string | (() => string) } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   let last: unknown;
@@ -16,7 +16,8 @@ export async function waitFor<T>(
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${options.what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}`);
+      const what = typeof options.what === 'function' ? options.what() : options.what;
+      throw new Error(`timed out waiting for ${what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 20));
   }

@@ -18,7 +18,7 @@ describe('npm run demo', () => {
       HTTP_PORT: '0', MQTT_PORT: '0', HTTP_HOST: '127.0.0.1', MQTT_HOST: '127.0.0.1', DATA_DIR: temp.dir,
     });
     try {
-      const mapUrl = await waitFor(() => /demo: map: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out())?.[1], { timeoutMs: 20_000, what: `map URL (stderr: ${err()})` });
+      const mapUrl = await waitFor(() => /demo: map: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out())?.[1], { timeoutMs: 60_000, what: () => `map URL (stdout: ${out()}; stderr: ${err()})` });
       // The demo starts its storm right after printing the map's address, so a
       // stream opened now may already have missed the first (normal) readings
       // on a loaded machine. Ask for everything since this boot instead: the
@@ -48,7 +48,7 @@ describe('npm run demo', () => {
         const d = JSON.parse(e.data);
         if (d.sensor_id === 'kinokawa-uchita-up' && seen.at(-1) !== d.status) seen.push(d.status);
         return seen.includes('danger') && seen.at(-1) === 'normal';
-      }, { timeoutMs: 20_000, what: () => `kinokawa-uchita-up through danger and back to normal (statuses so far: ${seen.join(' → ') || 'none'})` });
+      }, { timeoutMs: 40_000, what: () => `kinokawa-uchita-up through danger and back to normal (statuses so far: ${seen.join(' → ') || 'none'})` });
       expect(seen[0]).toBe('normal');
       expect(seen).toContain('danger');
       await sse.close();
@@ -58,5 +58,7 @@ describe('npm run demo', () => {
     }
     expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))])).toBe(0);
     expect(out()).toMatch(/demo: stopped/);
-  });
+    // Measured on a 2-core machine with two CPU hogs and other test runs beside it: the demo
+    // alone took 20+ s to print its map address there (issue 16), hence the roomy overall limit.
+  }, 150_000);
 });
