@@ -35,7 +35,7 @@ export const METADATA_MIGRATIONS: string[] = [
  */
 export function createSqliteSensorRegistry(db: SqliteDatabase): SensorRegistry {
   migrate(db, 'sensors', METADATA_MIGRATIONS);
-  const selectAll = db.prepare('SELECT data FROM sensors ORDER BY id');
+  const selectAll = db.prepare('SELECT id, data FROM sensors ORDER BY id');
   const insert = db.prepare(
     'INSERT INTO sensors (id, data, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
   );
@@ -52,8 +52,8 @@ export function createSqliteSensorRegistry(db: SqliteDatabase): SensorRegistry {
 
   function reload(): void {
     const next = new Map<string, { sensor: Sensor; data: string }>();
-    for (const { data } of selectAll.all() as { data: string }[]) {
-      const id = (JSON.parse(data) as { id: string }).id;
+    // An unchanged row (same text) keeps its object without being parsed again.
+    for (const { id, data } of selectAll.all() as { id: string; data: string }[]) {
       const kept = cache.get(id);
       next.set(id, kept?.data === data ? kept : { sensor: SensorSchema.parse(JSON.parse(data)), data });
     }
