@@ -47,6 +47,23 @@ describe('console form: address_en, publish now, maintenance reason and end (rea
     const feature = (await (await fetch(`${k.httpUrl}/api/sensors/pub-1`)).json()) as { properties: Record<string, unknown> };
     expect(feature.properties).toMatchObject({ address: '紀の川市打田 1234', address_en: '1234 Uchita, Kinokawa', status: 'offline' });
 
+    // Another, registered without "publish now": the console says it is not public yet.
+    await page.goto(`${k.httpUrl}/console/#/sensors`);
+    await page.waitForSelector('#sensor-table');
+    await page.click('nav a[href="#/sensors/new"]');
+    await page.fill('#f-id', 'pending-1');
+    await page.fill('#f-name', '粉河橋南');
+    await page.fill('#f-lat', '34.275');
+    await page.fill('#f-lon', '135.405');
+    await page.click('#register');
+    await page.waitForSelector('[data-testid="mqtt-password"]');
+    expect(k.registry.get('pending-1')?.commissioning).toBe(true);
+    expect((await fetch(`${k.httpUrl}/api/sensors/pending-1`)).status).toBe(404);
+    await page.click('nav a[href="#/sensors"]');
+    await page.waitForSelector('tr[data-sensor-id="pending-1"] [data-commissioning="true"]');
+    expect(await page.textContent('tr[data-sensor-id="pending-1"] [data-commissioning="true"]')).toBe('公開前（最初の測定値を待っています）');
+    expect(await page.locator('tr[data-sensor-id="pub-1"] [data-commissioning]').count()).toBe(0);
+
     await page.goto(`${k.httpUrl}/console/#/sensor/pub-1`);
     await page.waitForSelector('#sensor-edit');
     expect(await page.isVisible('#f-maintenanceReason')).toBe(false);
@@ -73,5 +90,5 @@ describe('console form: address_en, publish now, maintenance reason and end (rea
     await mapPage.waitForFunction(() => document.querySelector('#panel .panel-note')?.textContent?.includes('終了予定：7/1 18:00'));
     expect(await mapPage.textContent('#panel .panel-note')).toBe('このセンサーは点検中です。表示中の値は参考です。 理由：排水ポンプ交換 / 終了予定：7/1 18:00');
     await map.close();
-  });
+  }, 180_000); // two browsers, a sign-in (scrypt) and two pages on a loaded 2-core machine
 });

@@ -20,6 +20,7 @@ const STRINGS = {
   nameEn: ['名称（英語）', 'Name (English)'],
   address: ['住所・道路名', 'Address / road'],
   addressEn: ['住所・道路名（英語）', 'Address / road (English)'],
+  notPublicYet: ['公開前（最初の測定値を待っています）', 'Not public yet (waiting for its first reading)'],
   maintenanceReason: ['点検の理由（住民に表示）', 'Reason for maintenance (shown to residents)'],
   maintenanceUntil: ['終了予定（日本時間）', 'Expected end (Japan time)'],
   publishNow: ['すぐに公開地図に表示する（通常は最初の正しい測定値で表示）', 'Show on the public map at once (normally it appears with its first valid reading)'],

@@ -53,7 +53,7 @@ export function renderSensorList(view, session) {
         h('tr', { dataset: { sensorId: s.id } },
           h('td', {}, statusBadge(s)),
           h('td', {}, h('a', { href: `#/sensor/${encodeURIComponent(s.id)}` }, s.id)),
-          h('td', {}, s.name, s.nameEn ? h('div', { class: 'muted' }, s.nameEn) : null),
+          h('td', {}, s.name, s.nameEn ? h('div', { class: 'muted' }, s.nameEn) : null, s.commissioning ? h('div', { class: 'muted', dataset: { commissioning: 'true' } }, t('notPublicYet')) : null),
           h('td', {}, formatTime(s.lastSeen), s.connected ? h('div', { class: 'muted' }, t('connected')) : null),
           h('td', {}, s.levelCm === null ? '—' : `${s.levelCm} cm`),
           h('td', {}, batteryText(s, lorawan.batteries[s.id])),
