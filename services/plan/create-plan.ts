@@ -16,7 +16,8 @@ export interface PlanDeps {
   onError?: (err: Error) => void;
 }
 
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+/** A calendar day (zod's ISO date: month 01–12, a day the month has), so 0000-00-00 is a 400 naming the parameter (issue 10 #12). */
+const Day = z.iso.date({ error: 'expected a calendar date YYYY-MM-DD' });
 const Query = z.object({ by: z.enum(['day', 'month']).default('day'), from: Day.optional(), to: Day.optional(), format: z.enum(['json', 'csv']).default('json') }).strict();
 
 /**

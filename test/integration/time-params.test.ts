@@ -112,6 +112,12 @@ describe('out-of-range time parameters (issue 10 #12)', () => {
       expect([path, res.status, body.error.details?.param]).toEqual([path, 400, param]);
     }
 
+    // Day parameters of the plan indicators (YYYY-MM-DD): an impossible date is a 400 too.
+    for (const value of ['2026-99-99', '0000-00-00', '2026-02-30']) {
+      const res = await get(`/api/plan/indicators?from=${value}`, staff);
+      expect([value, res.status]).toEqual([value, 400]);
+    }
+
     // Nothing at error level (pino: 50) and no stack anywhere in the log.
     expect(logLines.filter((l) => (l.level as number) >= 50)).toEqual([]);
     expect(logLines.filter((l) => JSON.stringify(l).includes('    at '))).toEqual([]);
