@@ -162,9 +162,11 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     async stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      // A graceful end waits for the PUBACKs of readings in flight; give up
+      // after 10 s (a loaded 2-core machine needed more than 2 s, issue 16).
       await Promise.all(running.map((r) => Promise.race([
         closeSession(r.client),
-        new Promise<void>((res) => setTimeout(res, 2000).unref()),
+        new Promise<void>((res) => setTimeout(res, 10_000).unref()),
       ]).then(() => closeSession(r.client, true))));
     },
     stats: () => ({ ...stats, connected: running.filter((r) => r.client.connected).length }),
