@@ -21,7 +21,7 @@ async function startParentSite(src: () => string): Promise<{ origin: string; clo
   return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-describe('/embed: chosen sensors, framable only by EMBED_ORIGINS (real Chromium, real iframes)', () => {
+describe('/embed: chosen sensors, framable only by EMBED_ORIGINS (real Chromium, real iframes)', { timeout: 120_000 }, () => { // several browser contexts per test on a loaded 2-core machine
   let k: TestKansui;
   let browser: Browser;
   let allowed: Awaited<ReturnType<typeof startParentSite>>;

@@ -12,7 +12,7 @@ const SENSORS = [
   { id: 'f-nate', name: '名手市場交差点', lat: 34.268, lon: 135.41 },
 ];
 
-describe('public map: search, 現在地, labels, show all, share, dark mode (real Chromium)', () => {
+describe('public map: search, 現在地, labels, show all, share, dark mode (real Chromium)', { timeout: 120_000 }, () => { // several browser contexts per test on a loaded 2-core machine
   let k: TestKansui;
   let browser: Browser;
 

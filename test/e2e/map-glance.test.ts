@@ -20,7 +20,7 @@ const SENSORS = [
 /** HH:MM in Tokyo for `ms`. */
 const tokyoClock = (ms: number) => new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Tokyo', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ms);
 
-describe('public map at a glance: as-of time, list first when serious, city links (real Chromium)', () => {
+describe('public map at a glance: as-of time, list first when serious, city links (real Chromium)', { timeout: 120_000 }, () => { // several browser contexts per test on a loaded 2-core machine
   let k: TestKansui;
   let browser: Browser;
 
