@@ -56,6 +56,7 @@ import { createSqliteAlerts, openAlertsConnection } from './storage/sqlite-alert
 import { createSqliteRecipients } from './storage/sqlite-recipients.ts';
 import type { SqliteDatabase } from './storage/sqlite.ts';
 import { computeTrend, createTrendWindow } from './core/trend.ts';
+import { trendFields } from './api/geojson.ts';
 import type { Sensor } from './core/sensor.ts';
 
 export interface Kansui {
@@ -267,6 +268,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     metrics.writeErrors.inc();
     logger.error({ err, count }, 'store write failed; readings not acknowledged');
   });
+  // Issue 12: the trend window first, so the live event, the snapshot and the alert engine's pushes all see this reading.
+  ingest.on('reading', (reading, sensor) => trends.add(sensor.id, reading, Math.max(trendWindowMs, 2 * sensor.intervalS * 1000)));
   // Issue 12: a new sensor becomes public with its first valid reading (or when a technician says so in the console).
   ingest.on('reading', (_reading, sensor) => {
     if (sensor.commissioning && registry.get(sensor.id)?.commissioning) registry.update(sensor.id, { commissioning: undefined, updatedAt: now() });
@@ -281,6 +284,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       // Status of the sensor now (an out-of-order reading does not change it).
       status: change?.status ?? tracker.current(sensor.id),
       latest: latest === reading,
+      // Issue 12: the trend as /api/sensors shows it, so a live map agrees with the API without refetching.
+      ...(latest === reading && trendFields(trendOf(sensor))),
       ...(reading.batteryV !== undefined && { battery_v: reading.batteryV }),
       ...(reading.rssiDbm !== undefined && { rssi_dbm: reading.rssiDbm }),
       ...(reading.batteryPct !== undefined && { battery_pct: reading.batteryPct }),
@@ -289,8 +294,6 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     });
   });
   ingest.on('reading', (reading, sensor) => {
-    // Before the alert engine, so a push shows the trend including this reading.
-    trends.add(sensor.id, reading, Math.max(trendWindowMs, 2 * sensor.intervalS * 1000));
     alerting.onReading(reading, sensor);
   });
   const sweepTimer = setInterval(() => {

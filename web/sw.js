@@ -28,7 +28,6 @@ const SHELL = [
   '/js/sensor-panel.js',
   '/js/sensor-store.js',
   '/js/summary-bar.js',
-  '/js/trend.js',
   '/vendor/leaflet-1.9.4/leaflet.js',
   '/vendor/leaflet-1.9.4/leaflet.css',
   // Last-known data from the first visit on; refreshed by every online load (network first).

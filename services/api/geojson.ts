@@ -38,14 +38,23 @@ export function toFeature(sensor: Sensor, latest: Reading | undefined, now: numb
       rssi_dbm: latest?.rssiDbm ?? null,
       interval_s: sensor.intervalS,
       thresholds: { ...sensor.thresholds },
-      /** Issue 12 (services/core/trend.ts): least-squares rate over the last readings; null when there is not enough to say. */
-      trend: live ? { rate_cm_per_h: live.rateCmPerH, window_s: live.windowS, direction: live.direction, points: live.points } : null,
-      /** The next level above the reading while rising, and the rounded seconds to it when the fit is good enough. */
-      next_level: live?.nextLevel ?? null,
-      eta_s: live?.etaS ?? null,
+      ...trendFields(live),
       /** A road closure set by city staff (issue 13), separate from `status`; null while the road is open. */
       closure: closure ? closureToJson(closure, (ms) => formatIso(ms, timeZone), { includeBy: false }) : null,
     },
   };
 }
 export type SensorFeature = ReturnType<typeof toFeature>;
+
+/**
+ * Issue 12 (services/core/trend.ts): the trend as the API shows it, in /api/sensors and in live `reading` events.
+ * `trend` is the least-squares rate (null when there is not enough to say); `next_level` the level above the
+ * reading while rising; `eta_s` the rounded seconds to it, only when the fit is good enough.
+ */
+export function trendFields(t: Trend | undefined) {
+  return {
+    trend: t ? { rate_cm_per_h: t.rateCmPerH, window_s: t.windowS, direction: t.direction, points: t.points } : null,
+    next_level: t?.nextLevel ?? null,
+    eta_s: t?.etaS ?? null,
+  };
+}

@@ -53,7 +53,7 @@ describe('public map: sensor panel, share link, language, accessibility (real Ch
     expect(await page.textContent('#panel .f-level')).toBe('37.0 cm');
     expect(await page.textContent('#panel .panel-status')).toBe('危険（冠水・進入しないで）');
     expect(await page.getAttribute('#panel .f-trend', 'data-trend')).toBe('rising');
-    expect((await page.textContent('#panel .f-trend'))?.replace(/[\u00a0\u2060]/g, (c) => (c === '\u00a0' ? ' ' : ''))).toContain('+3.0 cm/10分');
+    expect((await page.textContent('#panel .f-trend'))?.replace(/[\u00a0\u2060]/g, (c) => (c === '\u00a0' ? ' ' : ''))).toContain('+18.0 cm/時'); // issue 12: the server's least-squares trend per hour (3 cm every 10 min)
     expect(await page.getAttribute('#panel .gauge', 'aria-label')).toBe('水位 37.0 cm（注意 10 cm、警戒 20 cm、危険 30 cm）');
     // The chart: one line, three dashed thresholds, labelled, and described for screen readers.
     expect(await page.$$eval('#panel .chart line.thr', (ls) => ls.map((l) => l.getAttribute('class')))).toEqual(['thr thr-caution', 'thr thr-warning', 'thr thr-danger']);

@@ -61,7 +61,7 @@ function render() {
     side.className = 'side';
     const level = document.createElement('span');
     level.className = 'level';
-    level.textContent = formatLevel(s.levelCm, s.stages);
+    level.textContent = formatLevel(s.levelCm, s.stages, s.site);
     const time = document.createElement('span');
     time.className = 'time';
     time.textContent = ` ${relativeTime(s.observedAtMs, now)}`;

@@ -65,6 +65,19 @@ const STRINGS = {
     trendFalling: '下降中 −{v}\u00a0cm/10\u2060分',
     trendSteady: '横ばい',
     trendUnknown: '判定できません（データ不足）',
+    // Issue 12: the server's trend (services/core/trend.ts), per hour; river stages in metres.
+    trendRisingH: '上昇中 +{v}/時',
+    trendFallingH: '下降中 −{v}/時',
+    etaTo: '{level}まで約{time}',
+    etaMin: '{m}分',
+    etaHourMin: '{h}時間{m}分',
+    etaHour: '{h}時間',
+    'level.caution': '注意', 'level.warning': '警戒', 'level.danger': '危険',
+    'riverLevel.caution': '氾濫注意水位', 'riverLevel.warning': '避難判断水位', 'riverLevel.danger': '氾濫危険水位',
+    'statusLongRiver.normal': '平常（氾濫注意水位未満）',
+    'statusLongRiver.caution': '注意（氾濫注意水位以上：川の情報に注意）',
+    'statusLongRiver.warning': '警戒（避難判断水位以上：避難の準備を）',
+    'statusLongRiver.danger': '危険（氾濫危険水位以上：川に近づかないで）',
     lastUpdate: '最終更新',
     chart: '水位グラフ',
     range24h: '24時間',
@@ -172,6 +185,18 @@ const STRINGS = {
     trendFalling: 'Falling −{v}\u00a0cm/10\u00a0min',
     trendSteady: 'Steady',
     trendUnknown: 'Unknown (not enough data)',
+    trendRisingH: 'Rising +{v}/h',
+    trendFallingH: 'Falling −{v}/h',
+    etaTo: '{level} in about {time}',
+    etaMin: '{m}\u00a0min',
+    etaHourMin: '{h}\u00a0h {m}\u00a0min',
+    etaHour: '{h}\u00a0h',
+    'level.caution': 'Caution', 'level.warning': 'Warning', 'level.danger': 'Danger',
+    'riverLevel.caution': 'Flood-alert stage', 'riverLevel.warning': 'Evacuation-decision stage', 'riverLevel.danger': 'Flood-danger stage',
+    'statusLongRiver.normal': 'Normal (below the flood-alert stage)',
+    'statusLongRiver.caution': 'Caution (above the flood-alert stage: watch the river news)',
+    'statusLongRiver.warning': 'Warning (evacuation-decision stage: get ready to evacuate)',
+    'statusLongRiver.danger': 'Danger (flood-danger stage: stay away from the river)',
     lastUpdate: 'Last update',
     chart: 'Level chart',
     range24h: '24 h',
@@ -328,8 +353,10 @@ export function formatDateTime(ms) {
  * @param {number|null|undefined} levelCm
  * @param {number[]|null} [stages]
  */
-export function formatLevel(levelCm, stages) {
+export function formatLevel(levelCm, stages, site) {
   if (levelCm === null || levelCm === undefined) return t('noData');
+  // Issue 12: river stages in metres with two decimals, as 川の防災情報 shows them (`3.80 m`, `−0.35 m`).
+  if (site === 'river') return formatMetres(levelCm);
   if (stages && stages.length) {
     const wet = stages.filter((cm) => cm <= levelCm).pop();
     return wet === undefined ? t('stageBelow', { cm: stages[0] }) : t('stageAtLeast', { cm: wet });
@@ -348,4 +375,44 @@ export function relativeTime(ms, now) {
   if (s < 3600) return t('minutesAgo', { n: Math.floor(s / 60) });
   if (s < 86_400) return t('hoursAgo', { n: Math.floor(s / 3600) });
   return formatDateTime(ms);
+}
+
+/** A river stage in metres with two decimals and a real minus sign (issue 12): 380 → "3.80 m". */
+function formatMetres(cm) {
+  const m = (Math.abs(cm) / 100).toFixed(2);
+  return `${cm < 0 && m !== '0.00' ? '−' : ''}${m}\u00a0m`;
+}
+
+/** The long status words for a sensor's site (issue 12): a river gauge speaks of MLIT's stages, not of water on a road. */
+export function statusLongOf(s) {
+  const river = s.site === 'river' && ['normal', 'caution', 'warning', 'danger'].includes(s.status);
+  return t(river ? `statusLongRiver.${s.status}` : `statusLong.${s.status}`);
+}
+
+/**
+ * The server's trend in words (issue 12, services/core/trend.ts): "↑ 上昇中 +12.0 cm/時" or, for a river,
+ * "↑ 上昇中 +0.40 m/時"; "判定できません" when the server has none.
+ */
+export function trendText(s) {
+  const tr = s.trend;
+  if (!tr) return t('trendUnknown');
+  if (tr.direction === 'steady') return `→ ${t('trendSteady')}`;
+  const abs = Math.abs(tr.rate_cm_per_h);
+  const v = s.site === 'river' ? `${(abs / 100).toFixed(2)}\u00a0m` : `${abs.toFixed(1)}\u00a0cm`;
+  return tr.direction === 'rising' ? `↑ ${t('trendRisingH', { v })}` : `↓ ${t('trendFallingH', { v })}`;
+}
+
+/**
+ * Time to the next level, only when the server gives one (rising with a good fit, issue 12):
+ * "危険（30 cm）まで約8分", "氾濫危険水位まで約15分"; '' otherwise.
+ */
+export function etaText(s) {
+  if (!s.nextLevel || s.etaS === null || s.etaS === undefined) return '';
+  const min = Math.round(s.etaS / 60);
+  const h = Math.floor(min / 60);
+  const m = min % 60;
+  const time = h === 0 ? t('etaMin', { m }) : m === 0 ? t('etaHour', { h }) : t('etaHourMin', { h, m });
+  const cm = s.thresholds?.[s.nextLevel];
+  const level = s.site === 'river' ? t(`riverLevel.${s.nextLevel}`) : `${t(`level.${s.nextLevel}`)}${lang === 'ja' ? `（${cm} cm）` : ` (${cm} cm)`}`;
+  return t('etaTo', { level, time });
 }

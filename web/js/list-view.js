@@ -1,5 +1,5 @@
 // The list: every sensor, most severe first. Needs no map tiles and no Leaflet.
-import { formatLevel, getLang, onLangChange, relativeTime, t } from './i18n.js';
+import { etaText, formatLevel, getLang, onLangChange, relativeTime, t } from './i18n.js';
 import { SEVERITY } from './sensor-store.js';
 
 export function sensorName(s) {
@@ -34,7 +34,7 @@ const FIRST_ROWS = 40;
 const ROW = document.createElement('template');
 ROW.innerHTML =
   '<li class="row"><button type="button" class="row-btn"><span class="ico" aria-hidden="true"></span>' +
-  '<span class="row-main"><span class="row-name"></span><span class="row-addr"></span><span class="row-closure" hidden></span></span>' +
+  '<span class="row-main"><span class="row-name"></span><span class="row-addr"></span><span class="row-closure" hidden></span><span class="row-eta" hidden></span></span>' +
   '<span class="row-side"><span class="row-status"></span><span class="row-level"></span><span class="row-time"></span></span></button></li>';
 
 /**
@@ -55,7 +55,7 @@ export function createListView(deps) {
     const btn = /** @type {HTMLButtonElement} */ (li.firstElementChild);
     btn.dataset.sensorId = s.id;
     const [sym, main, side] = /** @type {any} */ (btn.children);
-    return { li, btn, sym, name: main.children[0], addr: main.children[1], closure: main.children[2], status: side.children[0], level: side.children[1], time: side.children[2], key: '' };
+    return { li, btn, sym, name: main.children[0], addr: main.children[1], closure: main.children[2], eta: main.children[3], status: side.children[0], level: side.children[1], time: side.children[2], key: '' };
   }
 
   // One listener for every row.
@@ -81,7 +81,11 @@ export function createListView(deps) {
     if (s.closure) row.btn.dataset.closed = 'true';
     else delete row.btn.dataset.closed;
     setText(row.status, t(`status.${s.status}`));
-    setText(row.level, formatLevel(s.levelCm, s.stages));
+    setText(row.level, formatLevel(s.levelCm, s.stages, s.site));
+    // Issue 12: the time to the next level, when the server gives one (rising, good fit; never for a silent sensor).
+    const eta = s.status === 'offline' ? '' : etaText(s);
+    row.eta.hidden = !eta;
+    setText(row.eta, eta ? `⏱ ${eta}` : '');
     setText(row.time, s.observedAtMs === null ? '' : relativeTime(s.observedAtMs, now));
   }
 

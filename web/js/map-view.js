@@ -59,7 +59,7 @@ export function createMapView(deps) {
   let fitted = false;
 
   function label(s) {
-    const text = t('markerLabel', { name: sensorName(s), status: t(`status.${s.status}`), level: formatLevel(s.levelCm, s.stages) });
+    const text = t('markerLabel', { name: sensorName(s), status: t(`status.${s.status}`), level: formatLevel(s.levelCm, s.stages, s.site) });
     return s.closure ? `${text}. ${t('closureLabel')}` : text;
   }
 

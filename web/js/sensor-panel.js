@@ -1,10 +1,9 @@
 // The sensor panel: level against thresholds, trend, freshness, 24 h / 7 d chart, share link.
 import { fetchReadings } from './api.js';
-import { formatClock, formatDateTime, formatLevel, getLang, onLangChange, relativeTime, t } from './i18n.js';
+import { etaText, formatClock, formatDateTime, formatLevel, getLang, onLangChange, relativeTime, statusLongOf, t, trendText } from './i18n.js';
 import { renderLevelChart } from './level-chart.js';
 import { renderLevelGauge } from './level-gauge.js';
 import { sensorAddress, sensorName } from './list-view.js';
-import { computeTrend } from './trend.js';
 import { setSymbol, symbolSvg } from './sensor-store.js';
 
 const RANGES = { '24h': 24, '7d': 168 };
@@ -30,7 +29,7 @@ export function createSensorPanel(deps) {
   el.innerHTML =
     '<div class="panel-head"><span class="panel-sym"></span><h2 id="panel-title" class="panel-title"></h2>' +
     '<button type="button" class="btn panel-close" data-act="close"><span aria-hidden="true">×</span><span class="visually-hidden" data-i18n="close"></span></button></div>' +
-    '<p class="panel-status"></p><p class="panel-closure" hidden></p><p class="panel-note" hidden></p>' +
+    '<p class="panel-status"></p><p class="panel-eta" hidden></p><p class="panel-closure" hidden></p><p class="panel-note" hidden></p>' +
     '<dl class="facts"><div><dt data-i18n="level"></dt><dd class="f-level"></dd></div>' +
     '<div><dt data-i18n="trend"></dt><dd class="f-trend"></dd></div>' +
     '<div><dt data-i18n="lastUpdate"></dt><dd class="f-time"></dd></div>' +
@@ -44,7 +43,7 @@ export function createSensorPanel(deps) {
     '<p class="toast" role="status" aria-live="polite"></p>';
   const q = (sel) => /** @type {HTMLElement} */ (el.querySelector(sel));
   const parts = {
-    sym: q('.panel-sym'), title: q('.panel-title'), status: q('.panel-status'), note: q('.panel-note'), closure: q('.panel-closure'),
+    sym: q('.panel-sym'), title: q('.panel-title'), status: q('.panel-status'), eta: q('.panel-eta'), note: q('.panel-note'), closure: q('.panel-closure'),
     level: q('.f-level'), trend: q('.f-trend'), time: q('.f-time'), addr: q('.f-addr'), addrRow: q('.f-addr-row'),
     gauge: q('.gauge-box'), chart: q('.chart-box'), toast: q('.toast'), notify: q('[data-act="notify"]'), tabs: q('.chart-tabs'),
   };
@@ -124,7 +123,7 @@ export function createSensorPanel(deps) {
     el.dataset.status = s.status;
     setSymbol(/** @type {SVGElement} */ (parts.sym.firstElementChild), s.status);
     parts.title.textContent = sensorName(s);
-    parts.status.textContent = t(`statusLong.${s.status}`);
+    parts.status.textContent = statusLongOf(s);
     parts.status.dataset.status = s.status;
     const note = s.status === 'maintenance' ? maintenanceText(s) : s.status === 'offline' && s.observedAtMs !== null ? t('offlineNote', { time: formatDateTime(s.observedAtMs) }) : '';
     parts.note.textContent = note;
@@ -132,21 +131,18 @@ export function createSensorPanel(deps) {
     // Issue 13: a closure is a fact the city set, shown apart from the sensor's status.
     parts.closure.hidden = !s.closure;
     parts.closure.textContent = s.closure ? `⛔ ${t('closureLabel')}${t('closureSince', { time: formatDateTime(Date.parse(s.closure.since)) })}: ${s.closure.reason}` : '';
-    parts.level.textContent = formatLevel(s.levelCm, s.stages);
+    parts.level.textContent = formatLevel(s.levelCm, s.stages, s.site);
     parts.time.textContent = s.observedAtMs === null ? t('noData') : (getLang() === 'ja' ? `${relativeTime(s.observedAtMs, now)}（${formatClock(s.observedAtMs)}）` : `${relativeTime(s.observedAtMs, now)} (${formatClock(s.observedAtMs)})`);
     parts.addr.textContent = sensorAddress(s);
     parts.addrRow.hidden = !s.address && !s.addressEn;
     parts.gauge.innerHTML = renderLevelGauge(s.levelCm, s.thresholds, s.stages);
-    // Trend only from the 24 h series (7 d is bucketed), and not for a silent sensor.
-    const trend = range === '24h' && series && s.status !== 'offline' ? computeTrend(series.points) : null;
-    parts.trend.dataset.trend = trend?.direction ?? 'unknown';
-    parts.trend.textContent = !trend
-      ? t('trendUnknown')
-      : trend.direction === 'steady'
-        ? `→ ${t('trendSteady')}`
-        : trend.direction === 'rising'
-          ? `↑ ${t('trendRising', { v: trend.cmPer10Min.toFixed(1) })}`
-          : `↓ ${t('trendFalling', { v: Math.abs(trend.cmPer10Min).toFixed(1) })}`;
+    // Issue 12: the server's trend (the one /api/sensors and pushes show), not for a silent sensor.
+    const live = s.status !== 'offline' ? s : { ...s, trend: null, nextLevel: null, etaS: null };
+    parts.trend.dataset.trend = live.trend?.direction ?? 'unknown';
+    parts.trend.textContent = trendText(live);
+    const eta = etaText(live);
+    parts.eta.textContent = eta ? `⏱ ${eta}` : '';
+    parts.eta.hidden = !eta;
     const n = deps.notify;
     parts.notify.hidden = !n?.available();
     if (n?.available()) parts.notify.textContent = n.isFollowing(s.id) ? `🔔 ${t('notifyThisOn')}` : t('notifyThis');

@@ -71,6 +71,12 @@ function fromFeature(f) {
     batteryV: p.battery_v ?? null,
     /** A road closure set by the city (issue 13): {id, reason, since} or null. Not a status: a fact staff set. */
     closure: p.closure ?? null,
+    /** Issue 12: road (depth, cm) or river (stage above the gauge datum, shown in m). */
+    site: p.site ?? 'road',
+    /** Issue 12: the server's trend {rate_cm_per_h, window_s, direction} or null, the next level and seconds to it. */
+    trend: p.trend ?? null,
+    nextLevel: p.next_level ?? null,
+    etaS: p.eta_s ?? null,
     status: 'offline',
   };
 }
@@ -158,6 +164,12 @@ export function createSensorStore(deps) {
       s.offlineAtMs = ts + OFFLINE_AFTER_INTERVALS * s.intervalS * 1000;
       if (ev.status) s.serverStatus = ev.status;
       if (ev.battery_v !== undefined) s.batteryV = ev.battery_v;
+      // Issue 12: the live event carries the server's trend, so the map never computes its own.
+      if ('trend' in ev) {
+        s.trend = ev.trend ?? null;
+        s.nextLevel = ev.next_level ?? null;
+        s.etaS = ev.eta_s ?? null;
+      }
       refresh(s);
       dirty.add(s.id);
       schedule();
