@@ -209,6 +209,28 @@ describe('staff situation board in real Chromium (desktop and phone) during a si
     expect(pageErrors).toEqual([]);
   }, 240_000);
 
+  it('closes a stretch of road drawn on the map', async () => {
+    const p = await openBoard('suzuki');
+    await p.click('#board-close-segment');
+    await p.locator('#segment-map[data-ready="true"]').waitFor();
+    await p.click('#segment-map', { position: { x: 80, y: 60 } });
+    await p.click('#segment-map', { position: { x: 160, y: 90 } });
+    await p.click('#segment-map', { position: { x: 240, y: 100 } });
+    expect(await p.textContent('#segment-count')).toBe('3 点');
+    await p.fill('#segment-name', '県道打田線 打田駅前〜東田中');
+    await p.fill('#segment-reason', '倒木');
+    await p.click('#segment-submit');
+    await p.locator('#board-segments li', { hasText: '倒木' }).waitFor({ timeout: 10_000 });
+    const { closures } = (await (await fetch(`${k.httpUrl}/api/closures`)).json()) as { closures: { segment?: { name: string; geometry: { coordinates: number[][] } } }[] };
+    const drawn = closures.find((c) => c.segment?.name === '県道打田線 打田駅前〜東田中')!;
+    expect(drawn.segment!.geometry.coordinates).toHaveLength(3);
+    for (const [lon, lat] of drawn.segment!.geometry.coordinates) {
+      expect(lon).toBeGreaterThan(134);
+      expect(lat).toBeGreaterThan(33);
+    }
+    expect(await runAxe(p), 'axe on the segment form').toEqual([]);
+  }, 120_000);
+
   it('says when it is not live and since when, and comes back by itself', async () => {
     // Through a proxy the test can cut, as a carrier drops a long-lived stream.
     const proxy = await startTcpProxy(k.httpPort);

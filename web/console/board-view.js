@@ -3,6 +3,7 @@ import { clear, h, toast } from './dom.js';
 import { currentLang, t } from './i18n.js';
 import { createBoardCues } from './board-cues.js';
 import { createBoardMap } from './board-map.js';
+import { segmentForm } from './segment-form.js';
 
 // The staff situation board (issue 13): every active alert and every sensor at 注意 or above,
 // worst first, live from the event stream without reload; a list for desks and phones, a map
@@ -287,6 +288,11 @@ export function renderBoard(view, session) {
     }, REFETCH_DEBOUNCE_MS);
   }
 
+  const segmentBox = h('div', { id: 'board-segment-box' });
+  function openSegmentForm() {
+    clear(segmentBox).append(segmentForm({ onDone: () => (clear(segmentBox), refetch().catch(() => {})) }));
+  }
+
   function renderSegments() {
     segmentsEl.hidden = segments.length === 0;
     clear(segmentsEl).append(
@@ -437,8 +443,10 @@ export function renderBoard(view, session) {
       h('div', { class: 'board-prefs' },
         h('label', { class: 'inline' }, soundBox, t('boardSound')),
         h('label', { class: 'inline' }, notifyBox, t('boardNotify')),
-        viewBtn),
+        viewBtn,
+        acts ? h('button', { type: 'button', class: 'secondary', id: 'board-close-segment', onclick: openSegmentForm }, t('segmentClose')) : null),
     ),
+    segmentBox,
     lineEl,
     segmentsEl,
     mapBox,
