@@ -76,7 +76,10 @@ describe.skipIf(!NGINX || !findDynsecPlugin())('production topology: Mosquitto (
       { timeoutMs: 60_000, what: 'the compiled kansui to be healthy' },
     );
     nginx = await startNginx(httpPort);
-  }, 180_000);
+    // The build alone may take up to its own 180-s limit (buildIfStale, synchronous: no timer
+    // runs meanwhile), then up to 60 s to healthy: beside two CPU hogs 180 s in all was not
+    // enough (issue 16).
+  }, 300_000);
   afterAll(async () => {
     for (const c of clients) c.end(true);
     await nginx?.stop();
