@@ -94,6 +94,9 @@ export function createBoard(deps: BoardDeps) {
 
   function toJson(e: BoardInput, t: number) {
     const flood = e.alerts.find((a) => a.kind === 'flood');
+    // The sensor's own site (issue 12) when it has one; else what its alert preset implies.
+    const site = e.sensor.site ?? siteOf(e.settings);
+    const settings = site === 'river' && e.settings.preset !== 'river_channel' ? { ...e.settings, preset: 'river_channel' as const } : e.settings;
     return {
       sensor_id: e.sensor.id,
       name: e.sensor.name,
@@ -101,10 +104,10 @@ export function createBoard(deps: BoardDeps) {
       address: e.sensor.address ?? null,
       lat: e.sensor.lat,
       lon: e.sensor.lon,
-      site: siteOf(e.settings),
+      site,
       state: e.sensor.state,
       status: e.status,
-      status_name: statusName(e.status, e.settings),
+      status_name: statusName(e.status, settings),
       level_cm: e.reading?.levelCm ?? null,
       observed_at: iso(e.reading?.observedAt),
       battery_v: e.reading?.batteryV ?? null,
