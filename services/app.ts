@@ -186,6 +186,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     store: createSqliteAlerts(alertsDb),
     recipientStore: createSqliteRecipients(alertsDb),
     registry,
+    trendOf,
     latest: ingest.latest,
     publish: (event, data) => hub.publish(event, data),
     timeZone,

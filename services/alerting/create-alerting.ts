@@ -37,6 +37,8 @@ import { createReminders } from './reminders.ts';
 import { alertToJson } from './alert-json.ts';
 
 export interface AlertingOptions {
+  /** Issue 12: a sensor's trend (services/core/trend.ts) for the notice's trend line, the one the map shows. */
+  trendOf?: (sensor: Sensor) => import('../core/trend.ts').Trend | undefined;
   /** Alerts, timelines, delivery log, settings (issue 16: a port; memory adapter in tests). */
   store: AlertRepository;
   /** Stored recipients and residents' push subscriptions. */
@@ -167,6 +169,7 @@ export function createAlerting(options: AlertingOptions) {
       settings,
       timeZone: options.timeZone,
       ...(options.baseUrl && { baseUrl: options.baseUrl }),
+      ...(alert.kind === 'flood' && { trend: options.trendOf?.(sensor) }),
     });
     const to: Recipient[] = [];
     // A 危険 reading during maintenance is for staff to check (issue 12): never a resident's push.

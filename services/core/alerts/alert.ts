@@ -108,7 +108,7 @@ export function acknowledgeAlert(
 }
 
 /** Minimal sensor facts for messages and feeds. */
-export type AlertSensor = Pick<Sensor, 'id' | 'name' | 'nameEn' | 'lat' | 'lon' | 'thresholds'>;
+export type AlertSensor = Pick<Sensor, 'id' | 'name' | 'nameEn' | 'lat' | 'lon' | 'thresholds'> & Partial<Pick<Sensor, 'site'>>;
 
 export const AckBodySchema = z.object({ note: z.string().trim().max(1000).optional() }).strict();
 

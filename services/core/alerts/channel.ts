@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SensorId } from '../sensor.ts';
 import { formatIso } from '../time.ts';
+import type { Trend } from '../trend.ts';
 import type { Alert, AlertEventType, AlertKind, AlertSensor } from './alert.ts';
 import { AlertKindSchema } from './alert.ts';
 import { markReminder } from './reminder.ts';
@@ -134,6 +135,7 @@ export interface AlertChannel {
 }
 
 const SEVERITY_JA: Record<AlertSeverity, string> = { caution: '注意', warning: '警戒', danger: '危険' };
+const SEVERITY_EN: Record<AlertSeverity, string> = { caution: 'Caution', warning: 'Warning', danger: 'Danger' };
 const KIND_JA: Record<AlertKind, string> = { flood: '冠水', offline: '欠測', low_battery: '電池低下', sensor_fault: 'センサー異常', maintenance_danger: '点検中に危険水位' };
 const KIND_EN: Record<AlertKind, string> = { flood: 'Flooding', offline: 'Sensor offline', low_battery: 'Low battery', sensor_fault: 'Sensor fault', maintenance_danger: 'Danger level during maintenance' };
 
@@ -150,41 +152,48 @@ export function composeNotice(input: {
   baseUrl?: string;
   /** Reminder n of an unacknowledged alert: marked 【再通知】/[Reminder] in every channel. */
   reminder?: number;
+  /** Issue 12: the sensor's trend (services/core/trend.ts) at this event; a line with the time to the next level when known. */
+  trend?: Trend | undefined;
 }): AlertNotice {
   const { event, alert, sensor, timeZone } = input;
-  const level = labelLevel(alert.severity, input.settings);
+  // Issue 12: a river gauge speaks of MLIT's stages (氾濫注意水位 …) and metres, whatever preset its alert settings name.
+  const river = sensor.site === 'river';
+  const level = labelLevel(alert.severity, river && input.settings?.preset !== 'river_channel' ? { ...input.settings, preset: 'river_channel' } : input.settings);
   const levelName = alert.kind === 'flood' ? level : { ja: KIND_JA[alert.kind], en: KIND_EN[alert.kind] };
   const nameJa = sensor.name;
   const nameEn = sensor.nameEn ?? sensor.name;
   const when = formatIso(alert.observedAt ?? alert.updatedAt, timeZone).replace(/\.\d{3}/, '');
-  const depth = alert.levelCm !== undefined ? `${alert.levelCm} cm` : '';
+  const depth = alert.levelCm === undefined ? '' : river ? formatStageM(alert.levelCm) : `${alert.levelCm} cm`;
+  // 冠水 (flooding) is a road's word; a river gauge's alert is about high water (増水).
+  const kindJa = (k: AlertKind) => (river && k === 'flood' ? '増水' : KIND_JA[k]);
+  const kindEn = (k: AlertKind) => (river && k === 'flood' ? 'High water' : KIND_EN[k]);
   const rise = alert.rising ? { ja: '（急上昇中）', en: ' (rising fast)' } : { ja: '', en: '' };
   const url = input.baseUrl ? `${input.baseUrl.replace(/\/$/, '')}/?sensor=${encodeURIComponent(sensor.id)}` : undefined;
 
   let ja: NoticeText;
   let en: NoticeText;
   if (event === 'resolved') {
-    ja = { title: `【解除】${nameJa}（${KIND_JA[alert.kind]}）`, body: `${nameJa} の${KIND_JA[alert.kind]}の警報は解除されました。` };
-    en = { title: `[All clear] ${nameEn} (${KIND_EN[alert.kind].toLowerCase()})`, body: `The ${KIND_EN[alert.kind].toLowerCase()} alert for ${nameEn} has ended.` };
+    ja = { title: `【解除】${nameJa}（${kindJa(alert.kind)}）`, body: `${nameJa} の${kindJa(alert.kind)}の警報は解除されました。` };
+    en = { title: `[All clear] ${nameEn} (${kindEn(alert.kind).toLowerCase()})`, body: `The ${kindEn(alert.kind).toLowerCase()} alert for ${nameEn} has ended.` };
   } else if (alert.kind === 'flood') {
     const verbJa = event === 'escalated' ? 'に上がりました' : 'に達しました';
     const verbEn = event === 'escalated' ? 'rose to' : 'reached';
     const cause = alert.cause === 'rate_of_rise';
     ja = {
-      title: `【${SEVERITY_JA[alert.severity]}】${nameJa} ${depth}`,
+      title: `【${river ? levelName.ja : SEVERITY_JA[alert.severity]}】${nameJa} ${depth}`,
       body: cause
         ? `${nameJa} の水位が急上昇しています${depth ? `（${depth}）` : ''}。`
         : `${nameJa} の水位が${levelName.ja}${verbJa}：${depth}${rise.ja}。`,
     };
     en = {
-      title: `[${alert.severity.toUpperCase()}] ${nameEn} ${depth}`,
+      title: `[${river ? levelName.en.toUpperCase() : alert.severity.toUpperCase()}] ${nameEn} ${depth}`,
       body: cause
         ? `Water at ${nameEn} is rising fast${depth ? ` (${depth})` : ''}.`
         : `Water at ${nameEn} ${verbEn} ${levelName.en}: ${depth}${rise.en}.`,
     };
   } else if (alert.kind === 'maintenance_danger') {
     // Issue 12: the map shows 点検中, but staff must still hear of a 危険 reading and decide whether it is the work or the water.
-    ja = { title: `【${KIND_JA[alert.kind]}】${nameJa} ${depth}`, body: `点検中の ${nameJa} のセンサーが危険の水位（${depth}）を測りました。点検作業によるものか、実際の冠水か確認してください。` };
+    ja = { title: `【${KIND_JA[alert.kind]}】${nameJa} ${depth}`, body: `点検中の ${nameJa} のセンサーが危険の水位（${depth}）を測りました。点検作業によるものか、実際の${river ? '増水' : '冠水'}か確認してください。` };
     en = { title: `[${KIND_EN[alert.kind]}] ${nameEn} ${depth}`, body: `The sensor at ${nameEn}, in maintenance, measured a danger level (${depth}). Check whether it is the maintenance work or real flooding.` };
   } else if (alert.kind === 'sensor_fault') {
     // Issue 11: the device itself says its distance is not the water. Not a level, and not a road closure.
@@ -194,6 +203,10 @@ export function composeNotice(input: {
   } else {
     ja = { title: `【${KIND_JA[alert.kind]}】${nameJa}`, body: `${nameJa} のセンサー：${KIND_JA[alert.kind]}。` };
     en = { title: `[${KIND_EN[alert.kind]}] ${nameEn}`, body: `Sensor at ${nameEn}: ${KIND_EN[alert.kind].toLowerCase()}.` };
+  }
+  if (input.trend && event !== 'resolved') {
+    ja.body += `\n${describeTrend('ja', input.trend, sensor, input.settings)}`;
+    en.body += `\n${describeTrend('en', input.trend, sensor, input.settings)}`;
   }
   ja.body += `\n観測時刻 ${when}`;
   en.body += `\nObserved ${when}`;

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../services/core/alerts/alert.ts';
+import { composeNotice } from '../../services/core/alerts/channel.ts';
+import { computeTrend } from '../../services/core/trend.ts';
+
+// Issue 12: alert texts (webhook, e-mail, Web Push; CAP and Atom use the same notice) are worded for
+// the sensor's site, never say 通行止め, and carry the core trend with the time to the next level.
+const T0 = Date.UTC(2026, 6, 1, 7, 0, 0);
+const MIN = 60_000;
+const alert = (over: Partial<Alert> = {}): Alert => ({
+  id: 'al_1', sensorId: 's-1', kind: 'flood', severity: 'warning', peakSeverity: 'warning', cause: 'level', state: 'raised', rising: false,
+  levelCm: 22, observedAt: T0, batteryV: undefined, raisedAt: T0, updatedAt: T0, acknowledgedAt: undefined, acknowledgedBy: undefined,
+  ackNote: undefined, resolvedAt: undefined, resolvedReason: undefined, ...over,
+});
+const road = { id: 's-1', name: '打田駅前アンダーパス', nameEn: 'Uchita Sta. underpass', lat: 34.27, lon: 135.39, thresholds: { caution: 10, warning: 20, danger: 30 } };
+const river = { id: 'r-1', name: '紀の川 船戸', nameEn: 'Kinokawa at Funato', lat: 34.27, lon: 135.36, site: 'river' as const, thresholds: { caution: 250, warning: 330, danger: 380 } };
+const at = (i: number, levelCm: number, stepMin: number) => ({ observedAt: T0 - (2 - i) * stepMin * MIN, levelCm });
+
+describe('alert notices by site (issue 12)', () => {
+  it('a road sensor: cm, 注意/警戒/危険, the trend and 危険（30 cm）まで約8分', () => {
+    const trend = computeTrend([at(0, 20, 1), at(1, 21, 1), at(2, 22, 1)], { thresholds: road.thresholds, intervalS: 60 });
+    const n = composeNotice({ event: 'raised', alert: alert(), sensor: road, timeZone: 'Asia/Tokyo', trend });
+    expect(n.text.ja.title).toBe('【警戒】打田駅前アンダーパス 22 cm');
+    expect(n.text.ja.body).toContain('傾向：上昇中（毎時 60 cm）、危険（30 cm）まで約8分');
+    expect(n.text.en.body).toContain('Trend: rising (60 cm/h); Danger (30 cm) in about 8 min');
+    expect(JSON.stringify(n.text)).not.toContain('通行止め');
+  });
+
+  it('a river gauge: metres, MLIT stage names, 増水 not 冠水, 氾濫危険水位まで約15分', () => {
+    const trend = computeTrend([at(0, 363.33, 5), at(1, 366.67, 5), at(2, 370, 5)], { thresholds: river.thresholds, intervalS: 300 });
+    const n = composeNotice({ event: 'raised', alert: alert({ sensorId: 'r-1', levelCm: 370 }), sensor: river, timeZone: 'Asia/Tokyo', trend });
+    expect(n.text.ja.title).toBe('【避難判断水位】紀の川 船戸 3.70 m');
+    expect(n.text.ja.body).toContain('紀の川 船戸 の水位が避難判断水位に達しました：3.70 m。');
+    expect(n.text.ja.body).toContain('傾向：上昇中（毎時 0.40 m）、氾濫危険水位まで約15分');
+    expect(n.text.en.body).toContain('Trend: rising (0.40 m/h); Flood danger level in about 15 min');
+    const over = composeNotice({ event: 'resolved', alert: alert({ sensorId: 'r-1', state: 'resolved' }), sensor: river, timeZone: 'Asia/Tokyo', trend });
+    expect(over.text.ja.title).toBe('【解除】紀の川 船戸（増水）');
+    expect(over.text.ja.body).not.toContain('傾向');
+    expect(JSON.stringify([n.text, over.text])).not.toMatch(/冠水|通行止め/);
+  });
+
+  it('a negative stage is shown with a real minus sign', () => {
+    const n = composeNotice({ event: 'raised', alert: alert({ sensorId: 'r-1', levelCm: -35, severity: 'caution' }), sensor: { ...river, thresholds: { caution: -50, warning: 330, danger: 380 } }, timeZone: 'Asia/Tokyo' });
+    expect(n.text.ja.title).toBe('【氾濫注意水位】紀の川 船戸 −0.35 m');
+  });
+});
