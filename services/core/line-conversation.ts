@@ -307,17 +307,31 @@ export interface LevelTrend {
   cmPerMin: number;
   direction: TrendDirection;
   next?: { level: AlertSeverity; cm: number; minutes: number };
+  /** Issue 12: a river gauge's trend reads in metres per hour and MLIT's stage names. */
+  river?: boolean;
+  /** Rate in cm per hour (the core's), for the river wording. */
+  cmPerH?: number;
 }
 
 /** The core trend (the one the map and the API show) in a push's words: cm a minute, minutes to the next level. */
-export function toLevelTrend(t: Trend, thresholds: Thresholds): LevelTrend {
-  const out: LevelTrend = { cmPerMin: Math.round(t.rateCmPerH / 6) / 10, direction: t.direction };
+export function toLevelTrend(t: Trend, thresholds: Thresholds, site?: 'road' | 'river'): LevelTrend {
+  const out: LevelTrend = { cmPerMin: Math.round(t.rateCmPerH / 6) / 10, direction: t.direction, ...(site === 'river' && { river: true, cmPerH: t.rateCmPerH }) };
   if (t.nextLevel && t.etaS !== undefined) out.next = { level: t.nextLevel, cm: thresholds[t.nextLevel], minutes: t.etaS / 60 };
   return out;
 }
 
+const RIVER_LEVEL_JA: Record<AlertSeverity, string> = { caution: '氾濫注意水位', warning: '避難判断水位', danger: '氾濫危険水位' };
+const RIVER_LEVEL_EN: Record<AlertSeverity, string> = { caution: 'Flood caution level', warning: 'Evacuation decision level', danger: 'Flood danger level' };
+
 function describeTrend(lang: LineLang, t: LevelTrend): string {
   if (t.direction === 'steady') return lang === 'ja' ? '傾向：横ばい' : 'Trend: steady';
+  if (t.river) {
+    // Issue 12: a river gauge in metres per hour, with MLIT's stage names (as the map and the other channels).
+    const rate = `${(Math.abs(t.cmPerH ?? t.cmPerMin * 60) / 100).toFixed(2)} m`;
+    if (t.direction === 'falling') return lang === 'ja' ? `傾向：下降中（毎時 ${rate}）` : `Trend: falling (${rate}/h)`;
+    const to = t.next ? (lang === 'ja' ? `、${RIVER_LEVEL_JA[t.next.level]}まで約${t.next.minutes}分` : `; ${RIVER_LEVEL_EN[t.next.level]} in about ${t.next.minutes} min`) : '';
+    return lang === 'ja' ? `傾向：上昇中（毎時 ${rate}${to}）` : `Trend: rising (${rate}/h${to})`;
+  }
   if (t.direction === 'falling') return lang === 'ja' ? `傾向：下降中（毎分 ${-t.cmPerMin} cm）` : `Trend: falling (${-t.cmPerMin} cm/min)`;
   const next = t.next
     ? lang === 'ja'

@@ -76,7 +76,7 @@ export function createLineResidents(o: LineResidentsOptions) {
     trendOf: (sensorId) => {
       const sensor = o.registry.get(sensorId);
       const trend = sensor && o.trendOf?.(sensor);
-      return sensor && trend ? toLevelTrend(trend, sensor.thresholds) : undefined;
+      return sensor && trend ? toLevelTrend(trend, sensor.thresholds, sensor.site) : undefined;
     },
     repo: o.repo,
     registry: o.registry,

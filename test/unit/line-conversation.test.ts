@@ -111,5 +111,9 @@ describe('trend and time to the next level', () => {
     expect(buildAlertPush('ja', { event: 'escalated', text }, trend).text).toBe('T\nB\n傾向：上昇中（毎分 2.2 cm、危険（30 cm）まで約4分）\n（停止：「解除 名前」）');
     expect(buildAlertPush('en', { event: 'raised', text }, trend).text).toContain('Trend: rising (2.2 cm/min; Danger (30 cm) in about 4 min)');
     expect(buildAlertPush('ja', { event: 'resolved', text }, trend).text).not.toContain('傾向');
+    // Issue 12: a river gauge in metres an hour and MLIT's names.
+    const river = toLevelTrend(computeTrend([at(0, 363.33), at(5, 366.67), at(10, 370)], { thresholds: { caution: 250, warning: 330, danger: 380 }, intervalS: 300 })!, { caution: 250, warning: 330, danger: 380 }, 'river');
+    expect(buildAlertPush('ja', { event: 'raised', text }, river).text).toContain('傾向：上昇中（毎時 0.40 m、氾濫危険水位まで約15分）');
+    expect(buildAlertPush('en', { event: 'raised', text }, river).text).toContain('Trend: rising (0.40 m/h; Flood danger level in about 15 min)');
   });
 });
