@@ -50,6 +50,15 @@ const ALL_CLEAR_INSTRUCTION = {
   ja: '警報は解除されました。路面の状況に注意して通行してください。',
   en: 'The alert has ended. Take care on the road.',
 } as const;
+/** Issue 12: a river gauge's instructions speak of the river and the city's evacuation information, not of a flooded road. */
+const RIVER_INSTRUCTION = {
+  ja: { danger: '川に近づかないでください。市の避難情報を確認してください。', warning: '避難の準備をしてください。川に近づかないでください。', caution: '今後の川の水位に注意してください。' },
+  en: { danger: 'Stay away from the river. Check the city\'s evacuation information.', warning: 'Get ready to evacuate. Stay away from the river.', caution: 'Watch the river level.' },
+} as const;
+const RIVER_ALL_CLEAR_INSTRUCTION = {
+  ja: '警報は解除されました。川の水位には引き続き注意してください。',
+  en: 'The alert has ended. Keep an eye on the river level.',
+} as const;
 
 /**
  * How long a resolved alert stays in the Atom feed: long enough for an
@@ -97,7 +106,10 @@ function capInfos(alert: Alert, ctx: FeedContext): string[] {
   const sensor = ctx.sensorOf(alert.sensorId);
   if (!sensor) return [];
   const settings = ctx.settingsOf(alert.sensorId);
-  const preset = PRESETS[settings.preset];
+  // Issue 12: the sensor's site decides the event and the words (a river gauge is never "road flooding").
+  const kind = sensor.site === 'river' ? 'river_channel' : settings.preset;
+  const preset = PRESETS[kind];
+  const river = kind === 'river_channel';
   // A resolved alert's message is an all clear: no threat left, no action needed (CAP-v1.2 §3.2.2 responseType AllClear, urgency Past).
   const over = alert.state === 'resolved';
   const notice = composeNotice({ event: over ? 'resolved' : 'raised', alert, sensor, settings, timeZone: ctx.timeZone, baseUrl: ctx.baseUrl });
@@ -108,8 +120,8 @@ function capInfos(alert: Alert, ctx: FeedContext): string[] {
     const parts = [
       `<language>${lang === 'ja' ? 'ja-JP' : 'en-US'}</language>`,
       `<category>Met</category>`,
-      settings.preset === 'road_underpass' ? `<category>Transport</category>` : '',
-      `<event>${esc(EVENT[settings.preset][lang])}</event>`,
+      kind === 'road_underpass' ? `<category>Transport</category>` : '',
+      `<event>${esc(EVENT[kind][lang])}</event>`,
       `<responseType>${over ? 'AllClear' : CAP_RESPONSE[alert.severity]}</responseType>`,
       `<urgency>${over ? 'Past' : 'Immediate'}</urgency>`,
       `<severity>${over ? 'Minor' : CAP_SEVERITY[alert.severity]}</severity>`,
@@ -119,7 +131,7 @@ function capInfos(alert: Alert, ctx: FeedContext): string[] {
       `<senderName>kansui</senderName>`,
       `<headline>${esc(notice.text[lang].title)}</headline>`,
       `<description>${esc(notice.text[lang].body)}</description>`,
-      `<instruction>${esc(over ? ALL_CLEAR_INSTRUCTION[lang] : INSTRUCTION[lang][alert.severity])}</instruction>`,
+      `<instruction>${esc(over ? (river ? RIVER_ALL_CLEAR_INSTRUCTION : ALL_CLEAR_INSTRUCTION)[lang] : (river ? RIVER_INSTRUCTION : INSTRUCTION)[lang][alert.severity])}</instruction>`,
       `<web>${esc(`${ctx.baseUrl}/?sensor=${encodeURIComponent(sensor.id)}`)}</web>`,
       `<parameter><valueName>sensor_id</valueName><value>${esc(sensor.id)}</value></parameter>`,
       `<parameter><valueName>level_name</valueName><value>${esc(notice.levelName[lang])}</value></parameter>`,

@@ -44,3 +44,22 @@ describe('alert notices by site (issue 12)', () => {
     expect(n.text.ja.title).toBe('【氾濫注意水位】紀の川 船戸 −0.35 m');
   });
 });
+
+describe('CAP and Atom for a river gauge (issue 12)', () => {
+  it('river water level, metres, river instructions; no road words', async () => {
+    const { renderActiveCap, renderAtom } = await import('../../services/alerting/feeds.ts');
+    const sensor = { ...river, kind: 'level' as const, intervalS: 300, state: 'active' as const, createdAt: T0, updatedAt: T0 };
+    const ctx = { baseUrl: 'https://kansui.city.example', timeZone: 'Asia/Tokyo', now: T0, sensorOf: () => sensor, settingsOf: () => ({ preset: 'road_underpass' as const }) };
+    const a = alert({ sensorId: 'r-1', levelCm: 385, severity: 'danger', peakSeverity: 'danger' });
+    const cap = renderActiveCap([a], ctx);
+    expect(cap).toContain('<event>河川水位</event>');
+    expect(cap).toContain('<event>River water level</event>');
+    expect(cap).toContain('【氾濫危険水位】紀の川 船戸 3.85 m');
+    expect(cap).toContain('川に近づかないでください。');
+    expect(cap).not.toContain('<category>Transport</category>');
+    const atom = renderAtom([a], ctx);
+    expect(atom).toContain('3.85 m');
+    // The feed's own title (all sensors) aside, nothing about this gauge speaks of a flooded or closed road.
+    expect(cap + atom.replace('<title>kansui 冠水警報 / Flood alerts</title>', '')).not.toMatch(/冠水|通行止め/);
+  });
+});
