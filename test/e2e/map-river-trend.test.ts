@@ -58,6 +58,7 @@ describe('public map: river gauge wording and metres, trend and time to the next
       expect(river.status).not.toMatch(/冠水|路面|通行止め/);
       expect(river.trend).toBe('↑ 上昇中 +0.40 m/時');
       expect(river.eta).toBe('⏱ 氾濫危険水位まで約15分');
+      expect(clean(await page.getAttribute('#panel .gauge', 'aria-label'))).toBe('水位 3.70 m（氾濫注意水位 2.50 m、避難判断水位 3.30 m、氾濫危険水位 3.80 m）');
       await page.screenshot({ path: artifactPath(`${device}-river-ja.png`) });
 
       const road = await panel(page, 'uchita');

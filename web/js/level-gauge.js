@@ -16,9 +16,10 @@ const BANDS = [
  * @param {{caution:number, warning:number, danger:number}} th
  * @param {number[]|null} [stages] a stage sensor's heights: its label says "20 cm 以上", not an exact level (issue 11)
  */
-export function renderLevelGauge(levelCm, th, stages) {
+export function renderLevelGauge(levelCm, th, stages, site) {
   const max = Math.max(th.danger * 1.4, (levelCm ?? 0) * 1.05);
-  const x = (v) => (Math.min(v, max) / max) * W;
+  // A river stage below the gauge datum (issue 12) sits at the left end.
+  const x = (v) => (Math.max(0, Math.min(v, max)) / max) * W;
   const edges = [0, th.caution, th.warning, th.danger, max];
   const bands = BANDS.map(([k, c], i) => {
     const x0 = x(/** @type {number} */ (edges[i]));
@@ -32,7 +33,10 @@ export function renderLevelGauge(levelCm, th, stages) {
     levelCm === null
       ? ''
       : `<path d="M${x(levelCm).toFixed(1)} 22 l-6 8 h12z" fill="#000"/><line x1="${x(levelCm).toFixed(1)}" x2="${x(levelCm).toFixed(1)}" y1="2" y2="24" stroke="#000" stroke-width="3"/>`;
-  const label = stages && stages.length && levelCm !== null
+  const m = (cm) => formatLevel(cm, null, 'river');
+  const label = site === 'river'
+    ? t('gaugeLabelRiver', { level: levelCm === null ? '—' : m(levelCm), c: m(th.caution), w: m(th.warning), d: m(th.danger) })
+    : stages && stages.length && levelCm !== null
     ? t('gaugeLabelStage', { level: formatLevel(levelCm, stages), c: th.caution, w: th.warning, d: th.danger })
     : t('gaugeLabel', { level: levelCm === null ? '—' : levelCm.toFixed(1), c: th.caution, w: th.warning, d: th.danger });
   return `<svg class="gauge" viewBox="-6 0 ${W + 12} ${H + 2}" role="img" aria-label="${label}"><rect x="0" y="8" width="${W}" height="12" fill="none" stroke="#000"/>${bands}${ticks}${pointer}</svg>`;

@@ -135,7 +135,7 @@ export function createSensorPanel(deps) {
     parts.time.textContent = s.observedAtMs === null ? t('noData') : (getLang() === 'ja' ? `${relativeTime(s.observedAtMs, now)}（${formatClock(s.observedAtMs)}）` : `${relativeTime(s.observedAtMs, now)} (${formatClock(s.observedAtMs)})`);
     parts.addr.textContent = sensorAddress(s);
     parts.addrRow.hidden = !s.address && !s.addressEn;
-    parts.gauge.innerHTML = renderLevelGauge(s.levelCm, s.thresholds, s.stages);
+    parts.gauge.innerHTML = renderLevelGauge(s.levelCm, s.thresholds, s.stages, s.site);
     // Issue 12: the server's trend (the one /api/sensors and pushes show), not for a silent sensor.
     const live = s.status !== 'offline' ? s : { ...s, trend: null, nextLevel: null, etaS: null };
     parts.trend.dataset.trend = live.trend?.direction ?? 'unknown';
