@@ -267,3 +267,29 @@ export function noticeToJson(n: AlertNotice, timeZone: string) {
     ...(n.reminder !== undefined && { reminder: n.reminder }),
   };
 }
+
+/** A river stage in metres with two decimals (issue 12), as 川の防災情報 shows it: 380 → "3.80 m", −35 → "−0.35 m". */
+export function formatStageM(levelCm: number): string {
+  const m = (Math.abs(levelCm) / 100).toFixed(2);
+  return `${levelCm < 0 && m !== '0.00' ? '−' : ''}${m} m`;
+}
+
+/**
+ * The trend line of a notice (issue 12), in the map's words: "傾向：上昇中（毎時 60 cm）、危険（30 cm）まで約8分",
+ * for a river "傾向：上昇中（毎時 0.40 m）、氾濫危険水位まで約15分". The time only when the core gives one.
+ */
+export function describeTrend(lang: 'ja' | 'en', t: Trend, sensor: AlertSensor, settings?: AlertSettings): string {
+  const river = sensor.site === 'river';
+  if (t.direction === 'steady') return lang === 'ja' ? '傾向：横ばい' : 'Trend: steady';
+  const abs = Math.abs(t.rateCmPerH);
+  const rate = river ? `${(abs / 100).toFixed(2)} m` : `${abs} cm`;
+  if (t.direction === 'falling') return lang === 'ja' ? `傾向：下降中（毎時 ${rate}）` : `Trend: falling (${rate}/h)`;
+  let next = '';
+  if (t.nextLevel && t.etaS !== undefined) {
+    const min = Math.round(t.etaS / 60);
+    const time = lang === 'ja' ? (min < 60 ? `${min}分` : `${Math.floor(min / 60)}時間${min % 60 ? `${min % 60}分` : ''}`) : min < 60 ? `${min} min` : `${Math.floor(min / 60)} h${min % 60 ? ` ${min % 60} min` : ''}`;
+    const label = river ? labelLevel(t.nextLevel, { ...settings, preset: 'river_channel' }) : { ja: `${SEVERITY_JA[t.nextLevel]}（${sensor.thresholds[t.nextLevel]} cm）`, en: `${SEVERITY_EN[t.nextLevel]} (${sensor.thresholds[t.nextLevel]} cm)` };
+    next = lang === 'ja' ? `、${label.ja}まで約${time}` : `; ${label.en} in about ${time}`;
+  }
+  return lang === 'ja' ? `傾向：上昇中（毎時 ${rate}）${next}` : `Trend: rising (${rate}/h)${next}`;
+}
