@@ -57,7 +57,7 @@ describe('public map: river gauge wording and metres, trend and time to the next
       expect(river.status).toBe('警戒（避難判断水位以上：避難の準備を）');
       expect(river.status).not.toMatch(/冠水|路面|通行止め/);
       expect(river.trend).toBe('↑ 上昇中 +0.40 m/時');
-      expect(river.eta).toBe('⏱ 氾濫危険水位まで約15分');
+      expect(river.eta).toBe('氾濫危険水位まで約15分');
       expect(clean(await page.getAttribute('#panel .gauge', 'aria-label'))).toBe('水位 3.70 m（氾濫注意水位 2.50 m、避難判断水位 3.30 m、氾濫危険水位 3.80 m）');
       await page.screenshot({ path: artifactPath(`${device}-river-ja.png`) });
 
@@ -65,7 +65,8 @@ describe('public map: river gauge wording and metres, trend and time to the next
       expect(road.level).toBe('22.0 cm');
       expect(road.status).toBe('警戒（通行注意）');
       expect(road.trend).toBe('↑ 上昇中 +60.0 cm/時');
-      expect(road.eta).toBe('⏱ 危険（30 cm）まで約8分');
+      expect(road.eta).toBe('危険（30 cm）まで約8分');
+      await page.screenshot({ path: artifactPath(`${device}-road-eta-ja.png`) });
 
       const low = await panel(page, 'low');
       expect(low.level).toBe('−0.35 m');
@@ -77,9 +78,9 @@ describe('public map: river gauge wording and metres, trend and time to the next
       await page.click('#panel [data-act="close"]');
       await page.waitForSelector('#panel', { state: 'hidden' });
       if (await page.isVisible('[data-view-btn="list"]')) await page.click('[data-view-btn="list"]');
-      expect(clean(await page.textContent('#list [data-sensor-id="funato"] .row-eta'))).toBe('⏱ 氾濫危険水位まで約15分');
+      expect(clean(await page.textContent('#list [data-sensor-id="funato"] .row-eta'))).toBe('氾濫危険水位まで約15分');
       expect(clean(await page.textContent('#list [data-sensor-id="funato"] .row-level'))).toBe('3.70 m');
-      expect(clean(await page.textContent('#list [data-sensor-id="uchita"] .row-eta'))).toBe('⏱ 危険（30 cm）まで約8分');
+      expect(clean(await page.textContent('#list [data-sensor-id="uchita"] .row-eta'))).toBe('危険（30 cm）まで約8分');
       expect(await page.isHidden('#list [data-sensor-id="low"] .row-eta')).toBe(true);
 
       await page.click('#lang-btn');
@@ -87,10 +88,11 @@ describe('public map: river gauge wording and metres, trend and time to the next
       const riverEn = await panel(page, 'funato');
       expect(riverEn.status).toBe('Warning (evacuation-decision stage: get ready to evacuate)');
       expect(riverEn.trend).toBe('↑ Rising +0.40 m/h');
-      expect(riverEn.eta).toBe('⏱ Flood-danger stage in about 15 min');
-      const roadEn = await panel(page, 'uchita');
-      expect(roadEn.eta).toBe('⏱ Danger (30 cm) in about 8 min');
+      expect(riverEn.eta).toBe('Flood-danger stage in about 15 min');
       await page.screenshot({ path: artifactPath(`${device}-river-en.png`) });
+      const roadEn = await panel(page, 'uchita');
+      expect(roadEn.eta).toBe('Danger (30 cm) in about 8 min');
+      await page.screenshot({ path: artifactPath(`${device}-road-eta-en.png`) });
       expect(await runAxe(page)).toEqual([]);
       await context.close();
     });

@@ -85,7 +85,7 @@ export function createListView(deps) {
     // Issue 12: the time to the next level, when the server gives one (rising, good fit; never for a silent sensor).
     const eta = s.status === 'offline' ? '' : etaText(s);
     row.eta.hidden = !eta;
-    setText(row.eta, eta ? `⏱ ${eta}` : '');
+    setText(row.eta, eta);
     setText(row.time, s.observedAtMs === null ? '' : relativeTime(s.observedAtMs, now));
   }
 

@@ -141,7 +141,7 @@ export function createSensorPanel(deps) {
     parts.trend.dataset.trend = live.trend?.direction ?? 'unknown';
     parts.trend.textContent = trendText(live);
     const eta = etaText(live);
-    parts.eta.textContent = eta ? `⏱ ${eta}` : '';
+    parts.eta.textContent = eta;
     parts.eta.hidden = !eta;
     const n = deps.notify;
     parts.notify.hidden = !n?.available();
