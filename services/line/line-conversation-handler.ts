@@ -21,7 +21,7 @@ import {
   type LineTextMessage,
 } from '../core/line-conversation.ts';
 import type { SensorRegistry } from '../core/ports.ts';
-import type { Sensor } from '../core/sensor.ts';
+import { isPublicSensor, type Sensor } from '../core/sensor.ts';
 import type { Status } from '../core/status.ts';
 import type { LineApi } from './line-api.ts';
 
@@ -88,8 +88,13 @@ export function createLineConversation(deps: LineConversationDeps) {
     });
   }
 
+  /** What residents may find and follow: what the public map shows (not retired, commissioned: issue 12). */
+  function offered(s: Sensor | undefined): s is Sensor {
+    return s !== undefined && s.state !== 'retired' && isPublicSensor(s);
+  }
+
   function activeSensors(): Sensor[] {
-    return deps.registry.list().filter((s) => s.state !== 'retired');
+    return deps.registry.list().filter(offered);
   }
 
   function withStatus(list: Sensor[]) {
@@ -176,7 +181,7 @@ export function createLineConversation(deps: LineConversationDeps) {
         const lang: LineLang = language?.toLowerCase().startsWith('en') ? 'en' : 'ja';
         deps.repo.saveUser(userId, lang, deps.now());
         // The city's areas (LINE_AREAS), or else the sensors most residents follow.
-        const areas = deps.areas.length ? deps.areas : deps.repo.popularSensors(12).map((p) => deps.registry.get(p.sensorId)).filter((s): s is Sensor => s !== undefined && s.state !== 'retired').map((s) => (lang === 'en' ? (s.nameEn ?? s.name) : s.name));
+        const areas = deps.areas.length ? deps.areas : deps.repo.popularSensors(12).map((p) => deps.registry.get(p.sensorId)).filter(offered).map((s) => (lang === 'en' ? (s.nameEn ?? s.name) : s.name));
         await reply(event, buildWelcome(lang, { ...(deps.baseUrl && { baseUrl: deps.baseUrl }), areas }));
         return;
       }
@@ -207,7 +212,7 @@ export function createLineConversation(deps: LineConversationDeps) {
           await reply(event, buildUnsubscribed(lang, [nameOf(p.sensorId, lang)]));
           return;
         }
-        if (!sensor || sensor.state === 'retired') return;
+        if (!offered(sensor)) return;
         await reply(event, subscribe(userId, lang, sensor, p.action === 'level' ? p.level : undefined));
         return;
       }

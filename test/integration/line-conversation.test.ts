@@ -32,6 +32,8 @@ beforeAll(async () => {
   registerSensor(k.registry, { id: 'kinokawa-01', name: '打田駅前アンダーパス', nameEn: 'Uchita Station Underpass', lat: 34.2711, lon: 135.3952 }, now);
   registerSensor(k.registry, { id: 'kinokawa-02', name: '粉河駅東', nameEn: 'Kokawa Station East', lat: 34.28, lon: 135.41 }, now);
   registerSensor(k.registry, { id: 'kinokawa-03', name: '打田中学校前', lat: 34.272, lon: 135.396 }, now);
+  // Installed but not commissioned (issue 12): off the public map, so residents cannot find or follow it on LINE either.
+  registerSensor(k.registry, { id: 'kinokawa-04', name: '打田新設アンダーパス', lat: 34.2712, lon: 135.3953, commissioning: true }, now);
   hook = `${k.httpUrl}/api/line/webhook`;
   await k.line?.idle(); // the quota read at start is done
 });
@@ -131,6 +133,14 @@ describe('LINE conversation', () => {
     expect(m.text).not.toContain('粉河');
     expect(m.text).toContain('https://kansui.city.example/?sensor=kinokawa-01');
     expect(m.quickReply.items.map((i: any) => i.action.data)).toEqual(['a=sub&s=kinokawa-01', 'a=sub&s=kinokawa-03']);
+    expect(m.text).not.toContain('打田新設');
+  });
+
+  it('a sensor not yet public cannot be followed, by name or by a hand-made postback', async () => {
+    const u = lineUserId(0xc0);
+    expect(lastReply(await say(u, text('登録 kinokawa-04'))).text).not.toContain('登録しました');
+    await say(u, { type: 'postback', postback: { data: 'a=sub&s=kinokawa-04' } });
+    expect(k.line?.repo.subscriptionsOf(u)).toEqual([]);
   });
 
   it('the subscribe button (postback) subscribes at 警戒 by default; typed 登録 works too; 一覧 lists; レベル changes the level', async () => {
