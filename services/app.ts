@@ -356,6 +356,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     metricsRegistry: metrics.registry,
     now,
     formatTime: (ms) => formatIso(ms, timeZone),
+    notAudited: (request) => auditLog.notAudited(request),
     onEvent: onBrokerEvent,
     onUplink: (source, r) => {
       if (r.outcome === 'unknown_device' || r.outcome === 'invalid') logUplink(`uplink:${source}:${r.outcome}`, 'uplink not taken', { source, outcome: r.outcome, detail: r.detail });

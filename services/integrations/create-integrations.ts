@@ -29,6 +29,8 @@ export interface IntegrationsDeps {
   firstConnectTimeoutMs?: number;
   /** ISO 8601 in the service's zone, for the console. */
   formatTime?: (ms: number) => string;
+  /** Keeps webhook uplinks out of the audit log (see integrationRoutes). */
+  notAudited?: (request: Request) => void;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function createIntegrations(config: Config, deps: IntegrationsDeps)
     receiver,
     metrics,
     mqtt,
-    routes: integrationRoutes({ receiver, metrics, now: deps.now, formatTime: deps.formatTime ?? ((ms) => new Date(ms).toISOString()) }),
+    routes: integrationRoutes({ receiver, metrics, now: deps.now, formatTime: deps.formatTime ?? ((ms) => new Date(ms).toISOString()), ...(deps.notAudited && { notAudited: deps.notAudited }) }),
     async close() {
       await Promise.all(mqtt.map((m) => m.close()));
     },

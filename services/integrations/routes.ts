@@ -12,6 +12,8 @@ export interface IntegrationRoutesDeps {
   /** ISO 8601 in the service's zone. */
   formatTime: (ms: number) => string;
   now?: () => number;
+  /** An uplink is data coming in, not a change by a person: keep it out of the audit log (it is counted in /metrics). */
+  notAudited?: (request: Request) => void;
 }
 
 async function readJson(c: Context<AuthEnv>): Promise<unknown> {
@@ -62,6 +64,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): (app: Hono<AuthE
       });
     });
     app.post('/api/integrations/ttn', requireRole('technician'), async (c) => {
+      deps.notAudited?.(c.req.raw);
       const json = await readJson(c);
       // TTN sends other message types to the same webhook when they are enabled: not uplinks.
       if (json && typeof json === 'object' && !('uplink_message' in json)) {
@@ -70,6 +73,7 @@ export function integrationRoutes(deps: IntegrationRoutesDeps): (app: Hono<AuthE
       return answer(c, await up(deps, 'ttn-webhook', parseTtnUplink(json, 'ttn-webhook', now())));
     });
     app.post('/api/integrations/chirpstack', requireRole('technician'), async (c) => {
+      deps.notAudited?.(c.req.raw);
       const event = c.req.query('event');
       const json = await readJson(c);
       if (event === 'up') return answer(c, await up(deps, 'chirpstack-http', parseChirpstackUp(json, 'chirpstack-http', now())));

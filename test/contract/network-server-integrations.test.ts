@@ -210,6 +210,10 @@ describe('network-server integrations: one contract, every adapter (issue 11)', 
       expect(i.counts).toMatchObject({ accepted: 3, duplicate: 1, unknown_device: 1, refused: 1 });
     }
     expect(view.batteries['cs-status']).toMatchObject({ battery_pct: 81.5 });
+    // Uplinks are data coming in, not people's changes: none of the webhook posts above is in the audit log.
+    const admin = createTestToken(k, 'ns-admin', 'admin');
+    const audit = await (await fetch(`${k.httpUrl}/api/audit?limit=500`, { headers: { Authorization: `Bearer ${admin}` } })).json();
+    expect(audit.entries.filter((e: { targetId?: string }) => e.targetId?.includes('/api/integrations'))).toEqual([]);
     const consoleRow = (await (await fetch(`${k.httpUrl}/api/console/sensors`, { headers: { Authorization: `Bearer ${staff}` } })).json()).sensors.find((x: { id: string }) => x.id === 'ttn-mqtt-em500');
     // Its newest reading carried no battery record (the redelivery test's frame): the last reported one is kept beside it.
     expect(consoleRow).toMatchObject({ batteryPct: null, snrDb: 2, devEui: expect.stringMatching(/^24E12471/), codec: 'milesight-em500-udl' });
