@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { READING_TOPIC_FILTER, parseReadingTopic } from '../core/topic.ts';
 import type { Ingest } from '../ingest/create-ingest.ts';
+import { waitForFirstConnect } from './first-connect.ts';
 
 export interface ExternalSubscriberOptions {
   url: string;
@@ -146,16 +147,7 @@ export async function connectExternalSubscriber(options: ExternalSubscriberOptio
   // there, but never fail the service for it: the map and API still serve
   // stored data, /healthz reports the broker down, and MQTT.js keeps retrying.
   const firstConnectMs = options.firstConnectTimeoutMs ?? 10_000;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      onEvent('not-connected-yet', { url: options.url, after_ms: firstConnectMs });
-      resolve();
-    }, firstConnectMs);
-    client.once('connect', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  await waitForFirstConnect(client, firstConnectMs, () => onEvent('not-connected-yet', { url: options.url, after_ms: firstConnectMs }));
 
   return {
     client,

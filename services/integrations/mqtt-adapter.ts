@@ -2,6 +2,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { UplinkSource } from '../core/uplink.ts';
 import { parseChirpstackUp, parseTtnUplink, type MessageResult } from './messages.ts';
 import type { UplinkReceiver } from './receiver.ts';
+import { waitForFirstConnect } from '../broker/first-connect.ts';
 
 export interface NetworkServerMqttOptions {
   url: string;
@@ -122,16 +123,7 @@ export async function connectNetworkServerMqtt(profile: Profile, options: Networ
   client.on('offline', () => onEvent('offline', { source: profile.source }));
 
   const firstConnectMs = options.firstConnectTimeoutMs ?? 10_000;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      onEvent('not-connected-yet', { source: profile.source, url: options.url, after_ms: firstConnectMs });
-      resolve();
-    }, firstConnectMs);
-    client.once('connect', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  await waitForFirstConnect(client, firstConnectMs, () => onEvent('not-connected-yet', { source: profile.source, url: options.url, after_ms: firstConnectMs }));
 
   return {
     source: profile.source,

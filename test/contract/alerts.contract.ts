@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../services/core/alerts/alert.ts';
 import type { AlertEventRow, AlertRepository, DeliveryLogEntry } from '../../services/core/alerts/repository.ts';
-import { DomainError } from '../../services/core/errors.ts';
+import { codeOf } from '../helpers/domain-error.ts';
 
 export interface OpenedAlerts {
   repo: AlertRepository;
@@ -22,14 +22,6 @@ const delivery = (n: number, over: Partial<DeliveryLogEntry> = {}): DeliveryLogE
   status: 200, error: undefined, durationMs: 12.5, at: n, ...over,
 });
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof DomainError ? err.code : `not a DomainError: ${String(err)}`;
-  }
-  return undefined;
-}
 
 /** One contract for every AlertRepository adapter (issue 16; the pattern of reading-store.contract.ts). */
 export function describeAlertsContract(h: { name: string; open: () => OpenedAlerts }) {

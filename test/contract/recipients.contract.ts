@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Recipient } from '../../services/core/alerts/channel.ts';
 import type { RecipientRepository } from '../../services/core/alerts/repository.ts';
-import { DomainError } from '../../services/core/errors.ts';
+import { codeOf } from '../helpers/domain-error.ts';
 
 export interface OpenedRecipients {
   repo: RecipientRepository;
@@ -16,14 +16,6 @@ const push = (id: string, endpoint: string): Recipient => ({
   id, channel: 'webpush', target: endpoint, subscription: { endpoint, keys: { p256dh: 'BP-key', auth: 'auth-key' } }, sensors: ['s-1', 's-2'], minSeverity: 'danger', kinds: ['flood'], lang: 'en', source: 'resident',
 });
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof DomainError ? err.code : `not a DomainError: ${String(err)}`;
-  }
-  return undefined;
-}
 
 /** One contract for every RecipientRepository adapter: staff recipients and residents' push subscriptions (issue 16). */
 export function describeRecipientsContract(h: { name: string; open: () => OpenedRecipients }) {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DomainError } from '../../services/core/errors.ts';
 import type { SensorRegistry } from '../../services/core/ports.ts';
 import { createSensor } from '../../services/core/sensor.ts';
+import { codeOf } from '../helpers/domain-error.ts';
 
 export interface OpenedRegistry {
   registry: SensorRegistry;
@@ -12,14 +12,6 @@ export interface OpenedRegistry {
 
 const sensor = (id: string, extra: Record<string, unknown> = {}, at = 1_000) => createSensor({ id, name: `名前 ${id}`, lat: 34.2, lon: 135.1, ...extra }, at);
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof DomainError ? err.code : `not a DomainError: ${String(err)}`;
-  }
-  return undefined;
-}
 
 /** One contract for every SensorRegistry adapter (issue 16; the pattern of reading-store.contract.ts). */
 export function describeSensorRegistryContract(h: { name: string; open: () => OpenedRegistry }) {
