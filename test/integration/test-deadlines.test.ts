@@ -1,4 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.ts';
@@ -44,9 +47,13 @@ function runHangingFixture(env: Record<string, string>) {
 
 describe('tests that never hang (issue 16)', () => {
   it('.ci/test-with-deadline stops a hung run at its deadline and names the test file and test that were running', async () => {
-    const run = runHangingFixture({ KANSUI_TEST_DEADLINE_S: '600', KANSUI_TEST_FILE_DEADLINE_S: '600' });
+    const dir = mkdtempSync(join(tmpdir(), 'kansui-hang-'));
+    const progress = join(dir, 'progress');
+    const run = runHangingFixture({ KANSUI_TEST_DEADLINE_S: '600', KANSUI_TEST_FILE_DEADLINE_S: '600', KANSUI_TEST_PROGRESS: progress });
     try {
       await waitFor(() => run.output().includes('fixture: waiting forever'), { timeoutMs: 60_000, what: `the fixture to start (output: ${run.output()})` });
+      // The worker prints before vitest's main process hears the test began: wait until the reporter has written it down.
+      await waitFor(() => existsSync(progress) && readFileSync(progress, 'utf8').includes('› waits forever'), { timeoutMs: 30_000, what: 'the reporter to record the running test' });
       // SIGALRM makes timeout(1) act as if its time had run out (coreutils
       // timeout.c), so the deadline is reached now instead of after a sleep.
       const pid = await waitFor(run.timeoutPid, { what: 'the timeout process' });
@@ -57,6 +64,7 @@ describe('tests that never hang (issue 16)', () => {
       expect(run.output()).toMatch(/test\/fixtures\/hang\/hang\.fixture\.ts \(since [^)]+\) › waits forever/);
     } finally {
       run.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 
