@@ -71,7 +71,28 @@ async function measureFirstLoad(browser: Browser, k: TestKansui, n: number): Pro
   await page.goto(k.httpUrl);
   await page.waitForFunction((count) => document.querySelectorAll('#list [data-sensor-id]').length === count, n, { timeout: 60_000 });
   await page.waitForFunction(() => document.body.dataset.map === 'ready', null, { timeout: 60_000 });
-  await page.waitForLoadState('networkidle');
+  // Playwright's 'networkidle' never comes while the live stream is open and
+  // the page keeps its as-of clock: wait instead until every request but the
+  // stream has finished and none started for 1 s (deadline 60 s).
+  const streams = new Set<string>([...urls].filter(([, u]) => new URL(u).pathname === '/api/events').map(([id]) => id));
+  let lastStart = Date.now();
+  let lastUrl = '';
+  cdp.on('Network.requestWillBeSent', (e) => {
+    lastStart = Date.now();
+    lastUrl = e.request.url;
+  });
+  cdp.on('Network.loadingFailed', (e) => sizes.set(e.requestId, 0));
+  cdp.on('Network.responseReceived', (e) => {
+    if (e.response.mimeType === 'text/event-stream') streams.add(e.requestId);
+  });
+  const settleBy = Date.now() + 60_000;
+  while ([...urls.keys()].some((id) => !sizes.has(id) && !streams.has(id)) || Date.now() - lastStart < 1000) {
+    if (Date.now() > settleBy) {
+      const pending = [...urls].filter(([id]) => !sizes.has(id) && !streams.has(id)).map(([, u]) => u);
+      throw new Error(`first load did not settle within 60 s (pending: ${pending.join(', ') || 'none'}; last request: ${lastUrl})`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const marks = await page.evaluate(() => ({
     list: performance.getEntriesByName('kansui:list')[0]?.startTime ?? NaN,
     markers: performance.getEntriesByName('kansui:markers')[0]?.startTime ?? NaN,
