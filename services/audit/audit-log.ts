@@ -1,17 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { redactSecrets, type AuditAction, type AuditEntry, type AuditQuery, type AuditRepository } from '../core/audit.ts';
-import type { Principal } from '../core/auth.ts';
+import { redactSecrets, type AuditEntry, type AuditQuery, type AuditRecord, type AuditRepository } from '../core/audit.ts';
 import type { AuthEnv } from '../auth/middleware.ts';
 
-export interface AuditRecord {
-  actor: Pick<Principal, 'userId' | 'username'> | 'cli';
-  action: AuditAction;
-  targetType: AuditEntry['targetType'];
-  targetId: string;
-  before?: unknown;
-  after?: unknown;
-  address?: string | null;
-}
+export type { AuditRecord };
 
 /**
  * Append-only audit log of every change (issue 5: who, what, when,

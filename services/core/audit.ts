@@ -61,18 +61,18 @@ export type NewAuditEntry = Omit<AuditEntry, 'id'>;
  * outside the console (alerts, closures, LINE) record in words, not as a
  * generic `http.write`.
  */
-export type AuditSink = (
-  request: Request,
-  record: {
-    actor: { userId: number; username: string };
-    action: AuditAction;
-    targetType: AuditEntry['targetType'];
-    targetId: string;
-    before?: unknown;
-    after?: unknown;
-    address?: string | null;
-  },
-) => void;
+export type AuditSink = (request: Request, record: AuditRecord & { actor: Exclude<AuditRecord['actor'], 'cli'> }) => void;
+
+/** One change to record: by a signed-in user or token, or by the shell (`cli`). */
+export interface AuditRecord {
+  actor: { userId: number; username: string } | 'cli';
+  action: AuditAction;
+  targetType: AuditEntry['targetType'];
+  targetId: string;
+  before?: unknown;
+  after?: unknown;
+  address?: string | null;
+}
 
 export const AuditQuerySchema = z
   .object({
