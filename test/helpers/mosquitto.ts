@@ -55,23 +55,7 @@ export async function startMosquitto(options: { ingestUser: MosquittoUser; senso
   );
   const port = await getFreePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [
-      'user root',
-      'per_listener_settings false',
-      'allow_anonymous false',
-      `password_file ${passwordFile}`,
-      `acl_file ${aclFile}`,
-      `listener ${port} 127.0.0.1`,
-      'persistence false',
-      `max_queued_messages ${options.maxQueued ?? 100000}`,
-      'log_dest stderr',
-      'log_type error',
-      'log_type warning',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(conf, mosquittoConf(port, [`password_file ${passwordFile}`, `acl_file ${aclFile}`], options.maxQueued));
   const child = await launchMosquitto(conf, port);
   return {
     url: `mqtt://127.0.0.1:${port}`,
@@ -151,23 +135,24 @@ export async function startDynsecMosquitto(options: { admin?: MosquittoUser } = 
   execFileSync('mosquitto_ctrl', ['dynsec', 'init', configFile, admin.username, admin.password], { stdio: 'ignore' });
   const port = await getFreePort();
   const conf = join(temp.dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [
-      'user root',
-      'per_listener_settings false',
-      'allow_anonymous false',
-      `plugin ${plugin}`,
-      `plugin_opt_config_file ${configFile}`,
-      `listener ${port} 127.0.0.1`,
-      'persistence false',
-      'max_queued_messages 100000',
-      'log_dest stderr',
-      'log_type error',
-      'log_type warning',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(conf, mosquittoConf(port, [`plugin ${plugin}`, `plugin_opt_config_file ${configFile}`]));
   const child = await launchMosquitto(conf, port);
   return { url: `mqtt://127.0.0.1:${port}`, port, dir: temp.dir, configFile, admin, process: child, stop: () => stopMosquitto(child, temp.remove) };
+}
+
+/** A private Mosquitto on loopback `port`: no anonymous clients, authenticated by `auth` (password/ACL files or a plugin). */
+function mosquittoConf(port: number, auth: string[], maxQueued = 100_000): string {
+  return [
+    'user root',
+    'per_listener_settings false',
+    'allow_anonymous false',
+    ...auth,
+    `listener ${port} 127.0.0.1`,
+    'persistence false',
+    `max_queued_messages ${maxQueued}`,
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    '',
+  ].join('\n');
 }
