@@ -156,7 +156,7 @@ export interface SimEnv {
 }
 
 /** Resolve which sensors to simulate from the options. */
-export function selectSensors(v: Record<string, unknown>, env: SimEnv): SimSensor[] {
+export async function selectSensors(v: Record<string, unknown>, env: SimEnv): Promise<SimSensor[]> {
   let sensors: SimSensor[];
   if (typeof v.credentials === 'string') {
     if (v.register !== undefined) throw new UsageError('--credentials and --register: choose one');
@@ -165,7 +165,7 @@ export function selectSensors(v: Record<string, unknown>, env: SimEnv): SimSenso
     const n = num(v.register, 'register', z.number().int().min(1).max(100_000), 1);
     const dataDir = (v['data-dir'] as string | undefined) ?? env.DATA_DIR ?? './data';
     const every = num(v['distance-every'] as string | undefined, 'distance-every', z.number().int().min(0), 4);
-    const lines = registerSimSensors(dataDir, simSpecs(n, (v.prefix as string | undefined) ?? 'sim-', every));
+    const lines = await registerSimSensors(dataDir, simSpecs(n, (v.prefix as string | undefined) ?? 'sim-', every));
     if (typeof v['save-credentials'] === 'string') {
       writeFileSync(v['save-credentials'], lines.map((l) => JSON.stringify(l)).join('\n') + '\n', { mode: 0o600 });
     }
@@ -229,7 +229,7 @@ export async function runSimCli(argv: string[], env: SimEnv & Record<string, str
       if (faults.length) throw new UsageError('--fault is for scenario mode, not --rate');
       const client = v.client ?? 'mqtt.js';
       if (client !== 'mqtt.js' && client !== 'lean') throw new UsageError(`--client ${client}: mqtt.js or lean`);
-      const sensors = selectSensors(v, env);
+      const sensors = await selectSensors(v, env);
       const result = await runLoad({
         url, sensors, rate, durationS, window, qos, client,
         beforePublish: async () => {
@@ -255,7 +255,7 @@ export async function runSimCli(argv: string[], env: SimEnv & Record<string, str
     const durationS = num(v.duration, 'duration', z.number().positive());
     const seed = num(v.seed, 'seed', z.number().int(), 1);
 
-    const base = selectSensors(v, env);
+    const base = await selectSensors(v, env);
     const sensors: ScenarioSensor[] = base.map((s, i) => ({
       ...s,
       site: { baseCm, peakRiseCm, timeToPeakS, lagS: base.length > 1 ? (lagSpreadS * i) / (base.length - 1) : 0 },

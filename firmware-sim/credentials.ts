@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DomainError } from '../services/core/errors.ts';
-import { registerSensor, rotateSensorCredentials } from '../services/sensors/provision.ts';
+import { createAuditLog } from '../services/audit/audit-log.ts';
+import { createCalibrationStore } from '../services/sensors/calibration-store.ts';
+import { embeddedBrokerSink } from '../services/sensors/credential-sink.ts';
+import { createSensorAdmin } from '../services/sensors/sensor-admin.ts';
 import { openMetadataDatabase } from '../services/storage/metadata-db.ts';
+import { createSqliteAudit } from '../services/storage/sqlite-audit.ts';
+import { createSqliteCalibrations } from '../services/storage/sqlite-calibrations.ts';
 import { createSqliteSensorRegistry } from '../services/storage/sqlite-sensor-registry.ts';
 import type { SimSensor } from './mqtt-session.ts';
 
@@ -61,30 +66,43 @@ export function readCredentialsFile(path: string): SimSensor[] {
 export type SensorSpec = Record<string, unknown> & { id: string };
 
 /**
- * Register sensors directly in a DATA_DIR's metadata database (what
- * `kansui sensor add` does), for the simulator and the demo. A sensor that
- * already exists gets a fresh password (the old one is only stored hashed),
- * so re-running is safe; its other settings are left as they are.
- * Returns one line per sensor in the `kansui sensor add` output shape.
+ * Register sensors in a DATA_DIR's metadata database through the same
+ * application functions as `kansui sensor add` and the console (issue 16:
+ * calibration version 1 and an audit entry by `cli`), for the simulator and
+ * the demo. A sensor that already exists gets a fresh password (the old one
+ * is only stored hashed), so re-running is safe; its other settings are left
+ * as they are. Returns one line per sensor in the `kansui sensor add` output
+ * shape. The embedded broker asks kansui.db at each CONNECT, so there is no
+ * broker to tell here.
  */
-export function registerSimSensors(dataDir: string, specs: readonly SensorSpec[], now = Date.now()): CredentialLine[] {
+export async function registerSimSensors(dataDir: string, specs: readonly SensorSpec[], now = Date.now()): Promise<CredentialLine[]> {
   const db = openMetadataDatabase(dataDir);
   try {
     const registry = createSqliteSensorRegistry(db);
+    const admin = createSensorAdmin({
+      registry,
+      calibrations: createCalibrationStore(createSqliteCalibrations(db)),
+      audit: createAuditLog(createSqliteAudit(db), () => now),
+      sink: embeddedBrokerSink(undefined),
+      now: () => now,
+    });
     const out: CredentialLine[] = [];
-    const run = db.transaction(() => {
+    // One transaction for the lot (10,000 sensors in the benches): this connection is ours alone, and the sink awaits nothing.
+    db.exec('BEGIN');
+    try {
       for (const spec of specs) {
         const existing = registry.get(spec.id);
-        if (existing) {
-          const mqtt = rotateSensorCredentials(registry, spec.id);
-          out.push({ ...existing, mqtt } as CredentialLine);
-        } else {
-          const { sensor, mqtt } = registerSensor(registry, spec, now);
+        if (existing) out.push({ ...existing, mqtt: await admin.rotate(spec.id, { actor: 'cli' }) } as CredentialLine);
+        else {
+          const { sensor, mqtt } = await admin.register(spec, { actor: 'cli' });
           out.push({ ...sensor, mqtt } as CredentialLine);
         }
       }
-    });
-    run();
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
     return out;
   } finally {
     db.close();

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { startKansui, type Kansui } from '../services/app.ts';
+import { startKansui } from '../services/app.ts';
 import { ConfigError, loadConfig } from '../services/config.ts';
-import { registerSensor, rotateSensorCredentials } from '../services/sensors/provision.ts';
+import { registerSimSensors } from './credentials.ts';
 import { DEMO_SITES } from './demo-sites.ts';
 import { scenarioEndS } from './scenarios.ts';
 import { createSimulator, type ScenarioSensor, type Simulator } from './simulator.ts';
@@ -22,22 +22,22 @@ Logs default to LOG_LEVEL=warn here to keep the demo readable.`;
 
 const say = (line: string) => process.stdout.write(`demo: ${line}\n`);
 
-/** Register missing demo sensors; for every demo sensor issue a fresh password the simulator uses. */
-function provisionDemoSensors(k: Kansui): ScenarioSensor[] {
-  const now = Date.now();
-  return DEMO_SITES.map(({ register, site }) => {
-    const existing = k.registry.get(register.id);
-    const mqtt = existing ? rotateSensorCredentials(k.registry, register.id) : registerSensor(k.registry, register, now).mqtt;
-    const sensor = k.registry.get(register.id)!;
-    return {
-      id: sensor.id,
-      username: mqtt.username,
-      password: mqtt.password,
-      kind: sensor.kind === 'distance' ? 'distance' : 'level', // demo sites are never stage sensors
-      ...(sensor.mountHeightMm !== undefined && { mountHeightMm: sensor.mountHeightMm }),
-      site,
-    };
-  });
+/**
+ * Register missing demo sensors and issue every demo sensor a fresh password
+ * the simulator uses, through the same application functions as the CLI
+ * and the console (audit entry, calibration version 1). Done before kansui
+ * starts, so its registry loads them with everything else.
+ */
+async function provisionDemoSensors(dataDir: string): Promise<ScenarioSensor[]> {
+  const lines = await registerSimSensors(dataDir, DEMO_SITES.map((d) => d.register));
+  return lines.map((line, i) => ({
+    id: line.id,
+    username: line.mqtt.username,
+    password: line.mqtt.password,
+    kind: line.kind === 'distance' ? 'distance' : 'level', // demo sites are never stage sensors
+    ...(line.mountHeightMm !== undefined && { mountHeightMm: line.mountHeightMm }),
+    site: DEMO_SITES[i]!.site,
+  }));
 }
 
 async function main(): Promise<number> {
@@ -78,6 +78,7 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  const sensors = await provisionDemoSensors(config.DATA_DIR);
   const kansui = await startKansui(config);
   let sim: Simulator | undefined;
   let stopping = false;
@@ -98,7 +99,6 @@ async function main(): Promise<number> {
   });
 
   try {
-    const sensors = provisionDemoSensors(kansui);
     const host = config.HTTP_HOST === '0.0.0.0' || config.HTTP_HOST === '::' ? 'localhost' : config.HTTP_HOST;
     say(`${sensors.length} demo sensors registered in ${config.DATA_DIR}`);
     say(`map: http://${host}:${kansui.httpPort}/`);

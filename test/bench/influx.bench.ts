@@ -228,7 +228,7 @@ export const bench: BenchModule = {
     let influx: RunningInfluxd | undefined;
     try {
       const dataDir = join(temp.dir, 'data');
-      const creds = registerSimSensors(
+      const creds = await registerSimSensors(
         dataDir,
         Array.from({ length: SENSORS }, (_, i) => ({ id: `sim-${String(i).padStart(4, '0')}`, name: `bench ${i}`, lat: 34.27, lon: 135.4 })),
       );

@@ -366,7 +366,7 @@ export const bench: BenchModule = {
         ...(i % 4 === 3 && { mountHeightMm: 3000, minRangeMm: 250 }),
       }));
       const dataDir = join(temp.dir, 'data');
-      const creds = registerSimSensors(dataDir, specs);
+      const creds = await registerSimSensors(dataDir, specs);
       const credentials = join(temp.dir, 'creds.jsonl');
       writeFileSync(credentials, creds.map((c) => JSON.stringify(c)).join('\n') + '\n');
       const ingestUser = { username: 'kansui-ingest', password: 'bench-ingest-secret' };

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openMetadataDatabase } from '../../services/storage/metadata-db.ts';
 import { createSqliteAudit } from '../../services/storage/sqlite-audit.ts';
 import { createSqliteCalibrations } from '../../services/storage/sqlite-calibrations.ts';
+import { registerSimSensors } from '../../firmware-sim/credentials.ts';
 import { addSensorViaCli, runKansuiCli } from '../helpers/cli.ts';
 
 /**
@@ -43,6 +44,22 @@ describe('kansui sensor add / rotate: the same application functions as the cons
     try {
       expect(createSqliteAudit(db).list({ limit: 10, target: 'cli-level-01' }).map((e) => e.action)).toEqual(['sensor.create']);
       expect(createSqliteCalibrations(db).list('cli-level-01')).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('the simulator and the demo register through the same functions: audit entries and calibration version 1', async () => {
+    const [line] = await registerSimSensors(dataDir, [{ id: 'sim-dist-01', name: 'sim', lat: 34.27, lon: 135.4, mountHeightMm: 3000, minRangeMm: 250 }]);
+    const [again] = await registerSimSensors(dataDir, [{ id: 'sim-dist-01', name: 'sim', lat: 34.27, lon: 135.4 }]);
+    expect(again!.mqtt.password).not.toBe(line!.mqtt.password);
+    const db = openMetadataDatabase(dataDir);
+    try {
+      const entries = createSqliteAudit(db).list({ limit: 10, target: 'sim-dist-01' });
+      expect(entries.map((e) => e.action)).toEqual(['sensor.credentials.rotate', 'sensor.create']);
+      expect(entries[1]).toMatchObject({ actor: 'cli', actorUserId: null });
+      expect(JSON.stringify(entries)).not.toContain(line!.mqtt.password);
+      expect(createSqliteCalibrations(db).list('sim-dist-01')).toMatchObject([{ version: 1, mountHeightMm: 3000, minRangeMm: 250, source: 'registered', setBy: 'cli' }]);
     } finally {
       db.close();
     }

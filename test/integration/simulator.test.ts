@@ -102,10 +102,10 @@ describe('firmware simulator against the running service', () => {
   }, 150_000); // two simulator start-ups through tsx: 44 s beside two CPU hogs (issue 16)
 
   it('fault injection: bad payloads are refused and counted, duplicates stored once, a dropped connection resends its queued readings', async () => {
-    const sensors = registerSimSensors(k.dataDir, [
+    const sensors = (await registerSimSensors(k.dataDir, [
       { id: 'fault-a', name: 'A', lat: 34.27, lon: 135.4 },
       { id: 'fault-b', name: 'B', lat: 34.27, lon: 135.41 },
-    ]).map(toSimSensor);
+    ])).map(toSimSensor);
     // Count, from the simulator's own record, what each sensor sent, and what the service refused per sensor.
     const sent = new Map<string, { payloads: number; bad: number; extraCopies: number }>();
     const refused = new Map<string, number>();
@@ -154,10 +154,10 @@ describe('firmware simulator against the running service', () => {
   });
 
   it('load mode publishes at the requested total rate, every reading stored', async () => {
-    const sensors = registerSimSensors(
+    const sensors = (await registerSimSensors(
       k.dataDir,
       Array.from({ length: 20 }, (_, i) => ({ id: `load-${i}`, name: `L${i}`, lat: 34.27, lon: 135.4, ...(i % 4 === 0 && { mountHeightMm: 3000 }) })),
-    ).map(toSimSensor);
+    )).map(toSimSensor);
     const acceptedBefore = await metric(k, 'kansui_readings_accepted_total');
     const result = await runLoad({ url: k.mqttUrl!, sensors, rate: 400, durationS: 1.5 });
     expect(result.sensors).toBe(20);
@@ -180,7 +180,7 @@ describe('firmware simulator against the running service', () => {
   });
 
   it('the lean load client is refused with a wrong password like any sensor', async () => {
-    const [sensor] = registerSimSensors(k.dataDir, [{ id: 'lean-bad', name: 'bad', lat: 34.27, lon: 135.4 }]).map(toSimSensor);
+    const [sensor] = (await registerSimSensors(k.dataDir, [{ id: 'lean-bad', name: 'bad', lat: 34.27, lon: 135.4 }])).map(toSimSensor);
     await expect(runLoad({ url: k.mqttUrl!, sensors: [{ ...sensor!, password: 'wrong' }], rate: 10, durationS: 0.2, client: 'lean' })).rejects.toThrow(/return code 4/);
   });
 });
