@@ -1,6 +1,6 @@
 import { closureToJson, type Closure } from '../core/closure.ts';
 import type { Reading } from '../core/reading.ts';
-import type { Sensor } from '../core/sensor.ts';
+import type { Sensor, Thresholds } from '../core/sensor.ts';
 import { computeStatus, offlineAt } from '../core/status.ts';
 import { formatIso } from '../core/time.ts';
 import type { Trend } from '../core/trend.ts';
@@ -37,7 +37,7 @@ export function toFeature(sensor: Sensor, latest: Reading | undefined, now: numb
       battery_v: latest?.batteryV ?? null,
       rssi_dbm: latest?.rssiDbm ?? null,
       interval_s: sensor.intervalS,
-      thresholds: { ...sensor.thresholds },
+      thresholds: thresholdsToJson(sensor.thresholds),
       ...trendFields(live),
       /** A road closure set by city staff (issue 13), separate from `status`; null while the road is open. */
       closure: closure ? closureToJson(closure, (ms) => formatIso(ms, timeZone), { includeBy: false }) : null,
@@ -45,6 +45,20 @@ export function toFeature(sensor: Sensor, latest: Reading | undefined, now: numb
   };
 }
 export type SensorFeature = ReturnType<typeof toFeature>;
+
+/**
+ * Thresholds as the API shows them, in cm: `caution`, `warning`, `danger`, and for a river gauge
+ * (issue 12) `standby` 水防団待機水位 and `plan_high_water` 計画高水位 only where set.
+ */
+export function thresholdsToJson(t: Thresholds) {
+  return {
+    caution: t.caution,
+    warning: t.warning,
+    danger: t.danger,
+    ...(t.standby !== undefined && { standby: t.standby }),
+    ...(t.planHighWater !== undefined && { plan_high_water: t.planHighWater }),
+  };
+}
 
 /**
  * Issue 12 (services/core/trend.ts): the trend as the API shows it, in /api/sensors and in live `reading` events.

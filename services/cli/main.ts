@@ -15,8 +15,9 @@ commands:
              [--caution CM --warning CM --danger CM] [--interval SECONDS]
              [--mount-height-mm MM] [--min-range-mm MM]
              [--kind level|distance|stage] [--stages CM,CM,…]
-             [--site road|river]   (river: stage above the gauge datum; give the
-              thresholds in cm, --caution 氾濫注意水位 --warning 避難判断水位 --danger 氾濫危険水位)
+             [--site road|river]   (river: stage above the gauge datum; the station's
+              levels in cm are required, --caution 氾濫注意水位 --warning 避難判断水位 --danger 氾濫危険水位,
+              and where set [--standby CM] 水防団待機水位 [--plan-high-water CM] 計画高水位)
              [--dev-eui 16HEX --codec NAME [--json-field distance_mm=PATH|level_cm=PATH|wet_cm=PATH]]
              [--active]
       Register a sensor; prints JSON with its MQTT credentials (password shown once).
@@ -63,6 +64,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           id: { type: 'string' }, name: { type: 'string' }, 'name-en': { type: 'string' }, address: { type: 'string' }, 'address-en': { type: 'string' },
           lat: { type: 'string' }, lon: { type: 'string' },
           caution: { type: 'string' }, warning: { type: 'string' }, danger: { type: 'string' },
+          // Issue 12: a river gauge's 水防団待機水位 and 計画高水位, where the river administrator set them.
+          standby: { type: 'string' }, 'plan-high-water': { type: 'string' },
           interval: { type: 'string' }, 'mount-height-mm': { type: 'string' }, 'min-range-mm': { type: 'string' },
           // LoRaWAN devices and stage sensors (issue 11, docs/devices.md).
           kind: { type: 'string' }, stages: { type: 'string' },
@@ -81,11 +84,18 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       if (thresholds.some((t) => t !== undefined) && thresholds.some((t) => t === undefined)) {
         throw new DomainError('invalid_input', '--caution, --warning and --danger go together');
       }
+      if ((v.standby !== undefined || v['plan-high-water'] !== undefined) && v.caution === undefined) {
+        throw new DomainError('invalid_input', '--standby and --plan-high-water go with --caution, --warning and --danger');
+      }
       const input = {
         id: v.id, name: v.name, nameEn: v['name-en'], address: v.address, addressEn: v['address-en'],
         lat: num(v.lat, 'lat'), lon: num(v.lon, 'lon'),
         thresholds: v.caution !== undefined
-          ? { caution: num(v.caution, 'caution'), warning: num(v.warning, 'warning'), danger: num(v.danger, 'danger') }
+          ? {
+            caution: num(v.caution, 'caution'), warning: num(v.warning, 'warning'), danger: num(v.danger, 'danger'),
+            ...(v.standby !== undefined && { standby: num(v.standby, 'standby') }),
+            ...(v['plan-high-water'] !== undefined && { planHighWater: num(v['plan-high-water'], 'plan-high-water') }),
+          }
           : undefined,
         intervalS: num(v.interval, 'interval'),
         mountHeightMm: num(v['mount-height-mm'], 'mount-height-mm'),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { validate } from './validate.ts';
 import { LIMITS } from './limits.ts';
-import { CodecNameSchema, DevEui, JsonFieldSchema, SensorInputSchema, SensorKind, SensorSite, SensorState, StagesSchema, ThresholdsSchema, type Sensor } from './sensor.ts';
+import { CodecNameSchema, DevEui, JsonFieldSchema, riverNeedsThresholds, SensorInputSchema, SensorKind, SensorSite, SensorState, StagesSchema, ThresholdsSchema, type Sensor } from './sensor.ts';
 
 const Mm = z.number().int().positive().max(LIMITS.maxDistanceMm);
 
@@ -50,6 +50,8 @@ export const CALIBRATION_FIELDS = ['mountHeightMm', 'minRangeMm'] as const;
  * sensor that registration would have refused.
  */
 export function applySensorPatch(sensor: Sensor, patch: SensorPatch, now: number): Sensor {
+  // Issue 12: a road sensor's thresholds are not a river's levels; turning it into a river gauge needs them.
+  if (patch.site === 'river' && sensor.site !== 'river' && patch.thresholds === undefined) throw riverNeedsThresholds();
   const merged: Record<string, unknown> = { ...sensor };
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete merged[key];
@@ -59,6 +61,7 @@ export function applySensorPatch(sensor: Sensor, patch: SensorPatch, now: number
   const checked = validate(SensorInputSchema, input, 'sensor');
   return {
     ...checked,
+    thresholds: checked.thresholds ?? sensor.thresholds,
     kind: checked.kind ?? sensor.kind,
     createdAt: sensor.createdAt,
     updatedAt: now,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
 import { CODEC_NAMES } from './codecs/index.ts';
+import { createError } from './errors.ts';
 
 export const SensorId = z
   .string()
@@ -31,11 +32,22 @@ export function levelRangeOf(site: SensorSiteType | undefined): { minCm: number;
   return site === 'river' ? { minCm: LIMITS.minRiverStageCm, maxCm: LIMITS.maxRiverStageCm } : { minCm: LIMITS.minLevelCm, maxCm: LIMITS.maxLevelCm };
 }
 
+/**
+ * The levels a status is judged by, in cm. A river gauge (issue 12) may also
+ * carry the two MLIT levels that are not one of the three statuses, where the
+ * river administrator has set them for its station (川の防災情報 lists both per
+ * 観測所): `standby` 水防団待機水位, below `caution` (flood-fighting teams stand
+ * by; no public alert), and `planHighWater` 計画高水位, above `danger` (the
+ * design high-water level the levees are built for; still `danger`, named as
+ * such in the panel, the legend and alerts).
+ */
 export const ThresholdsSchema = z
-  .object({ caution: Cm, warning: Cm, danger: Cm })
+  .object({ caution: Cm, warning: Cm, danger: Cm, standby: Cm.optional(), planHighWater: Cm.optional() })
   .refine((t) => t.caution < t.warning && t.warning < t.danger, {
     message: 'thresholds must rise: caution < warning < danger',
-  });
+  })
+  .refine((t) => t.standby === undefined || t.standby < t.caution, { message: 'standby (水防団待機水位) must be below caution', path: ['standby'] })
+  .refine((t) => t.planHighWater === undefined || t.planHighWater > t.danger, { message: 'planHighWater (計画高水位) must be above danger', path: ['planHighWater'] });
 export type Thresholds = z.infer<typeof ThresholdsSchema>;
 
 /**
@@ -68,6 +80,9 @@ export const StagesSchema = z
   .refine((a) => a.every((v, i) => i === 0 || v > (a[i - 1] as number)), { message: 'stages must rise, e.g. 10,20,30' });
 export const SensorState = z.enum(['active', 'maintenance', 'retired']);
 
+const RIVER_NEEDS_THRESHOLDS =
+  'a river gauge needs its station\'s levels in cm (caution 氾濫注意水位, warning 避難判断水位, danger 氾濫危険水位; standby 水防団待機水位 and planHighWater 計画高水位 where set): a road\'s 10/20/30 cm mean nothing for a river stage';
+
 /** What a technician supplies to register a sensor (CLI, API, console). */
 export const SensorInputSchema = z
   .object({
@@ -83,7 +98,8 @@ export const SensorInputSchema = z
     site: SensorSite.optional(),
     mountHeightMm: z.number().int().positive().max(LIMITS.maxDistanceMm).optional(),
     minRangeMm: z.number().int().nonnegative().max(LIMITS.maxDistanceMm).optional(),
-    thresholds: ThresholdsSchema.default({ ...DEFAULT_THRESHOLDS }),
+    /** Absent: a road sensor gets DEFAULT_THRESHOLDS (a stage sensor its stages); a river gauge is refused (riverNeedsThresholds). */
+    thresholds: ThresholdsSchema.optional(),
     intervalS: z.number().int().min(LIMITS.minIntervalS).max(LIMITS.maxIntervalS).default(DEFAULT_INTERVAL_S),
     state: SensorState.default('active'),
     devEui: DevEui.optional(),
@@ -100,13 +116,18 @@ export const SensorInputSchema = z
     message: 'a stage sensor needs its stages (e.g. 10,20,30), and only a stage sensor has them',
     path: ['stages'],
   })
+  .refine((s) => s.site !== 'river' || s.thresholds !== undefined, { message: RIVER_NEEDS_THRESHOLDS, path: ['thresholds'] })
   .refine(
     (s) => {
       const r = levelRangeOf(s.site);
-      return [s.thresholds.caution, s.thresholds.warning, s.thresholds.danger].every((v) => v >= r.minCm && v <= r.maxCm);
+      return !s.thresholds || [s.thresholds.caution, s.thresholds.warning, s.thresholds.danger].every((v) => v >= r.minCm && v <= r.maxCm);
     },
     { message: 'thresholds outside the site\'s range: road 0–2000 cm, river −1000–5000 cm', path: ['thresholds'] },
   )
+  .refine((s) => s.site === 'river' || (s.thresholds?.standby === undefined && s.thresholds?.planHighWater === undefined), {
+    message: 'only a river gauge (site: river) has standby (水防団待機水位) and planHighWater (計画高水位)',
+    path: ['thresholds'],
+  })
   .refine((s) => s.codec === undefined || s.devEui !== undefined, { message: 'a codec is for a LoRaWAN device: give its dev_eui', path: ['codec'] })
   .refine((s) => (s.codec === 'json') === (s.jsonField !== undefined), {
     message: 'the json codec needs jsonField (which field holds distance_mm or level_cm), and only it',
@@ -167,15 +188,26 @@ export function thresholdsFromStages(stages: readonly number[]): Thresholds {
 }
 
 /**
+ * Issue 12: a river gauge has no default levels. The road's 10 / 20 / 30 cm
+ * mean nothing for a stage above a gauge datum (a river at 0.30 m may be at its
+ * lowest), and MLIT's levels are set per station by the river administrator,
+ * so a gauge registered without them would show residents 危険 at a dry-season
+ * stage. Registration (and a PATCH that turns a road sensor into a river gauge)
+ * is refused until the station's levels are given.
+ */
+export function riverNeedsThresholds() {
+  return createError('invalid_input', `thresholds: ${RIVER_NEEDS_THRESHOLDS}`, { param: 'thresholds' });
+}
+
+/**
  * Validate registration input and fill defaults. A sensor with a mount height
  * (or a distance codec) is a distance sensor unless said otherwise.
  */
 export function createSensor(input: unknown, now: number): Sensor {
   const s = SensorInputSchema.parse(input);
-  const givenThresholds = input !== null && typeof input === 'object' && (input as { thresholds?: unknown }).thresholds !== undefined;
   return {
     ...s,
-    ...(s.stages !== undefined && !givenThresholds && { thresholds: thresholdsFromStages(s.stages) }),
+    thresholds: s.thresholds ?? (s.stages !== undefined ? thresholdsFromStages(s.stages) : { ...DEFAULT_THRESHOLDS }),
     // A LoRaWAN device whose codec yields a distance is a distance sensor even before it is calibrated,
     // so "set zero now" works on its first uplinks (issue 11).
     kind: s.kind ?? (s.mountHeightMm !== undefined || (s.codec !== undefined && s.codec !== 'json') || s.jsonField?.quantity === 'distance_mm' ? 'distance' : 'level'),

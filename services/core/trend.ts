@@ -33,7 +33,8 @@ export interface TrendPoint {
 }
 
 export type TrendDirection = 'rising' | 'falling' | 'steady';
-export type TrendLevel = keyof Thresholds;
+/** The status levels a trend can head for (a river's 水防団待機水位 and 計画高水位 are not statuses, issue 12). */
+export type TrendLevel = 'caution' | 'warning' | 'danger';
 
 export interface Trend {
   /** Least-squares rate, cm per hour, one decimal. */

@@ -65,8 +65,37 @@ describe('/api/sensors trend, next level and time to it', () => {
     expect((await props('tr-1'))?.site).toBe('road');
     // Road thresholds stay within 0–2000 cm; a river's may not be refused for being above 20 m.
     expect((await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { id: 'road-neg', name: 'x', lat: 34, lon: 135, thresholds: { caution: -5, warning: 20, danger: 30 } } })).status).toBe(400);
-    expect((await consoleFetch(k, 'PATCH', '/api/sensors/tr-1', { token: tech, body: { site: 'river' } })).status).toBe(200);
+    // A road sensor's 10/20/30 cm are not a river's levels: turning it into a river gauge needs them (issue 12).
+    const bare = await consoleFetch(k, 'PATCH', '/api/sensors/tr-1', { token: tech, body: { site: 'river' } });
+    expect(bare.status).toBe(400);
+    expect(await bare.json()).toMatchObject({ error: { code: 'invalid_input', details: { param: 'thresholds' } } });
+    expect((await props('tr-1'))?.site).toBe('road');
+    expect((await consoleFetch(k, 'PATCH', '/api/sensors/tr-1', { token: tech, body: { site: 'river', thresholds: { caution: 100, warning: 150, danger: 200 } } })).status).toBe(200);
     expect((await props('tr-1'))?.site).toBe('river');
     expect((await consoleFetch(k, 'PATCH', '/api/sensors/tr-1', { token: tech, body: { site: 'lake' } })).status).toBe(400);
+  });
+
+  it('a river gauge needs its levels (no road defaults); 水防団待機水位 and 計画高水位 where set, in order, only for a river', async () => {
+    const base = { name: '紀の川 竹房', lat: 34.28, lon: 135.4, intervalS: 60, commissioning: false, site: 'river' };
+    const bare = await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { ...base, id: 'r-bare' } });
+    expect(bare.status).toBe(400);
+    expect(await bare.json()).toMatchObject({ error: { code: 'invalid_input', details: { param: 'thresholds' } } });
+    const levels = { standby: 200, caution: 250, warning: 330, danger: 380, planHighWater: 860 };
+    expect((await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { ...base, id: 'r-hwl', thresholds: levels } })).status).toBe(201);
+    await submit('r-hwl', clock, 870);
+    // Above 計画高水位 is still `danger` (the status vocabulary is unchanged); the levels are in the API, snake_case.
+    expect(await props('r-hwl')).toMatchObject({ status: 'danger', level_cm: 870 });
+    expect((await props('r-hwl') as unknown as { thresholds: unknown }).thresholds).toEqual({ standby: 200, caution: 250, warning: 330, danger: 380, plan_high_water: 860 });
+    // Where not set, not there at all.
+    expect((await props('kinokawa-funato') as unknown as { thresholds: unknown }).thresholds).toEqual({ caution: 250, warning: 330, danger: 380 });
+    // Out of order, or on a road sensor: a 400 naming the field.
+    const low = await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { ...base, id: 'r-low', thresholds: { ...levels, planHighWater: 380 } } });
+    expect(low.status).toBe(400);
+    expect(await low.json()).toMatchObject({ error: { details: { param: 'thresholds.planHighWater' } } });
+    expect((await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { ...base, id: 'r-sb', thresholds: { ...levels, standby: 250 } } })).status).toBe(400);
+    expect((await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { id: 'road-hwl', name: 'x', lat: 34, lon: 135, thresholds: { caution: 10, warning: 20, danger: 30, planHighWater: 50 } } })).status).toBe(400);
+    // PATCH clears 計画高水位 by giving the thresholds without it.
+    expect((await consoleFetch(k, 'PATCH', '/api/sensors/r-hwl', { token: tech, body: { thresholds: { caution: 250, warning: 330, danger: 380 } } })).status).toBe(200);
+    expect((await props('r-hwl') as unknown as { thresholds: unknown }).thresholds).toEqual({ caution: 250, warning: 330, danger: 380 });
   });
 });

@@ -182,6 +182,11 @@ describe('alert planning and lifecycle', () => {
     expect(nameDepth(160, river, settings)?.ja).toBe('避難判断水位');
     expect(nameDepth(200, river, settings)?.ja).toBe('氾濫危険水位');
     expect(nameDepth(50, river, settings)).toBeUndefined();
+    // Issue 12: the gauge's own levels where set: 計画高水位 above 氾濫危険水位, its standby before the settings'.
+    const withHwl = { ...river, standby: 60, planHighWater: 300 };
+    expect(nameDepth(300, withHwl, settings)?.ja).toBe('計画高水位');
+    expect(nameDepth(299, withHwl, settings)?.ja).toBe('氾濫危険水位');
+    expect(nameDepth(65, withHwl, settings)?.ja).toBe('水防団待機水位');
     expect(PRESETS.road_underpass.defaults).toEqual(road);
     const n = composeNotice({
       event: 'raised', alert: { ...alert, severity: 'danger', peakSeverity: 'danger', levelCm: 205 },

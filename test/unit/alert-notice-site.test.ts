@@ -39,6 +39,17 @@ describe('alert notices by site (issue 12)', () => {
     expect(JSON.stringify([n.text, over.text])).not.toMatch(/冠水|通行止め/);
   });
 
+  it('a river gauge at or above its 計画高水位 (where set) says so; below it, or without one, nothing is added', () => {
+    const hwlRiver = { ...river, thresholds: { ...river.thresholds, standby: 200, planHighWater: 860 } };
+    const danger = (levelCm: number) => alert({ sensorId: 'r-1', levelCm, severity: 'danger', peakSeverity: 'danger' });
+    const above = composeNotice({ event: 'escalated', alert: danger(870), sensor: hwlRiver, timeZone: 'Asia/Tokyo' });
+    expect(above.text.ja.title).toBe('【氾濫危険水位】紀の川 船戸 8.70 m');
+    expect(above.text.ja.body).toContain('計画高水位（8.60 m）以上です。');
+    expect(above.text.en.body).toContain('design high-water level (8.60 m)');
+    expect(composeNotice({ event: 'raised', alert: danger(850), sensor: hwlRiver, timeZone: 'Asia/Tokyo' }).text.ja.body).not.toContain('計画高水位');
+    expect(composeNotice({ event: 'raised', alert: danger(870), sensor: river, timeZone: 'Asia/Tokyo' }).text.ja.body).not.toContain('計画高水位');
+  });
+
   it('a negative stage is shown with a real minus sign', () => {
     const n = composeNotice({ event: 'raised', alert: alert({ sensorId: 'r-1', levelCm: -35, severity: 'caution' }), sensor: { ...river, thresholds: { caution: -50, warning: 330, danger: 380 } }, timeZone: 'Asia/Tokyo' });
     expect(n.text.ja.title).toBe('【氾濫注意水位】紀の川 船戸 −0.35 m');

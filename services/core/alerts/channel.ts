@@ -191,6 +191,12 @@ export function composeNotice(input: {
         ? `Water at ${nameEn} is rising fast${depth ? ` (${depth})` : ''}.`
         : `Water at ${nameEn} ${verbEn} ${levelName.en}: ${depth}${rise.en}.`,
     };
+    // Issue 12: a river gauge's 計画高水位 (design high-water level), where set, is named when the water is at or above it.
+    const hwl = river ? sensor.thresholds.planHighWater : undefined;
+    if (hwl !== undefined && alert.levelCm !== undefined && alert.levelCm >= hwl) {
+      ja.body += `計画高水位（${formatStageM(hwl)}）以上です。堤防の設計の想定を超える水位です。`;
+      en.body += ` At or above the design high-water level (${formatStageM(hwl)}), beyond what the levees are built for.`;
+    }
   } else if (alert.kind === 'maintenance_danger') {
     // Issue 12: the map shows 点検中, but staff must still hear of a 危険 reading and decide whether it is the work or the water.
     ja = { title: `【${KIND_JA[alert.kind]}】${nameJa} ${depth}`, body: `点検中の ${nameJa} のセンサーが危険の水位（${depth}）を測りました。点検作業によるものか、実際の${river ? '増水' : '冠水'}か確認してください。` };

@@ -128,15 +128,21 @@ export function labelLevel(severity: AlertSeverity, settings: AlertSettings = DE
   return PRESETS[settings.preset].labels[severity];
 }
 
+/** MLIT's 計画高水位 (HWL): the design high-water level of a river's levees; above 氾濫危険水位, still `danger`. */
+export const PLAN_HIGH_WATER_LABEL: LevelLabel = Object.freeze({ ja: '計画高水位', en: 'Design high-water level' });
+
 /**
  * Named level of a depth for display, including the river standby level,
  * which has no alert of its own. Undefined below every named level.
  */
 export function nameDepth(levelCm: number, t: Thresholds, settings: AlertSettings = DEFAULT_ALERT_SETTINGS): LevelLabel | undefined {
   const preset = PRESETS[settings.preset];
+  // Issue 12: a river gauge's own 計画高水位 and 水防団待機水位 (its thresholds) where set; the alert settings' standby otherwise.
+  if (preset.standbyLabel && t.planHighWater !== undefined && levelCm >= t.planHighWater) return PLAN_HIGH_WATER_LABEL;
   if (levelCm >= t.danger) return preset.labels.danger;
   if (levelCm >= t.warning) return preset.labels.warning;
   if (levelCm >= t.caution) return preset.labels.caution;
-  if (preset.standbyLabel && settings.standbyCm !== undefined && levelCm >= settings.standbyCm) return preset.standbyLabel;
+  const standby = t.standby ?? settings.standbyCm;
+  if (preset.standbyLabel && standby !== undefined && levelCm >= standby) return preset.standbyLabel;
   return undefined;
 }
