@@ -91,4 +91,37 @@ describe('console form: address_en, publish now, maintenance reason and end (rea
     expect(await mapPage.textContent('#panel .panel-note')).toBe('このセンサーは点検中です。表示中の値は参考です。 理由：排水ポンプ交換 / 終了予定：7/1 18:00');
     await map.close();
   }, 180_000); // two browsers, a sign-in (scrypt) and two pages on a loaded 2-core machine
+
+  it('a river gauge: the road defaults are cleared and required; 水防団待機水位 and 計画高水位 where set', async () => {
+    const context = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
+    const page = await context.newPage();
+    await page.goto(`${k.httpUrl}/console/`);
+    await page.fill('#username', 'yamada');
+    await page.fill('#password', TEST_PASSWORD);
+    await page.click('#sign-in');
+    await page.waitForSelector('#sensor-table');
+    await page.click('nav a[href="#/sensors/new"]');
+    expect(await page.isVisible('#f-planHighWater')).toBe(false); // a road sensor has neither
+    await page.fill('#f-id', 'river-1');
+    await page.fill('#f-name', '紀の川 竹房');
+    await page.fill('#f-lat', '34.28');
+    await page.fill('#f-lon', '135.4');
+    await page.selectOption('#f-site', 'river');
+    expect(await page.inputValue('#f-caution')).toBe('');
+    expect(await page.isVisible('#f-planHighWater')).toBe(true);
+    // Without the station's levels the browser refuses to submit (required), so nothing is registered.
+    await page.click('#register');
+    expect(await page.evaluate(() => (document.querySelector('#f-caution') as HTMLInputElement).validity.valueMissing)).toBe(true);
+    expect(k.registry.get('river-1')).toBeUndefined();
+    await page.fill('#f-standby', '200');
+    await page.fill('#f-caution', '250');
+    await page.fill('#f-warning', '330');
+    await page.fill('#f-danger', '380');
+    await page.fill('#f-planHighWater', '860');
+    expect(await runAxe(page)).toEqual([]);
+    await page.click('#register');
+    await page.waitForSelector('[data-testid="mqtt-password"]');
+    expect(k.registry.get('river-1')).toMatchObject({ site: 'river', thresholds: { standby: 200, caution: 250, warning: 330, danger: 380, planHighWater: 860 } });
+    await context.close();
+  }, 120_000);
 });

@@ -51,6 +51,8 @@ const STRINGS = {
   caution: ['注意', 'Caution'],
   warning: ['警戒', 'Warning'],
   danger: ['危険', 'Danger'],
+  standby: ['水防団待機水位（設定がある場合）', 'Flood-fighting standby stage (where set)'],
+  planHighWater: ['計画高水位（設定がある場合）', 'Design high-water level (where set)'],
   interval: ['送信間隔（秒）', 'Reporting interval (s)'],
   state: ['運用状態', 'State'],
   stateActive: ['運用中', 'Active'],

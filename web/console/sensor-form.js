@@ -59,6 +59,21 @@ export function sensorForm(sensor, currentPreset = '') {
   const [cautionBox, caution] = field(t('caution'), { name: 'caution', type: 'number', step: 'any', min: -1000, value: s.thresholds.caution });
   const [warningBox, warning] = field(t('warning'), { name: 'warning', type: 'number', step: 'any', min: -1000, value: s.thresholds.warning });
   const [dangerBox, danger] = field(t('danger'), { name: 'danger', type: 'number', step: 'any', min: -1000, value: s.thresholds.danger });
+  for (const input of [caution, warning, danger]) input.required = true;
+  // Issue 12: a river gauge's 水防団待機水位 and 計画高水位 where the river administrator set them (optional).
+  const [standbyBox, standby] = field(t('standby'), { name: 'standby', type: 'number', step: 'any', min: -1000, value: s.thresholds.standby ?? '' });
+  const [hwlBox, hwl] = field(t('planHighWater'), { name: 'planHighWater', type: 'number', step: 'any', min: -1000, value: s.thresholds.planHighWater ?? '' });
+  const riverFields = h('div', { class: 'row' }, standbyBox, hwlBox);
+  const showRiver = () => {
+    riverFields.hidden = site.value !== 'river';
+    // A river gauge has no default levels (services/core/sensor.ts): the road's 10/20/30 cm are cleared, not kept.
+    const road = PRESETS.road_underpass;
+    if (site.value === 'river' && Number(caution.value) === road.caution && Number(warning.value) === road.warning && Number(danger.value) === road.danger) {
+      caution.value = warning.value = danger.value = '';
+    }
+  };
+  site.addEventListener('change', showRiver);
+  showRiver();
   preset.addEventListener('change', () => {
     const p = PRESETS[preset.value];
     if (!p) return;
@@ -92,7 +107,7 @@ export function sensorForm(sensor, currentPreset = '') {
     distanceFields,
     stagesBox,
     h('fieldset', {}, h('legend', {}, t('lorawan')), h('div', { class: 'row' }, devEuiBox, codecBox), jsonFieldBox),
-    h('fieldset', {}, h('legend', {}, t('thresholds')), presetBox, h('div', { class: 'row' }, cautionBox, warningBox, dangerBox)),
+    h('fieldset', {}, h('legend', {}, t('thresholds')), presetBox, h('div', { class: 'row' }, cautionBox, warningBox, dangerBox), riverFields),
   );
 
   const num = (input) => (input.value === '' ? undefined : Number(input.value));
@@ -103,7 +118,11 @@ export function sensorForm(sensor, currentPreset = '') {
       lon: num(lon),
       kind: kind.value,
       site: site.value,
-      thresholds: { caution: num(caution), warning: num(warning), danger: num(danger) },
+      thresholds: {
+        caution: num(caution), warning: num(warning), danger: num(danger),
+        ...(site.value === 'river' && num(standby) !== undefined && { standby: num(standby) }),
+        ...(site.value === 'river' && num(hwl) !== undefined && { planHighWater: num(hwl) }),
+      },
       intervalS: num(interval),
     };
     // Optional text: omitted when empty on create, cleared (null) on edit.
