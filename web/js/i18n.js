@@ -74,6 +74,15 @@ const STRINGS = {
     etaHour: '{h}時間',
     'level.caution': '注意', 'level.warning': '警戒', 'level.danger': '危険',
     'riverLevel.caution': '氾濫注意水位', 'riverLevel.warning': '避難判断水位', 'riverLevel.danger': '氾濫危険水位',
+    // Issue 12: MLIT's two other levels, shown only for a river gauge that has them.
+    'riverLevel.standby': '水防団待機水位', 'riverLevel.planHighWater': '計画高水位',
+    'statusLongRiver.standby': '平常（水防団待機水位以上：水防団が待機する水位）',
+    'statusLongRiver.planHighWater': '危険（計画高水位以上：堤防の設計を超える水位。命を守る行動を）',
+    'chartLine.standby': '水防団待機', 'chartLine.planHighWater': '計画高水位',
+    gaugeLabelRiverLevels: '水位 {level}（{levels}）',
+    gaugeRiverLevel: '{name} {v}',
+    'gaugeRiver.standby': '水防団待機水位', 'gaugeRiver.caution': '氾濫注意水位', 'gaugeRiver.warning': '避難判断水位', 'gaugeRiver.danger': '氾濫危険水位', 'gaugeRiver.planHighWater': '計画高水位',
+    listSep: '、',
     'statusLongRiver.normal': '平常（氾濫注意水位未満）',
     'statusLongRiver.caution': '注意（氾濫注意水位以上：川の情報に注意）',
     'statusLongRiver.warning': '警戒（避難判断水位以上：避難の準備を）',
@@ -83,7 +92,7 @@ const STRINGS = {
     range24h: '24時間',
     range7d: '7日間',
     chartTitle: '過去{range}の水位',
-    chartDesc: '最高 {max} cm（{at}）、最新 {last} cm。点線は基準の水位。',
+    chartDesc: '最高 {max}（{at}）、最新 {last}。点線は基準の水位。',
     chartEmpty: 'この期間のデータはありません',
     chartLoading: 'グラフを読み込み中…',
     chartFailed: 'グラフを読み込めませんでした',
@@ -100,7 +109,6 @@ const STRINGS = {
     offlineNote: '{time} 以降データが届いていません。現地の状況はわかりません。',
     gaugeLabel: '水位 {level} cm（注意 {c} cm、警戒 {w} cm、危険 {d} cm）',
     gaugeLabelStage: '水位 {level}（注意 {c} cm、警戒 {w} cm、危険 {d} cm）',
-    gaugeLabelRiver: '水位 {level}（氾濫注意水位 {c}、避難判断水位 {w}、氾濫危険水位 {d}）',
     markerLabel: '{name}：{status}、{level}',
     closureLabel: '通行止め（市が設定）',
     closureSegments: '市が設定した通行止め区間',
@@ -194,6 +202,14 @@ const STRINGS = {
     etaHour: '{h}\u00a0h',
     'level.caution': 'Caution', 'level.warning': 'Warning', 'level.danger': 'Danger',
     'riverLevel.caution': 'Flood-alert stage', 'riverLevel.warning': 'Evacuation-decision stage', 'riverLevel.danger': 'Flood-danger stage',
+    'riverLevel.standby': 'Flood-fighting standby stage', 'riverLevel.planHighWater': 'Design high-water level',
+    'statusLongRiver.standby': 'Normal (flood-fighting standby stage: teams stand by)',
+    'statusLongRiver.planHighWater': 'Danger (above the design high-water level the levees are built for: act now to save your life)',
+    'chartLine.standby': 'Standby', 'chartLine.planHighWater': 'Design HWL',
+    gaugeLabelRiverLevels: 'Stage {level} ({levels})',
+    gaugeRiverLevel: '{name} {v}',
+    'gaugeRiver.standby': 'flood-fighting standby', 'gaugeRiver.caution': 'flood-alert', 'gaugeRiver.warning': 'evacuation-decision', 'gaugeRiver.danger': 'flood-danger', 'gaugeRiver.planHighWater': 'design high-water',
+    listSep: ', ',
     'statusLongRiver.normal': 'Normal (below the flood-alert stage)',
     'statusLongRiver.caution': 'Caution (above the flood-alert stage: watch the river news)',
     'statusLongRiver.warning': 'Warning (evacuation-decision stage: get ready to evacuate)',
@@ -203,7 +219,7 @@ const STRINGS = {
     range24h: '24 h',
     range7d: '7 days',
     chartTitle: 'Water level, last {range}',
-    chartDesc: 'Highest {max} cm ({at}), latest {last} cm. Dotted lines are the thresholds.',
+    chartDesc: 'Highest {max} ({at}), latest {last}. Dotted lines are the thresholds.',
     chartEmpty: 'No data in this period',
     chartLoading: 'Loading chart…',
     chartFailed: 'Could not load the chart',
@@ -220,7 +236,6 @@ const STRINGS = {
     offlineNote: 'No data since {time}. The situation on site is unknown.',
     gaugeLabel: 'Level {level} cm (caution {c} cm, warning {w} cm, danger {d} cm)',
     gaugeLabelStage: 'Level {level} (caution {c} cm, warning {w} cm, danger {d} cm)',
-    gaugeLabelRiver: 'Stage {level} (flood-alert {c}, evacuation-decision {w}, flood-danger {d})',
     markerLabel: '{name}: {status}, {level}',
     closureLabel: 'Road closed (set by the city)',
     closureSegments: 'Roads closed by the city',
@@ -380,7 +395,7 @@ export function relativeTime(ms, now) {
 }
 
 /** A river stage in metres with two decimals and a real minus sign (issue 12): 380 → "3.80 m". */
-function formatMetres(cm) {
+export function formatMetres(cm) {
   const m = (Math.abs(cm) / 100).toFixed(2);
   return `${cm < 0 && m !== '0.00' ? '−' : ''}${m}\u00a0m`;
 }
@@ -388,7 +403,13 @@ function formatMetres(cm) {
 /** The long status words for a sensor's site (issue 12): a river gauge speaks of MLIT's stages, not of water on a road. */
 export function statusLongOf(s) {
   const river = s.site === 'river' && ['normal', 'caution', 'warning', 'danger'].includes(s.status);
-  return t(river ? `statusLongRiver.${s.status}` : `statusLong.${s.status}`);
+  if (!river) return t(`statusLong.${s.status}`);
+  // MLIT's 水防団待機水位 and 計画高水位 where the gauge has them (issue 12): still 平常 / 危険, named.
+  const th = s.thresholds ?? {};
+  const level = s.levelCm;
+  if (s.status === 'normal' && typeof th.standby === 'number' && typeof level === 'number' && level >= th.standby) return t('statusLongRiver.standby');
+  if (s.status === 'danger' && typeof th.plan_high_water === 'number' && typeof level === 'number' && level >= th.plan_high_water) return t('statusLongRiver.planHighWater');
+  return t(`statusLongRiver.${s.status}`);
 }
 
 /**

@@ -27,18 +27,37 @@ const ACTIONS = {
     maintenance: ['点検中です。表示の値は参考です。', 'Under maintenance. Values are for reference only.'],
   },
 };
+/** Issue 12: MLIT's two river levels that are not statuses, listed only where some gauge has them. */
+const RIVER_EXTRA = {
+  standby: { after: 'normal', symbol: 'normal', action: ['水防団が出動に備える水位です。避難の目安ではありません。川の情報に注意してください。', 'Flood-fighting teams get ready. Not an evacuation level: keep following the river news.'] },
+  planHighWater: { after: 'danger', symbol: 'danger', action: ['堤防が耐えるよう設計された水位を超えています。ただちに命を守る行動を。', 'Above what the levees are built for. Act now to save your life.'] },
+};
 const HEADINGS = { road: ['道路の冠水センサー', 'Road flood sensors'], river: ['河川の水位計', 'River gauges'] };
 const SHARED = ['（目安 {v}）', ' (about {v})'];
 const VARIES = ['深さはセンサーごとに違います。各センサーの画面で確認できます。', 'Depths differ per sensor; each sensor’s panel shows its own.'];
 
-/** The one threshold every sensor of this kind shares for `status`, or null. */
+/** The one threshold every sensor of this kind shares for `status` (or a river's `standby` / `planHighWater`), or null. */
 function sharedLevel(sensors, status) {
-  if (status !== 'caution' && status !== 'warning' && status !== 'danger') return null;
-  const values = new Set(sensors.map((s) => s.thresholds?.[status]));
+  if (!['caution', 'warning', 'danger', 'standby', 'planHighWater'].includes(status)) return null;
+  const key = status === 'planHighWater' ? 'plan_high_water' : status;
+  const values = new Set(sensors.map((s) => s.thresholds?.[key]));
   if (values.size !== 1) return null;
   const [v] = values;
   if (typeof v !== 'number') return null;
   return sensors[0].site === 'river' ? `${(v / 100).toFixed(2)} m` : `${v} cm`;
+}
+
+/** One legend row: the status symbol, the level's name (with its shared depth) and what to do. */
+function fillRow(li, symbolStatus, nameText, actionText) {
+  li.innerHTML = symbolSvg(symbolStatus);
+  const text = document.createElement('span');
+  const name = document.createElement('strong');
+  name.textContent = nameText;
+  const action = document.createElement('span');
+  action.className = 'legend-action';
+  action.textContent = actionText;
+  text.append(name, document.createElement('br'), action);
+  li.append(text);
 }
 
 /**
@@ -52,7 +71,9 @@ export function createLegend(el, store) {
     const all = [...store.all()];
     const kinds = { road: all.filter((s) => s.site !== 'river'), river: all.filter((s) => s.site === 'river') };
     const shown = /** @type {('road'|'river')[]} */ (['road', 'river']).filter((k) => kinds[k].length || (k === 'road' && !all.length));
-    const key = `${en}|${shown.map((k) => DISPLAY_STATUSES.map((s) => sharedLevel(kinds[k], s)).join(',')).join('|')}`;
+    // Which of a river's extra levels some gauge has (listed only then).
+    const extras = /** @type {('standby'|'planHighWater')[]} */ (['standby', 'planHighWater']).filter((x) => kinds.river.some((s) => typeof s.thresholds?.[x === 'planHighWater' ? 'plan_high_water' : x] === 'number'));
+    const key = `${en}|${extras.join(',')}|${shown.map((k) => [...DISPLAY_STATUSES, ...extras].map((s) => sharedLevel(kinds[k], s)).join(',')).join('|')}`;
     if (!force && key === lastKey) return;
     lastKey = key;
     el.replaceChildren();
@@ -68,16 +89,20 @@ export function createLegend(el, store) {
         li.dataset.kind = kind;
         const level = sharedLevel(kinds[kind], status);
         if (!level && ['caution', 'warning', 'danger'].includes(status) && kinds[kind].length) varies = true;
-        li.innerHTML = symbolSvg(status);
-        const text = document.createElement('span');
-        const name = document.createElement('strong');
-        name.textContent = t(`statusLong.${status}`) + (level ? SHARED[en].replace('{v}', level) : '');
-        const action = document.createElement('span');
-        action.className = 'legend-action';
-        action.textContent = ACTIONS[kind][status][en];
-        text.append(name, document.createElement('br'), action);
-        li.append(text);
+        // A river gauge's statuses in MLIT's words (issue 12), not a road's.
+        const words = kind === 'river' && status !== 'offline' && status !== 'maintenance' ? `statusLongRiver.${status}` : `statusLong.${status}`;
+        fillRow(li, status, t(words) + (level ? SHARED[en].replace('{v}', level) : ''), ACTIONS[kind][status][en]);
         el.append(li);
+        for (const extra of kind === 'river' ? extras : []) {
+          if (RIVER_EXTRA[extra].after !== status) continue;
+          const sub = document.createElement('li');
+          sub.dataset.status = RIVER_EXTRA[extra].symbol;
+          sub.dataset.kind = kind;
+          sub.dataset.level = extra;
+          const shared = sharedLevel(kinds.river, extra);
+          fillRow(sub, RIVER_EXTRA[extra].symbol, t(`statusLongRiver.${extra}`) + (shared ? SHARED[en].replace('{v}', shared) : ''), RIVER_EXTRA[extra].action[en]);
+          el.append(sub);
+        }
       }
       if (varies) {
         const note = document.createElement('li');

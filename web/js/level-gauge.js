@@ -13,11 +13,13 @@ const BANDS = [
 
 /**
  * @param {number|null} levelCm
- * @param {{caution:number, warning:number, danger:number}} th
+ * @param {{caution:number, warning:number, danger:number, standby?:number, plan_high_water?:number}} th
  * @param {number[]|null} [stages] a stage sensor's heights: its label says "20 cm 以上", not an exact level (issue 11)
  */
 export function renderLevelGauge(levelCm, th, stages, site) {
-  const max = Math.max(th.danger * 1.4, (levelCm ?? 0) * 1.05);
+  // Issue 12: a river gauge's 水防団待機水位 and 計画高水位, where set, are ticks too (thinner, dashed).
+  const extra = site === 'river' ? [th.standby, th.plan_high_water].filter((v) => typeof v === 'number') : [];
+  const max = Math.max(th.danger * 1.4, (levelCm ?? 0) * 1.05, ...extra.map((v) => v * 1.05));
   // A river stage below the gauge datum (issue 12) sits at the left end.
   const x = (v) => (Math.max(0, Math.min(v, max)) / max) * W;
   const edges = [0, th.caution, th.warning, th.danger, max];
@@ -28,14 +30,21 @@ export function renderLevelGauge(levelCm, th, stages, site) {
   }).join('');
   const ticks = [th.caution, th.warning, th.danger]
     .map((v) => `<line x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="6" y2="22" stroke="#000" stroke-width="1.5"/>`)
-    .join('');
+    .join('') +
+    extra.map((v) => `<line x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="4" y2="24" stroke="#000" stroke-width="1" stroke-dasharray="2 2"/>`).join('');
   const pointer =
     levelCm === null
       ? ''
       : `<path d="M${x(levelCm).toFixed(1)} 22 l-6 8 h12z" fill="#000"/><line x1="${x(levelCm).toFixed(1)}" x2="${x(levelCm).toFixed(1)}" y1="2" y2="24" stroke="#000" stroke-width="3"/>`;
   const m = (cm) => formatLevel(cm, null, 'river');
+  const riverLevels = () =>
+    /** @type {const} */ (['standby', 'caution', 'warning', 'danger', 'planHighWater'])
+      .map((k) => [k, th[k === 'planHighWater' ? 'plan_high_water' : k]])
+      .filter(([, v]) => typeof v === 'number')
+      .map(([k, v]) => t('gaugeRiverLevel', { name: t(`gaugeRiver.${k}`), v: m(v) }))
+      .join(t('listSep'));
   const label = site === 'river'
-    ? t('gaugeLabelRiver', { level: levelCm === null ? '—' : m(levelCm), c: m(th.caution), w: m(th.warning), d: m(th.danger) })
+    ? t('gaugeLabelRiverLevels', { level: levelCm === null ? '—' : m(levelCm), levels: riverLevels() })
     : stages && stages.length && levelCm !== null
     ? t('gaugeLabelStage', { level: formatLevel(levelCm, stages), c: th.caution, w: th.warning, d: th.danger })
     : t('gaugeLabel', { level: levelCm === null ? '—' : levelCm.toFixed(1), c: th.caution, w: th.warning, d: th.danger });

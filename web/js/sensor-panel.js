@@ -101,6 +101,7 @@ export function createSensorPanel(deps) {
         thresholds: s.thresholds,
         intervalS: s.intervalS,
         stepped: Boolean(s.stages),
+        site: s.site,
         rangeLabel: t(range === '24h' ? 'range24h' : 'range7d'),
         days: range === '7d',
       });
