@@ -97,7 +97,7 @@ describe('public map: river levels where set, the chart in metres (real Chromium
       const hwlEn = await open(page, 'hwl');
       expect(hwlEn.status).toBe('Danger (above the design high-water level the levees are built for: act now to save your life)');
       expect(hwlEn.gauge).toBe('Stage 8.72 m (flood-fighting standby 2.00 m, flood-alert 2.50 m, evacuation-decision 3.30 m, flood-danger 3.80 m, design high-water 8.60 m)');
-      expect(hwlEn.lineLabels).toEqual(['Standby', 'Caution', 'Warning', 'Danger', 'Design HWL']);
+      expect(hwlEn.lineLabels).toEqual(['Standby', 'Caution', 'Warning', 'Danger', 'HWL']);
       expect(hwlEn.chartLabel).toContain('Highest 8.72 m');
       expect(await runAxe(page)).toEqual([]);
       await context.close();

@@ -205,7 +205,7 @@ const STRINGS = {
     'riverLevel.standby': 'Flood-fighting standby stage', 'riverLevel.planHighWater': 'Design high-water level',
     'statusLongRiver.standby': 'Normal (flood-fighting standby stage: teams stand by)',
     'statusLongRiver.planHighWater': 'Danger (above the design high-water level the levees are built for: act now to save your life)',
-    'chartLine.standby': 'Standby', 'chartLine.planHighWater': 'Design HWL',
+    'chartLine.standby': 'Standby', 'chartLine.planHighWater': 'HWL',
     gaugeLabelRiverLevels: 'Stage {level} ({levels})',
     gaugeRiverLevel: '{name} {v}',
     'gaugeRiver.standby': 'flood-fighting standby', 'gaugeRiver.caution': 'flood-alert', 'gaugeRiver.warning': 'evacuation-decision', 'gaugeRiver.danger': 'flood-danger', 'gaugeRiver.planHighWater': 'design high-water',
