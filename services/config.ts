@@ -25,6 +25,15 @@ export const ConfigSchema = z.object({
   MQTT_USERNAME: optionalString,
   MQTT_PASSWORD: optionalString,
   MQTT_CLIENT_ID: z.string().min(1).max(23).default('kansui-ingest'),
+  // Roles (issue 15, docs/scaling.md): one process does everything (`all`), or the work is split over processes that talk through the broker.
+  /** all | core (one) | ingest (any number) | web (any number); the split roles need MQTT_URL (the bus is the external broker). */
+  KANSUI_ROLE: z.enum(['all', 'core', 'ingest', 'web']).default('all'),
+  /** This process among its role's instances (events' origin, bus client id); default hostname and pid. Letters, digits, `_` and `-`. */
+  KANSUI_INSTANCE: optionalString.pipe(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only (at most 40)').optional()),
+  /** Topic prefix of the derived events on the bus (`<prefix>/ingest/readings`, `<prefix>/core/status`, …); sensors can never publish there. */
+  EVENTS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'topic levels of letters, digits, _ and - (no wildcards, no leading $)').default('kansui/events'),
+  /** Ingest workers subscribe to `$share/<group>/flood/+/reading` so the broker splits readings between them (Mosquitto 2, EMQX; not the embedded broker). */
+  MQTT_SHARE_GROUP: optionalString.pipe(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only (at most 40)').optional()),
   // LoRaWAN network servers (issue 11, docs/devices.md): outbound MQTT connections the operator configures.
   /** The Things Stack v3 MQTT server, e.g. mqtts://eu1.cloud.thethings.network:8883 (QoS 0 only). */
   TTN_MQTT_URL: optionalString.pipe(z.url({ protocol: /^(mqtts?|tcp|ssl|wss?)$/ }).optional()),
@@ -298,6 +307,13 @@ export const ConfigSchema = z.object({
   // The Things Stack needs its application's username and API key (issue 11).
   if (c.TTN_MQTT_URL && (!c.TTN_MQTT_USERNAME || !c.TTN_MQTT_PASSWORD)) {
     ctx.addIssue({ code: 'custom', path: [c.TTN_MQTT_USERNAME ? 'TTN_MQTT_PASSWORD' : 'TTN_MQTT_USERNAME'], message: 'required when TTN_MQTT_URL is set ({application id}@{tenant} and an API key)' });
+  }
+  // Roles (issue 15): the split roles talk through an external broker; the embedded one is only for `all`.
+  if (c.KANSUI_ROLE !== 'all' && !c.MQTT_URL) {
+    ctx.addIssue({ code: 'custom', path: ['MQTT_URL'], message: `required when KANSUI_ROLE=${c.KANSUI_ROLE} (the roles exchange readings and events through an external broker: Mosquitto 2 or EMQX)` });
+  }
+  if (c.MQTT_SHARE_GROUP && !c.MQTT_URL) {
+    ctx.addIssue({ code: 'custom', path: ['MQTT_SHARE_GROUP'], message: 'needs an external broker (MQTT_URL): the embedded broker has no shared subscriptions' });
   }
   // External Mosquitto provisioning (issue 15): one mode at a time.
   if (c.MOSQUITTO_DYNSEC && !c.MOSQUITTO_DYNSEC_PASSWORD) {

@@ -1,17 +1,18 @@
-import { startKansui, type Kansui, type StartOptions } from './app.ts';
+import type { StartOptions } from './root/application.ts';
+import { startRole, type KansuiProcess } from './root/start.ts';
 import type { Config } from './config.ts';
 
 /**
- * Run kansui as a process: start it, stop cleanly on SIGTERM/SIGINT (exit 0),
+ * Run kansui as a process (the role KANSUI_ROLE asks for): start it, stop cleanly on SIGTERM/SIGINT (exit 0),
  * and exit 1 on a fatal fault (issue 10 #14: the readings writer thread keeps
  * dying) so the supervisor (systemd `Restart=on-failure`) starts a fresh one.
  * A clean stop is tried first, bounded to 10 s so a stuck part cannot keep a
  * broken process alive. `services/main.ts` calls it with the environment.
  */
-export async function runKansui(config: Config, options: StartOptions = {}): Promise<Kansui> {
+export async function runKansui(config: Config, options: StartOptions = {}): Promise<KansuiProcess> {
   let fatal = false;
-  let started: Kansui | undefined;
-  const kansui = await startKansui(config, {
+  let started: KansuiProcess | undefined;
+  const kansui = await startRole(config, {
     ...options,
     onFatal: (err) => {
       options.onFatal?.(err);

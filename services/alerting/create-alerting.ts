@@ -58,6 +58,11 @@ export interface AlertingOptions {
   now?: () => number;
   /** How often silence is checked for `offline` (ms). */
   sweepMs?: number;
+  /**
+   * A read-only view of the alerts (a web process, issue 15): no sweep for
+   * silence here, because the core runs the one alert runner that raises them.
+   */
+  passive?: boolean;
   onError?: (err: Error, context: string) => void;
   onSpike?: (sensorId: string, outcome: string, levelCm: number) => void;
   /** Every lifecycle event (metrics). */
@@ -345,8 +350,8 @@ export function createAlerting(options: AlertingOptions) {
     }
   }
 
-  const sweepTimer = setInterval(sweep, options.sweepMs ?? 5_000);
-  sweepTimer.unref();
+  const sweepTimer = options.passive ? undefined : setInterval(sweep, options.sweepMs ?? 5_000);
+  sweepTimer?.unref();
 
   function removeRecipient(id: string): boolean {
     const r = recipients.get(id);

@@ -34,12 +34,19 @@ export function createClosures(deps: ClosuresDeps) {
   const fmt = (ms: number) => formatIso(ms, deps.timeZone);
   /** Open closures by sensor; the repository is the truth, this saves a query per feature. */
   const bySensor = new Map<string, Closure>();
-  for (const c of deps.repo.open()) if (c.sensorId !== undefined) bySensor.set(c.sensorId, c);
   /** Drawn road segments in force, by closure id. */
   const segments = new Map<string, Closure>();
-  for (const c of deps.repo.open()) if (c.segment) segments.set(c.id, c);
   /** Bumped on every change, so the cached /api/sensors body knows to rebuild. */
   let version = 0;
+  function load(): void {
+    bySensor.clear();
+    segments.clear();
+    for (const c of deps.repo.open()) {
+      if (c.sensorId !== undefined) bySensor.set(c.sensorId, c);
+      if (c.segment) segments.set(c.id, c);
+    }
+  }
+  load();
 
   function sensorName(id: string | undefined): string {
     return id === undefined ? '' : (deps.registry.get(id)?.name ?? id);
@@ -134,6 +141,11 @@ export function createClosures(deps: ClosuresDeps) {
     overlapping: (from: number, to: number) => deps.repo.overlapping(from, to),
     /** Changes with every closure set or lifted (cache key). */
     version: () => version,
+    /** Read the closures in force again: another process (the core, issue 15) changed them. */
+    reload(): void {
+      load();
+      version++;
+    },
     routes,
   };
 }

@@ -32,7 +32,7 @@ export interface InfluxReadingStoreOptions {
   /** Gzip write bodies over this many bytes (0 = never, the default: loopback and LAN gain nothing). */
   gzipThreshold?: number;
   now?: () => number;
-  /** Everything worth logging; the host decides how (services/storage/create-store.ts). */
+  /** Everything worth logging; the host decides how (services/root/reading-store.ts). */
   onEvent?: (event: InfluxStoreEvent) => void;
 }
 

@@ -59,17 +59,39 @@ describe('deploy files', () => {
     expect(config.STORE).toBe('influx');
   });
 
-  it('systemd starts the service exactly as npm start does', () => {
-    const exec = /^ExecStart=(.*)$/m.exec(read('deploy/systemd/kansui.service'))?.[1];
-    expect(exec?.replace(/^\/usr\/bin\/node/, 'node')).toBe(start);
+  it('systemd starts the service exactly as npm start does, all in one and every role (issue 15)', () => {
+    for (const unit of ['kansui.service', 'kansui-core.service', 'kansui-ingest@.service', 'kansui-web@.service']) {
+      const exec = /^ExecStart=(.*)$/m.exec(read(`deploy/systemd/${unit}`))?.[1];
+      expect(exec?.replace(/^\/usr\/bin\/node/, 'node'), unit).toBe(start);
+    }
   });
 
-  it('the container image starts the service exactly as npm start does, and compose does not override it', () => {
+  it('the role units: each sets its role; an instance of ingest or web gets its HTTP_PORT from its own file and its own MQTT session', () => {
+    const env = (unit: string) => [...read(`deploy/systemd/${unit}`).matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => `${m[1]}=${m[2]}`);
+    expect(env('kansui-core.service')).toEqual(expect.arrayContaining(['KANSUI_ROLE=core', 'HTTP_PORT=8080']));
+    expect(env('kansui-ingest@.service')).toEqual(expect.arrayContaining(['KANSUI_ROLE=ingest', 'KANSUI_INSTANCE=%i', 'MQTT_SHARE_GROUP=kansui', 'MQTT_CLIENT_ID=kansui-ingest-%i']));
+    expect(env('kansui-web@.service')).toEqual(expect.arrayContaining(['KANSUI_ROLE=web', 'KANSUI_INSTANCE=%i', 'MQTT_CLIENT_ID=kansui-web-%i']));
+    expect(read('deploy/systemd/kansui-ingest@.service')).toMatch(/^EnvironmentFile=\/etc\/kansui\/ingest-%i\.env$/m);
+    expect(read('deploy/systemd/kansui-web@.service')).toMatch(/^EnvironmentFile=\/etc\/kansui\/web-%i\.env$/m);
+    // The shared file must not override what the units set per role and instance (files win over Environment=).
+    const shared = read('deploy/systemd/kansui-roles.env.example');
+    expect(shared).not.toMatch(/^(KANSUI_ROLE|KANSUI_INSTANCE|HTTP_PORT|MQTT_CLIENT_ID|MQTT_SHARE_GROUP|MOSQUITTO_DYNSEC_PASSWORD)=/m);
+    expect(read('deploy/systemd/core.env.example')).toMatch(/^MOSQUITTO_DYNSEC_PASSWORD=/m);
+  });
+
+  it('the container image starts the service exactly as npm start does, and compose overrides it for no role', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(read('Dockerfile'))?.[1];
     expect((JSON.parse(cmd ?? '[]') as string[]).join(' ')).toBe(start);
-    const kansui = /^ {2}kansui:\n((?: {4}.*\n|\n)*)/m.exec(read('deploy/compose.yaml'))?.[1] ?? '';
-    expect(kansui).toContain('dockerfile: Dockerfile');
-    expect(kansui).not.toMatch(/^ {4}(command|entrypoint):/m);
+    const compose = read('deploy/compose.yaml');
+    // Every kansui service is built from the one anchor, which has no command of its own.
+    const anchor = /^x-kansui: &kansui\n((?: {2}.*\n|\n)*)/m.exec(compose)?.[1] ?? '';
+    expect(anchor).toContain('dockerfile: Dockerfile');
+    expect(anchor).not.toMatch(/^ {2}(command|entrypoint):/m);
+    for (const service of ['core', 'ingest-1', 'ingest-2', 'web-1', 'web-2']) {
+      const body = new RegExp(`^ {2}${service}:\\n((?: {4}.*\\n|\\n)*)`, 'm').exec(compose)?.[1] ?? '';
+      expect(body, service).toContain('<<: *kansui\n');
+      expect(body, service).not.toMatch(/^ {4}(command|entrypoint|build):/m);
+    }
   });
 
   it('the image is non-root, installs production dependencies only and checks /healthz', () => {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ReadingStore } from '../core/ports.ts';
-import { createInfluxReadingStore, type InfluxStoreEvent } from './influx-reading-store.ts';
-import { createSqliteReadingStore, DEFAULT_WRITER_RESTARTS } from './sqlite-reading-store.ts';
+import { createInfluxReadingStore, type InfluxStoreEvent } from '../storage/influx-reading-store.ts';
+import { createSqliteReadingStore, DEFAULT_WRITER_RESTARTS } from '../storage/sqlite-reading-store.ts';
 
 export interface StoreConfig {
   STORE: 'sqlite' | 'influx';

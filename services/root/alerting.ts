@@ -2,10 +2,10 @@ import type { AlertChannel, Recipient } from '../core/alerts/channel.ts';
 import { AlertPolicySchema } from '../core/alerts/policy.ts';
 import { ReminderPolicySchema } from '../core/alerts/reminder.ts';
 import { readPublicUrl, type Config } from '../config.ts';
-import { createLineChannel } from './channels/line.ts';
-import { createWebhookChannel } from './channels/webhook.ts';
-import { createAlerting, type AlertingOptions } from './create-alerting.ts';
-import { createOutboundGuard, type HostLookup, type OutboundGuard, type OutboundRefusal } from './outbound.ts';
+import { createLineChannel } from '../alerting/channels/line.ts';
+import { createWebhookChannel } from '../alerting/channels/webhook.ts';
+import { createAlerting, type AlertingOptions } from '../alerting/create-alerting.ts';
+import { createOutboundGuard, type HostLookup, type OutboundGuard, type OutboundRefusal } from '../alerting/outbound.ts';
 
 const ALL_KINDS: Recipient['kinds'] = ['flood', 'offline', 'low_battery', 'sensor_fault'];
 
@@ -29,14 +29,14 @@ export async function channelsFromConfig(config: Config, timeZone: string, outbo
     config.LINE_TO?.forEach((to, i) => recipients.push({ ...common, id: `env-line-${i + 1}`, channel: 'line', target: to }));
   }
   if (config.SMTP_URL) {
-    const { createEmailChannel } = await import('./channels/email.ts');
+    const { createEmailChannel } = await import('../alerting/channels/email.ts');
     const publicUrl = readPublicUrl(config);
     const hostname = publicUrl ? new URL(publicUrl).hostname : undefined;
     channels.push(createEmailChannel({ smtpUrl: config.SMTP_URL, from: config.ALERT_EMAIL_FROM, outbound, ...(hostname && { hostname }) }));
     config.ALERT_EMAIL_TO?.forEach((to, i) => recipients.push({ ...common, id: `env-email-${i + 1}`, channel: 'email', target: to }));
   }
   if (config.VAPID_PUBLIC_KEY && config.VAPID_PRIVATE_KEY) {
-    const { createWebPushChannel } = await import('./channels/web-push.ts');
+    const { createWebPushChannel } = await import('../alerting/channels/web-push.ts');
     channels.push(createWebPushChannel({ publicKey: config.VAPID_PUBLIC_KEY, privateKey: config.VAPID_PRIVATE_KEY, subject: config.VAPID_SUBJECT }, { outbound }));
     return { channels, recipients, vapidPublicKey: config.VAPID_PUBLIC_KEY };
   }
@@ -70,7 +70,8 @@ export async function createAlertingFromConfig(
     channels,
     envRecipients: recipients,
     policy,
-    reminders: ReminderPolicySchema.parse({ intervalMs: Math.round(config.ALERT_REMIND_S * 1000), minSeverity: config.ALERT_REMIND_MIN_SEVERITY, groups: config.ALERT_REMIND_GROUPS }),
+    // A read-only view (web role, issue 15) reminds nobody: the core does, once.
+    reminders: ReminderPolicySchema.parse({ intervalMs: deps.passive ? 0 : Math.round(config.ALERT_REMIND_S * 1000), minSeverity: config.ALERT_REMIND_MIN_SEVERITY, groups: config.ALERT_REMIND_GROUPS }),
     ...(publicUrl && { baseUrl: publicUrl }),
     ...overrides,
   });

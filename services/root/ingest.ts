@@ -1,0 +1,126 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AuthEnv } from '../auth/middleware.ts';
+import { errorBody, handleError } from '../api/errors.ts';
+import { connectExternalSubscriber, type ExternalSubscriber, type ExternalSubscriberOptions } from '../broker/external-subscriber.ts';
+import type { Bus } from '../bus/mqtt-bus.ts';
+import type { Config } from '../config.ts';
+import type { Reading } from '../core/reading.ts';
+import { DEFAULT_TIME_ZONE, formatIso } from '../core/time.ts';
+import { createIngest, type Ingest } from '../ingest/create-ingest.ts';
+import { createIntegrations, type Integrations } from '../integrations/create-integrations.ts';
+import { createLogger, createRateLimitedLog, type Logger } from '../logger.ts';
+import { createMetrics, type Metrics } from '../metrics.ts';
+import { connectRoleBus, createMqttEventLog, listenHttp, openState, watchIngest, type RootOptions } from './shared.ts';
+
+export interface KansuiIngest {
+  config: Config;
+  role: 'ingest';
+  httpPort: number;
+  ingest: Ingest;
+  metrics: Metrics;
+  logger: Logger;
+  external: ExternalSubscriber;
+  bus: Bus;
+  integrations: Integrations;
+  stop(): Promise<void>;
+}
+
+/**
+ * An ingest worker (KANSUI_ROLE=ingest, issue 15): readings from the external
+ * broker (a shared subscription with MQTT_SHARE_GROUP) and the LoRaWAN network
+ * servers, validated and stored, each stored batch then published on the bus
+ * for the core and the web processes. Its HTTP port answers /healthz, /metrics
+ * (what this worker accepted) and the network servers' webhooks only.
+ */
+export async function startIngestRole(config: Config, options: RootOptions = {}): Promise<KansuiIngest> {
+  if (!config.MQTT_URL) throw new Error('KANSUI_ROLE=ingest needs MQTT_URL'); // loadConfig refuses this already
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const now = options.now ?? Date.now;
+  const metrics = createMetrics();
+  const { db, registry, store, readingsIdentity } = await openState(config, options, { logger, metrics, writes: true });
+  const ingest = createIngest({ store, registry, now });
+  await ingest.start();
+  watchIngest(ingest, { metrics, logger, readingsIdentity });
+  // Sensors registered or changed by the core (another process): the registry reloads on kansui.db's sensors_version.
+  const refreshTimer = setInterval(() => registry.refresh(), 5_000);
+  refreshTimer.unref();
+
+  const onMqttEvent = createMqttEventLog({ metrics, logger });
+  const bus = await connectRoleBus(config, 'ingest', { now, clean: true, onEvent: onMqttEvent });
+  // Every reading of one group commit in one bus message, after the commit (stored before anyone hears of it).
+  let batch: Reading[] = [];
+  ingest.on('reading', (reading) => {
+    if (batch.length === 0) queueMicrotask(() => {
+      const readings = batch;
+      batch = [];
+      bus.publishReadings(readings);
+    });
+    batch.push(reading);
+  });
+
+  const subscriberOptions: ExternalSubscriberOptions & { shareGroup?: string } = {
+    url: config.MQTT_URL,
+    clientId: config.MQTT_CLIENT_ID,
+    ingest,
+    onEvent: onMqttEvent,
+    ...(config.MQTT_USERNAME !== undefined && { username: config.MQTT_USERNAME }),
+    ...(config.MQTT_PASSWORD !== undefined && { password: config.MQTT_PASSWORD }),
+    // Several workers split the readings through a shared subscription (services/broker/external-subscriber.ts).
+    ...(config.MQTT_SHARE_GROUP !== undefined && { shareGroup: config.MQTT_SHARE_GROUP }),
+  };
+  const external = await connectExternalSubscriber(subscriberOptions);
+
+  const logUplink = createRateLimitedLog((_key, msg, fields) => logger.warn(fields, msg));
+  const integrations = await createIntegrations(config, {
+    registry,
+    ingest,
+    metricsRegistry: metrics.registry,
+    now,
+    formatTime: (ms) => formatIso(ms, DEFAULT_TIME_ZONE),
+    onEvent: onMqttEvent,
+    onUplink: (source, r) => {
+      if (r.outcome === 'unknown_device' || r.outcome === 'invalid') logUplink(`uplink:${source}:${r.outcome}`, 'uplink not taken', { source, outcome: r.outcome, detail: r.detail });
+      // The device says it is not measuring the water: the core raises a sensor-health alert for staff.
+      if (r.sensorId !== undefined && (r.reason === 'tilt' || r.reason === 'no_target')) bus.publish('fault', { sensor_id: r.sensorId, reason: r.reason });
+    },
+  });
+  metrics.setConnectedSensors(() => (external.connected() ? 1 : 0));
+  metrics.setStoreStats(() => store.stats?.());
+
+  const app = new Hono<AuthEnv>();
+  app.onError((err, c) => handleError(err, c, (e) => logger.error({ err: e }, 'request failed')));
+  app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path} on an ingest worker (KANSUI_ROLE=ingest)`), 404));
+  app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json(errorBody('payload_too_large', 'request body over 64 KiB'), 413) }));
+  app.get('/healthz', async (c) => {
+    const checks = { store: await store.healthy().catch(() => false), broker: external.connected(), bus: bus.connected(), http: true };
+    const ok = Object.values(checks).every(Boolean);
+    return c.json({ status: ok ? 'ok' : 'degraded', checks }, ok ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => {
+    c.header('Content-Type', metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
+  integrations.routes(app);
+  const http = await listenHttp(app.fetch, config);
+  logger.info({ role: 'ingest', http_port: http.port, mqtt_url: config.MQTT_URL, share_group: config.MQTT_SHARE_GROUP, origin: bus.origin, store: store.kind }, 'kansui ingest worker started');
+
+  let stopping: Promise<void> | undefined;
+  async function stop(): Promise<void> {
+    stopping ??= (async () => {
+      clearInterval(refreshTimer);
+      await external.close();
+      await integrations.close();
+      await ingest.drain();
+      // The last commit's readings go out before the bus closes (close waits for their PUBACKs).
+      await new Promise<void>((r) => queueMicrotask(r));
+      await bus.close();
+      await http.close();
+      await store.close();
+      db.close();
+      logger.info('kansui ingest worker stopped');
+    })();
+    return stopping;
+  }
+  return { config, role: 'ingest', httpPort: http.port, ingest, metrics, logger, external, bus, integrations, stop };
+}
