@@ -9,6 +9,7 @@ import { waitFor } from './wait.ts';
 /** Debian's nginx (.ci/run installs it). */
 export const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find(existsSync);
 const SHIPPED = fileURLToPath(new URL('../../deploy/nginx/kansui.conf', import.meta.url));
+const SHIPPED_ROLES = fileURLToPath(new URL('../../deploy/nginx/kansui-roles.conf', import.meta.url));
 
 export interface RunningNginx {
   url: string;
@@ -27,12 +28,41 @@ export interface RunningNginx {
  * through it.
  */
 export async function startNginx(upstreamPort: number): Promise<RunningNginx> {
+  const site = readFileSync(SHIPPED, 'utf8').replace('server kansui:8080;', `server 127.0.0.1:${upstreamPort};`);
+  return runSite(site);
+}
+
+/** Loopback ports of the processes behind deploy/nginx/kansui-roles.conf, per upstream. */
+export interface RolePools {
+  core: number[];
+  ingest: number[];
+  web: number[];
+}
+
+/**
+ * The shipped deploy/nginx/kansui-roles.conf (issue 15: an upstream per role)
+ * with each upstream's `server` lines replaced by `pools`' loopback ports,
+ * everything else as shipped. Resolves once /healthz answers through it.
+ */
+export async function startRolesNginx(pools: RolePools): Promise<RunningNginx> {
+  let site = readFileSync(SHIPPED_ROLES, 'utf8');
+  for (const [role, ports] of Object.entries(pools) as [keyof RolePools, number[]][]) {
+    const block = new RegExp(`(upstream kansui_${role} \\{\\n)([\\s\\S]*?)(\\n\\})`);
+    if (!block.test(site)) throw new Error(`kansui-roles.conf has no upstream kansui_${role}`);
+    site = site.replace(block, (_, open: string, body: string, close: string) => {
+      const kept = body.split('\n').filter((l) => !/^\s*server\s/.test(l));
+      return open + [...kept, ...ports.map((p) => `    server 127.0.0.1:${p};`)].join('\n') + close;
+    });
+  }
+  return runSite(site);
+}
+
+async function runSite(shipped: string): Promise<RunningNginx> {
   if (!NGINX) throw new Error('nginx not installed (Debian package nginx)');
   const temp = makeTempDir('kansui-nginx-');
   const dir = temp.dir;
   const port = await getFreePort();
-  const site = readFileSync(SHIPPED, 'utf8')
-    .replace('server kansui:8080;', `server 127.0.0.1:${upstreamPort};`)
+  const site = shipped
     .replace(/^(\s*)listen 80;$/m, `$1listen 127.0.0.1:${port};`)
     .replace('/var/cache/nginx/kansui', join(dir, 'cache'));
   writeFileSync(join(dir, 'kansui.conf'), site);
