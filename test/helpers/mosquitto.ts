@@ -30,7 +30,8 @@ export const MOSQUITTO = '/usr/sbin/mosquitto';
 /**
  * Debian's Mosquitto 2.0 on a free loopback port with a temp config:
  * password file + ACL (deny by default; a sensor may write only
- * flood/<its username>/reading; `ingestUser` may read flood/+/reading).
+ * flood/<its username>/reading; `ingestUser` may read flood/+/reading and
+ * use the roles' bus, kansui/events/#).
  * `user root` because as root it would otherwise drop to user mosquitto
  * and fail to open the root-owned files (shared/NOTES.md).
  */
@@ -47,6 +48,8 @@ export async function startMosquitto(options: { ingestUser: MosquittoUser; senso
     [
       `user ${options.ingestUser.username}`,
       'topic read flood/+/reading',
+      '# the bus between kansui roles (issue 15, EVENTS_TOPIC_PREFIX)',
+      'topic readwrite kansui/events/#',
       '',
       '# every other authenticated client: its own reading topic only',
       'pattern write flood/%u/reading',

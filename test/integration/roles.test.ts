@@ -1,0 +1,146 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRole, type Kansui, type KansuiProcess } from '../../services/app.ts';
+import { loadConfig } from '../../services/config.ts';
+import { registerSensor } from '../../services/sensors/provision.ts';
+import { makeTempDir } from '../helpers/kansui.ts';
+import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.ts';
+import { connectMqtt } from '../helpers/mqtt.ts';
+import { openSse, type SseEvent } from '../helpers/sse.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const INGEST = { username: 'kansui-ingest', password: 'ingest-secret-for-role-tests' };
+
+/**
+ * Issue 15: the roles as separate kansui processes (here in one test process,
+ * each with its own ports, stores and bus client) on a real Mosquitto: one
+ * core, an ingest worker, two web processes, sharing DATA_DIR as on one machine.
+ */
+describe('roles: core + ingest + 2 web over the broker as the bus', () => {
+  let mosquitto: RunningMosquitto;
+  const data = makeTempDir('kansui-roles-');
+  let clockOffset = 0;
+  const now = () => Date.now() + clockOffset;
+  const started: KansuiProcess[] = [];
+  let core: Kansui;
+  let ingest: KansuiProcess;
+  let web1: Kansui;
+  let web2: Kansui;
+  let sensor: { username: string; password: string };
+  const url = (k: KansuiProcess, path: string) => `http://127.0.0.1:${k.httpPort}${path}`;
+
+  async function start(role: string, instance: string, extra: Record<string, string> = {}): Promise<KansuiProcess> {
+    const config = loadConfig({
+      HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      DATA_DIR: data.dir,
+      LOG_LEVEL: 'silent',
+      MQTT_URL: mosquitto.url,
+      MQTT_USERNAME: INGEST.username,
+      MQTT_PASSWORD: INGEST.password,
+      MQTT_CLIENT_ID: `kansui-${role}-${instance}`,
+      KANSUI_ROLE: role,
+      KANSUI_INSTANCE: instance,
+      ...extra,
+    });
+    const k = await startRole(config, { logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), ...(role === 'core' && { now, sweepMs: 100 }) });
+    started.push(k);
+    return k;
+  }
+
+  beforeAll(async () => {
+    mosquitto = await startMosquitto({ ingestUser: INGEST });
+    core = (await start('core', 'c')) as Kansui;
+    sensor = registerSensor(core.registry, { id: 'role-1', name: '役割テスト', lat: 34.27, lon: 135.4 }, Date.now()).mqtt;
+    await mosquitto.addUser(sensor);
+    web1 = (await start('web', 'w1')) as Kansui;
+    web2 = (await start('web', 'w2')) as Kansui;
+    ingest = await start('ingest', 'i1');
+    await waitFor(() => started.every((k) => k.bus?.connected()), { what: 'every role on the bus' });
+  }, 60_000);
+  afterAll(async () => {
+    for (const k of started.reverse()) await k.stop();
+    await mosquitto?.stop();
+    data.remove();
+  });
+
+  const readingOf = (e: SseEvent, level: number) => e.event === 'reading' && JSON.parse(e.data).sensor_id === 'role-1' && JSON.parse(e.data).level_cm === level;
+
+  it('every role answers /healthz on its own port; the config refuses a split role without MQTT_URL', async () => {
+    for (const k of started) {
+      const res = await fetch(url(k, '/healthz'));
+      expect(res.status, `${k.role} /healthz`).toBe(200);
+    }
+    expect(() => loadConfig({ KANSUI_ROLE: 'web' })).toThrow(/MQTT_URL: required when KANSUI_ROLE=web/);
+  });
+
+  it("a reading published to Mosquitto reaches both web processes' streams; the ingest worker's /metrics counts it", async () => {
+    const a = openSse(url(web1, '/api/events'));
+    const b = openSse(url(web2, '/api/events'));
+    await Promise.all([a.ready, b.ready]);
+    const client = await waitFor(() => connectMqtt(mosquitto.url, sensor).catch(() => undefined), { what: 'sensor accepted by mosquitto' });
+    try {
+      for (const level of [11, 12, 13]) await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: level }), { qos: 1 });
+      const [ea, eb] = await Promise.all([a.waitFor((e) => readingOf(e, 13)), b.waitFor((e) => readingOf(e, 13))]);
+      // The same event, numbered by the ingest worker that stored it: the same id on both web processes.
+      expect(ea.id).toBe(eb.id);
+      expect(JSON.parse(ea.data)).toMatchObject({ sensor_id: 'role-1', level_cm: 13, latest: true });
+      expect(a.events.filter((e) => e.event === 'reading').map((e) => JSON.parse(e.data).level_cm)).toEqual([11, 12, 13]);
+      const metrics = await (await fetch(url(ingest, '/metrics'))).text();
+      expect(metrics).toMatch(/^kansui_readings_accepted_total 3$/m);
+      // Web processes keep their own latest: /api/sensors there shows it.
+      const sensors = await (await fetch(url(web2, '/api/sensors'))).json();
+      expect(sensors.features.find((f: { id: string }) => f.id === 'role-1').properties).toMatchObject({ level_cm: 13 });
+    } finally {
+      await client.endAsync();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a client resumes on the other web process with its Last-Event-ID and misses nothing, gets nothing twice', async () => {
+    const a = openSse(url(web1, '/api/events'));
+    await a.ready;
+    const client = await waitFor(() => connectMqtt(mosquitto.url, sensor).catch(() => undefined), { what: 'sensor accepted by mosquitto' });
+    try {
+      for (const level of [21, 22]) await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: level }), { qos: 1 });
+      const last = await a.waitFor((e) => readingOf(e, 22));
+      await a.close();
+      // Missed while away (web1 is gone for this client): 23..26.
+      const watcher = openSse(url(web2, '/api/events'));
+      await watcher.ready;
+      for (const level of [23, 24, 25, 26]) await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: level }), { qos: 1 });
+      await watcher.waitFor((e) => readingOf(e, 26));
+      await watcher.close();
+      const b = openSse(url(web2, '/api/events'), { 'Last-Event-ID': last.id! });
+      await b.ready;
+      await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: 27 }), { qos: 1 });
+      await b.waitFor((e) => readingOf(e, 27));
+      await b.close();
+      expect(b.events.some((e) => e.event === 'resync')).toBe(false);
+      expect(b.events.filter((e) => e.event === 'reading').map((e) => JSON.parse(e.data).level_cm)).toEqual([23, 24, 25, 26, 27]);
+    } finally {
+      await client.endAsync();
+    }
+  });
+
+  it("a status change found by the core's sweep reaches the web processes' streams", async () => {
+    const b = openSse(url(web2, '/api/events'));
+    await b.ready;
+    // The core's clock moves an hour on: the sensor has been silent past 3 × its interval.
+    clockOffset = 3600_000;
+    const e = await b.waitFor((ev) => ev.event === 'status' && JSON.parse(ev.data).sensor_id === 'role-1', { timeoutMs: 15_000, what: 'the offline status from the core' });
+    expect(JSON.parse(e.data)).toMatchObject({ status: 'offline' });
+    await b.close();
+    clockOffset = 0;
+  });
+
+  it('a web process refuses writes with 405 and says where they go; the ingest worker serves no map', async () => {
+    const res = await fetch(url(web1, '/api/closures'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+    expect((await res.json()).error.message).toMatch(/core/);
+    expect((await fetch(url(web1, '/api/sensors'))).status).toBe(200);
+    expect((await fetch(url(ingest, '/api/sensors'))).status).toBe(404);
+  });
+});
