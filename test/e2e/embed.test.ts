@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../services/config.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { startTestKansui, type TestKansui } from '../helpers/kansui.ts';
-import { ingestReading, newMapContext, runAxe, seedSensors } from '../helpers/map-page.ts';
+import { ingestReading, newMapContext, runAxe, seedSensors, TEST_TILE_URL } from '../helpers/map-page.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 // Issue 12: /embed shows chosen sensors for the city's website and map portal, framable only by
@@ -26,12 +26,15 @@ describe('/embed: chosen sensors, framable only by EMBED_ORIGINS (real Chromium,
   let browser: Browser;
   let allowed: Awaited<ReturnType<typeof startParentSite>>;
   let other: Awaited<ReturnType<typeof startParentSite>>;
+  let portal: Awaited<ReturnType<typeof startParentSite>>;
   const embedUrl = () => `${k.httpUrl}/embed?sensors=e-wet,e-calm`;
 
   beforeAll(async () => {
     allowed = await startParentSite(embedUrl);
     other = await startParentSite(embedUrl);
-    k = await startTestKansui({ EMBED_ORIGINS: `${allowed.origin},https://portal.city.example` });
+    // The city's map portal frames the small map of the same sensors (&view=map).
+    portal = await startParentSite(() => `${embedUrl()}&view=map`);
+    k = await startTestKansui({ EMBED_ORIGINS: `${allowed.origin},https://portal.city.example,${portal.origin}`, MAP_TILE_URL: TEST_TILE_URL });
     seedSensors(k, [
       { id: 'e-calm', name: '打田駅前', nameEn: 'Uchita Station', address: '紀の川市打田', lat: 34.271, lon: 135.395 },
       { id: 'e-wet', name: '粉河橋南', nameEn: 'Kokawa Bridge south', address: '紀の川市粉河', lat: 34.275, lon: 135.405 },
@@ -48,12 +51,15 @@ describe('/embed: chosen sensors, framable only by EMBED_ORIGINS (real Chromium,
     await k?.dispose();
     await allowed?.close();
     await other?.close();
+    await portal?.close();
   });
 
   it('answers /embed with frame-ancestors of EMBED_ORIGINS only; the map and the console keep none', async () => {
     const embed = await fetch(`${k.httpUrl}/embed?sensors=e-wet`);
     expect(embed.status).toBe(200);
-    expect(embed.headers.get('content-security-policy')).toMatch(new RegExp(`frame-ancestors ${allowed.origin} https://portal\\.city\\.example$`));
+    expect(embed.headers.get('content-security-policy')).toMatch(new RegExp(`frame-ancestors ${allowed.origin} https://portal\\.city\\.example ${portal.origin}$`));
+    // The small map (&view=map) is the same page: the same framing rule.
+    expect((await fetch(`${k.httpUrl}/embed?sensors=e-wet&view=map`)).headers.get('content-security-policy')).toBe(embed.headers.get('content-security-policy'));
     expect(embed.headers.get('x-frame-options')).toBeNull();
     for (const path of ['/', '/console/']) {
       const res = await fetch(`${k.httpUrl}${path}`);
@@ -108,5 +114,36 @@ describe('/embed: chosen sensors, framable only by EMBED_ORIGINS (real Chromium,
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     expect(await runAxe(page)).toEqual([]);
     await context.close();
+  });
+
+  it('&view=map: a small map of the chosen sensors above the list, framed by an allowed portal; 欠測 and live updates as on the map', async () => {
+    const context = await newMapContext(browser, { viewport: { width: 800, height: 600 } });
+    const page = await context.newPage();
+    await page.goto(portal.origin);
+    const frame = await waitFor(() => page.frames().find((f) => f.url().startsWith(`${k.httpUrl}/embed`)), { what: 'embed frame' });
+    await frame.waitForSelector('body[data-map="ready"]');
+    await frame.waitForFunction(() => document.querySelectorAll('#map .mk[data-sensor-id]').length === 2);
+    const markers = () => frame.$$eval('#map .mk[data-sensor-id]', (els) => els.map((e) => [(e as HTMLElement).dataset.sensorId, (e as HTMLElement).dataset.status]).sort());
+    expect(await markers()).toEqual([['e-calm', 'normal'], ['e-wet', 'danger']]); // only the chosen ones
+    expect(await frame.getAttribute('#map .mk[data-sensor-id="e-wet"]', 'aria-label')).toBe('粉河橋南：危険、32.0 cm');
+    // The list stays below the map as its text alternative.
+    expect(await frame.$$eval('#rows [data-sensor-id]', (rows) => rows.length)).toBe(2);
+    expect(await frame.evaluate(() => document.querySelector('#map')!.compareDocumentPosition(document.querySelector('#rows')!) & Node.DOCUMENT_POSITION_FOLLOWING)).toBeTruthy();
+    // Live, over the same stream: a new reading moves the marker and the row.
+    await ingestReading(k, 'e-calm', { ts: Date.now(), level_cm: 24 });
+    await frame.waitForSelector('#map .mk[data-sensor-id="e-calm"][data-status="warning"]');
+    await frame.waitForSelector('#rows [data-sensor-id="e-calm"][data-status="warning"]');
+    await context.close();
+
+    // Not framed, by area, in English: the silent sensor's marker is 欠測, not its last level; axe finds nothing.
+    const direct = await newMapContext(browser, { viewport: { width: 400, height: 520 } });
+    const p2 = await direct.newPage();
+    await p2.goto(`${k.httpUrl}/embed?area=${encodeURIComponent('紀の川市')}&lang=en&view=map`);
+    await p2.waitForSelector('body[data-map="ready"]');
+    await p2.waitForFunction(() => document.querySelectorAll('#map .mk[data-sensor-id]').length === 3);
+    expect(await p2.getAttribute('#map .mk[data-sensor-id="e-old"]', 'data-status')).toBe('offline');
+    expect(await p2.getAttribute('#map .mk[data-sensor-id="e-old"]', 'aria-label')).toBe('名手市場: Offline, 25.0 cm');
+    expect(await runAxe(p2)).toEqual([]);
+    await direct.close();
   });
 });

@@ -1,4 +1,5 @@
-// The embeddable view (issue 12): the chosen sensors as a compact list, no page chrome, the same
+// The embeddable view (issue 12): the chosen sensors as a compact list (and, with &view=map, a small
+// map above it), no page chrome, the same
 // freshness rules as the map: the server's status, turned 欠測 locally past offline_at by the
 // server's clock (sensor-store.js), live over the same stream, with the page's "as of" time.
 import { fetchSensors, serverNow } from '../js/api.js';
@@ -21,6 +22,8 @@ if (params.get('lang') === 'en' || params.get('lang') === 'ja') setLang(params.g
 const ids = (params.get('sensors') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const area = (params.get('area') ?? '').trim();
 const limit = Math.min(50, Math.max(1, Number(params.get('limit')) || 10));
+/** `&view=map`: a small map of the same sensors above the list (embed-map.js, loaded only then). */
+const withMap = params.get('view') === 'map';
 
 /** `?sensors=a,b` in that order, or `?area=` matched against names and addresses (ja and en), or the worst `limit`. */
 function chosen(all) {
@@ -94,6 +97,7 @@ async function load() {
 let live = null;
 store.subscribe(() => freshAt !== null && render());
 load().then(() => {
+  if (withMap) import('./embed-map.js').then(({ mountEmbedMap }) => mountEmbedMap({ before: $('rows'), store, chosen: () => chosen([...store.all()]) }));
   import('../js/live-stream.js').then(({ connectLive }) => {
     live = connectLive({
       onReading: (e) => (store.applyReading(e), (freshAt = serverNow())),
