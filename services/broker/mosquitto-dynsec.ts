@@ -32,7 +32,7 @@ export interface MosquittoDynsecOptions {
   username: string;
   password: string;
   /** The ingest's own MQTT login: `prepareIngest()` creates it (when missing) with a role that reads flood/+/reading. */
-  ingest?: { username: string; password?: string | undefined } | undefined;
+  ingest?: { username: string; password?: string | undefined; /** EVENTS_TOPIC_PREFIX: the roles' bus (issue 15). */ eventsPrefix?: string | undefined } | undefined;
   /** Deadline for one command's response. */
   timeoutMs?: number;
 }
@@ -212,6 +212,12 @@ export function mosquittoDynsecSink(options: MosquittoDynsecOptions): MosquittoD
         // 2.0.11 plugin checks the whole `$share/<group>/…` filter, so it needs its own rule (checked here).
         { acltype: 'subscribePattern', topic: `$share/+/${READING_TOPIC_FILTER}`, priority: 0, allow: true },
         { acltype: 'publishClientReceive', topic: READING_TOPIC_FILTER, priority: 0, allow: true },
+        // The same login carries the events kansui's roles exchange (issue 15); sensors' roles never grant it.
+        ...[`${ingest.eventsPrefix ?? 'kansui/events'}/#`].flatMap((topic) => [
+          { acltype: 'publishClientSend', topic, priority: 0, allow: true },
+          { acltype: 'subscribePattern', topic, priority: 0, allow: true },
+          { acltype: 'publishClientReceive', topic, priority: 0, allow: true },
+        ]),
       ];
       const [role] = await send([{ command: 'createRole', rolename: INGEST_ROLE, textname: 'kansui ingest: reads every sensor reading', acls }]);
       if (role?.error && !/already/i.test(role.error)) check([role]);

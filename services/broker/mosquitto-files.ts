@@ -20,16 +20,21 @@ export function mosquittoPasswordLine(username: string, password: string, salt: 
   return `${username}:$7$${iterations}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+/** EVENTS_TOPIC_PREFIX's default (services/config.ts). */
+export const DEFAULT_EVENTS_PREFIX = 'kansui/events';
+
 /**
  * The ACL (deny by default: Mosquitto refuses every topic a rule does not
  * grant once an acl_file is set): the ingest user reads every sensor's
- * readings; every other user may write only its own reading topic and read
+ * readings and uses the roles' bus (`<EVENTS_TOPIC_PREFIX>/#`, issue 15);
+ * every other user may write only its own reading topic and read
  * under its own id (`%u` = username = sensor id, mosquitto.conf(5) "pattern").
  */
-export function mosquittoAcl(ingestUsername: string | undefined): string {
+export function mosquittoAcl(ingestUsername: string | undefined, eventsPrefix = DEFAULT_EVENTS_PREFIX): string {
   return [
     '# Written by kansui (services/broker/mosquitto-files.ts); edits are overwritten.',
-    ...(ingestUsername ? [`user ${ingestUsername}`, `topic read ${READING_TOPIC_FILTER}`, ''] : []),
+    // The same login carries the events kansui's roles exchange (issue 15, EVENTS_TOPIC_PREFIX); no sensor may touch them.
+    ...(ingestUsername ? [`user ${ingestUsername}`, `topic read ${READING_TOPIC_FILTER}`, `topic readwrite ${eventsPrefix}/#`, ''] : []),
     '# every sensor: its own reading topic only, and may subscribe under its own id (as on the embedded broker)',
     'pattern write flood/%u/reading',
     'pattern read flood/%u/#',
@@ -40,8 +45,10 @@ export function mosquittoAcl(ingestUsername: string | undefined): string {
 export interface MosquittoFilesOptions {
   passwordFile: string;
   aclFile?: string | undefined;
-  /** The ingest's own MQTT user (MQTT_USERNAME): granted read on flood/+/reading. */
+  /** The ingest's own MQTT user (MQTT_USERNAME): granted read on flood/+/reading, and the bus. */
   ingestUsername?: string | undefined;
+  /** EVENTS_TOPIC_PREFIX (default kansui/events). */
+  eventsPrefix?: string | undefined;
   /** Mosquitto's pid file: SIGHUP makes it re-read the password and ACL files. */
   pidFile?: string | undefined;
   /** Alternative to the pid file, e.g. `systemctl reload mosquitto` (run with /bin/sh). */
@@ -105,7 +112,7 @@ function rewritePasswordFile(options: MosquittoFilesOptions, username: string, l
   const lines = text.split('\n').filter((l) => l.trim() !== '' && l.slice(0, l.indexOf(':')) !== username);
   if (line) lines.push(line);
   writeAtomically(options.passwordFile, lines.join('\n') + '\n', mode);
-  if (options.aclFile) writeAtomically(options.aclFile, mosquittoAcl(options.ingestUsername), mode);
+  if (options.aclFile) writeAtomically(options.aclFile, mosquittoAcl(options.ingestUsername, options.eventsPrefix), mode);
 }
 
 function signalReload(options: MosquittoFilesOptions): void {

@@ -25,7 +25,7 @@ export function createMosquittoProvisioning(config: Config): MosquittoProvisioni
       url,
       username: config.MOSQUITTO_DYNSEC_USERNAME,
       password: config.MOSQUITTO_DYNSEC_PASSWORD,
-      ingest: config.MQTT_USERNAME ? { username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD } : undefined,
+      ingest: config.MQTT_USERNAME ? { username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD, eventsPrefix: config.EVENTS_TOPIC_PREFIX } : undefined,
     });
     return { mode: 'dynsec', sink: dynsec, prepare: () => dynsec.prepareIngest(), close: () => dynsec.close() };
   }
@@ -34,6 +34,7 @@ export function createMosquittoProvisioning(config: Config): MosquittoProvisioni
       passwordFile: config.MOSQUITTO_PASSWORD_FILE,
       aclFile: config.MOSQUITTO_ACL_FILE,
       ingestUsername: config.MQTT_USERNAME,
+      eventsPrefix: config.EVENTS_TOPIC_PREFIX,
       pidFile: config.MOSQUITTO_PID_FILE,
       reloadCommand: config.MOSQUITTO_RELOAD_COMMAND,
     });

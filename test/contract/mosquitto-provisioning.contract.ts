@@ -134,6 +134,35 @@ export function describeMosquittoProvisioningContract(name: string, start: () =>
       }
     });
 
+    it('the ingest’s login carries the roles’ bus (kansui/events/#, issue 15); a sensor can neither publish nor read there', async () => {
+      const id = Math.random().toString(16).slice(2, 8);
+      const listener = await connectMqtt(broker.url, { ...broker.ingest, clientId: `contract-bus-listen-${id}` });
+      const publisher = await connectMqtt(broker.url, { ...broker.ingest, clientId: `contract-bus-pub-${id}` });
+      try {
+        const got: string[] = [];
+        listener.on('message', (topic, payload) => got.push(`${topic} ${payload}`));
+        const [granted] = await listener.subscribeAsync('kansui/events/#', { qos: 1 });
+        expect(granted?.qos).toBe(1);
+        await broker.sink.issued('c-bus', 'pw-c-bus');
+        const sensor = await connectWhenAccepted('c-bus', 'pw-c-bus');
+        const spied: string[] = [];
+        sensor.on('message', (topic) => spied.push(topic));
+        await sensor.subscribeAsync('kansui/events/#', { qos: 1 }).catch(() => {});
+        await sensor.publishAsync('kansui/events/core/status', '{"forged":true}', { qos: 1 }).catch(() => {});
+        await publisher.publishAsync('kansui/events/core/status', '{"o":"core-x-1","s":1}', { qos: 1 });
+        await waitFor(() => got.includes('kansui/events/core/status {"o":"core-x-1","s":1}'), { what: 'the bus event between two ingest-login clients' });
+        // The sensor's own reading after its forged event: once the ingest has it, the forged one would have come first.
+        const again = sensor.connected ? sensor : await connectWhenAccepted('c-bus', 'pw-c-bus');
+        await again.publishAsync('flood/c-bus/reading', '{"level_cm":7}', { qos: 1 });
+        await waitFor(() => received.includes('flood/c-bus/reading {"level_cm":7}'), { what: 'the ingest to receive c-bus' });
+        expect(got.filter((m) => m.includes('forged'))).toEqual([]);
+        expect(spied).toEqual([]);
+      } finally {
+        listener.end(true);
+        publisher.end(true);
+      }
+    });
+
     it('the ingest’s own session stays up through all of this', () => {
       expect(ingest.connected).toBe(true);
     });
