@@ -10,6 +10,7 @@ import { createError } from '../core/errors.ts';
 import { checkPushEndpoint, checkTargetUrl, DEFAULT_PUSH_HOSTS, parsePushHosts, type AllowRule, type PushHostRule } from '../core/outbound-policy.ts';
 import type { SensorRegistry } from '../core/ports.ts';
 import { ThresholdsSchema } from '../core/sensor.ts';
+import { applySensorPatch } from '../core/sensor-patch.ts';
 import { formatIso } from '../core/time.ts';
 import { createRateLimiter } from '../core/token-bucket.ts';
 import { TimeParamSchema, validate } from '../core/validate.ts';
@@ -375,7 +376,8 @@ export function alertRoutes(deps: AlertRoutesDeps): (app: Hono<AuthEnv>) => void
         if (body.standby_cm >= thresholds.caution) throw createError('invalid_input', 'standby_cm: must be below the caution threshold', { param: 'standby_cm' });
       }
       const beforePreset = alerting.settingsOf(sensor.id).preset;
-      if (body.thresholds) registry.update(sensor.id, { thresholds: body.thresholds, updatedAt: now() });
+      // Checked as a sensor edit is (issue 12: the site's range; 水防団待機水位 and 計画高水位 only on a river gauge).
+      if (body.thresholds) registry.update(sensor.id, { thresholds: applySensorPatch(sensor, { thresholds: body.thresholds }, now()).thresholds, updatedAt: now() });
       alerting.setSettings(sensor.id, { preset: body.preset, ...(body.standby_cm != null && { standbyCm: body.standby_cm }) });
       const who = c.get('principal');
       if (who) deps.audit?.(c.req.raw, { actor: who, action: 'alert.settings', targetType: 'sensor', targetId: sensor.id, before: { preset: beforePreset, thresholds: sensor.thresholds }, after: { sensor_name: sensor.name, preset: body.preset, thresholds, standby_cm: body.standby_cm ?? null }, address: addressOf(c) });

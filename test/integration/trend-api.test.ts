@@ -94,6 +94,13 @@ describe('/api/sensors trend, next level and time to it', () => {
     expect(await low.json()).toMatchObject({ error: { details: { param: 'thresholds.planHighWater' } } });
     expect((await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { ...base, id: 'r-sb', thresholds: { ...levels, standby: 250 } } })).status).toBe(400);
     expect((await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { id: 'road-hwl', name: 'x', lat: 34, lon: 135, thresholds: { caution: 10, warning: 20, danger: 30, planHighWater: 50 } } })).status).toBe(400);
+    // The alert settings' thresholds are checked the same way.
+    expect((await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { id: 'road-2', name: 'x', lat: 34, lon: 135 } })).status).toBe(201);
+    const viaSettings = await consoleFetch(k, 'PUT', '/api/sensors/road-2/alert-settings', { token: tech, body: { preset: 'road_underpass', thresholds: { caution: 10, warning: 20, danger: 30, planHighWater: 50 } } });
+    expect(viaSettings.status).toBe(400);
+    expect(await viaSettings.json()).toMatchObject({ error: { details: { param: 'thresholds' } } });
+    expect((await consoleFetch(k, 'PUT', '/api/sensors/tr-1/alert-settings', { token: tech, body: { preset: 'river_channel', thresholds: { caution: 100, warning: 150, danger: 200, planHighWater: 300 } } })).status).toBe(200);
+    expect((await props('tr-1') as unknown as { thresholds: unknown }).thresholds).toEqual({ caution: 100, warning: 150, danger: 200, plan_high_water: 300 });
     // PATCH clears 計画高水位 by giving the thresholds without it.
     expect((await consoleFetch(k, 'PATCH', '/api/sensors/r-hwl', { token: tech, body: { thresholds: { caution: 250, warning: 330, danger: 380 } } })).status).toBe(200);
     expect((await props('r-hwl') as unknown as { thresholds: unknown }).thresholds).toEqual({ caution: 250, warning: 330, danger: 380 });
