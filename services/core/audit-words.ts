@@ -1,4 +1,5 @@
 import type { AuditEntry } from './audit.ts';
+import { STATUS_WORDS } from './words.ts';
 
 /** An audit entry said in words, in both languages. */
 export interface AuditWords {
@@ -17,8 +18,9 @@ function clock(ms: number, timeZone: string): string {
 type Fields = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-const LEVEL_JA: Record<string, string> = { caution: '注意', warning: '警戒', danger: '危険' };
-const LEVEL_EN: Record<string, string> = { caution: 'caution', warning: 'warning', danger: 'danger' };
+// Level words from the one catalogue (issue 16); in the English log's running text, lower case.
+const LEVEL_JA: Record<string, string> = { caution: STATUS_WORDS.caution.ja, warning: STATUS_WORDS.warning.ja, danger: STATUS_WORDS.danger.ja };
+const LEVEL_EN: Record<string, string> = { caution: STATUS_WORDS.caution.en.toLowerCase(), warning: STATUS_WORDS.warning.en.toLowerCase(), danger: STATUS_WORDS.danger.en.toLowerCase() };
 
 /**
  * Say what an audit entry records, the way a disaster-response office

@@ -4,6 +4,7 @@ import type { Closure } from './closure.ts';
 import type { Reading } from './reading.ts';
 import type { Sensor } from './sensor.ts';
 import { SEVERITY, type Status } from './status.ts';
+import { STATUS_WORDS } from './words.ts';
 
 /** What the situation board knows about one sensor (issue 13). */
 export interface BoardInput {
@@ -53,7 +54,6 @@ export function siteOf(settings: AlertSettings): 'road' | 'river' {
 
 /** Name of a status in the sensor's own words (a river's 氾濫危険水位, a road's 危険). */
 export function statusName(status: Status, settings: AlertSettings): { ja: string; en: string } {
-  if (status === 'normal') return { ja: '平常', en: 'Normal' };
-  if (status === 'offline') return { ja: '欠測', en: 'Offline' };
+  if (status === 'normal' || status === 'offline') return STATUS_WORDS[status];
   return labelLevel(status, settings);
 }

@@ -3,6 +3,7 @@ import { AlertSeveritySchema, type AlertSeverity } from './alerts/policy.ts';
 import type { Sensor, Thresholds } from './sensor.ts';
 import type { Trend, TrendDirection } from './trend.ts';
 import type { Status } from './status.ts';
+import { RIVER_STAGE_WORDS, STATUS_WORDS, wordsIn } from './words.ts';
 
 /**
  * Residents' LINE conversation (issue 14), pure: what a typed text or a
@@ -180,10 +181,11 @@ export interface LineTextMessage {
   quickReply?: { items: { type: 'action'; action: { type: 'postback'; label: string; data: string; displayText: string } | { type: 'message'; label: string; text: string } | { type: 'location'; label: string } }[] };
 }
 
-const LEVEL_JA: Record<AlertSeverity, string> = { caution: '注意', warning: '警戒', danger: '危険' };
-const LEVEL_EN: Record<AlertSeverity, string> = { caution: 'Caution', warning: 'Warning', danger: 'Danger' };
-const STATUS_JA: Record<Status, string> = { normal: '平常', caution: '注意', warning: '警戒', danger: '危険', offline: '欠測' };
-const STATUS_EN: Record<Status, string> = { normal: 'Normal', caution: 'Caution', warning: 'Warning', danger: 'Danger', offline: 'No data' };
+// Status and level words from the one catalogue (services/core/words.ts, issue 16).
+const STATUS_JA = wordsIn(STATUS_WORDS, 'ja') as Record<Status, string>;
+const STATUS_EN = wordsIn(STATUS_WORDS, 'en') as Record<Status, string>;
+const LEVEL_JA: Record<AlertSeverity, string> = STATUS_JA;
+const LEVEL_EN: Record<AlertSeverity, string> = STATUS_EN;
 
 export function levelWord(level: AlertSeverity, lang: LineLang): string {
   return lang === 'ja' ? LEVEL_JA[level] : LEVEL_EN[level];
@@ -320,8 +322,8 @@ export function toLevelTrend(t: Trend, thresholds: Thresholds, site?: 'road' | '
   return out;
 }
 
-const RIVER_LEVEL_JA: Record<AlertSeverity, string> = { caution: '氾濫注意水位', warning: '避難判断水位', danger: '氾濫危険水位' };
-const RIVER_LEVEL_EN: Record<AlertSeverity, string> = { caution: 'Flood caution level', warning: 'Evacuation decision level', danger: 'Flood danger level' };
+const RIVER_LEVEL_JA: Record<AlertSeverity, string> = wordsIn(RIVER_STAGE_WORDS, 'ja');
+const RIVER_LEVEL_EN: Record<AlertSeverity, string> = wordsIn(RIVER_STAGE_WORDS, 'en');
 
 function describeTrend(lang: LineLang, t: LevelTrend): string {
   if (t.direction === 'steady') return lang === 'ja' ? '傾向：横ばい' : 'Trend: steady';

@@ -75,7 +75,7 @@ describe('LINE residents: a storm for 1,000 subscribers', () => {
     expect(k.line?.repo.subscribersOf('kinokawa-01').length).toBe(N);
     // The search answered with the sensor and its subscribe button.
     expect(line.inbox.get(lineUserId(1))?.[1]).toMatch(/打田駅前アンダーパス（(平常|欠測)）/);
-    expect(line.inbox.get(lineUserId(N))?.[1]).toMatch(/Uchita Station Underpass \((Normal|No data)\)/);
+    expect(line.inbox.get(lineUserId(N))?.[1]).toMatch(/Uchita Station Underpass \((Normal|Offline)\)/);
     const repliesBefore = new Map([...line.inbox].map(([u, m]) => [u, m.length]));
 
     // LINE is busy for the first request (429, Retry-After: 1 s) and fails the next one (500).

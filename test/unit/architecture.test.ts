@@ -18,19 +18,34 @@ function importsOf(file: string): string[] {
 }
 
 describe('architecture', () => {
-  it('services/core is pure: it imports only zod and its own files (no node:*, no adapters, no I/O libraries)', () => {
+  it('services/core is pure: it imports only zod, its own files and the shared word catalogue (no node:*, no adapters, no I/O libraries)', () => {
     const core = join(ROOT, 'services/core');
+    // Issue 16: web/shared/ holds what the browser and the server both load (the one word catalogue); pure, see below.
+    const shared = join(ROOT, 'web/shared');
     const offenders: string[] = [];
     for (const file of filesUnder(core)) {
       for (const spec of importsOf(file)) {
-        const allowed = spec.startsWith('.') ? join(file, '..', spec).startsWith(core) : spec === 'zod';
+        const target = join(file, '..', spec);
+        const allowed = spec.startsWith('.') ? target.startsWith(core) || target.startsWith(shared + '/') : spec === 'zod';
         if (!allowed) offenders.push(`${relative(ROOT, file)} imports ${spec}`);
       }
     }
     expect(offenders).toEqual([]);
   });
 
-  it('only the composition roots read process.env', () => {
+  it('web/shared/ is pure too: no imports, no DOM, no Node (the core and the browser both load it, issue 16)', () => {
+    const shared = join(ROOT, 'web/shared');
+    const offenders: string[] = [];
+    for (const name of readdirSync(shared).filter((n) => n.endsWith('.js'))) {
+      const code = readFileSync(join(shared, name), 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '');
+      if (importsOf(join(shared, name)).length > 0) offenders.push(`web/shared/${name} imports`);
+      const used = code.match(/\b(document|window|localStorage|navigator|process|require|globalThis)\b/);
+      if (used) offenders.push(`web/shared/${name} uses ${used[1]}`);
+    }
+    expect(offenders).toEqual([]);
+  });
+
+    it('only the composition roots read process.env', () => {
     // config.ts only as loadConfig's default argument (STYLE.md: loadConfig(env = process.env)).
     const allowed = new Set(['services/config.ts', 'services/main.ts', 'services/cli/run.ts', 'firmware-sim/demo.ts', 'firmware-sim/cli.ts']);
     const offenders = filesUnder(join(ROOT, 'services'))

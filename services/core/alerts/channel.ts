@@ -6,6 +6,7 @@ import type { Alert, AlertEventType, AlertKind, AlertSensor } from './alert.ts';
 import { AlertKindSchema } from './alert.ts';
 import { markReminder } from './reminder.ts';
 import { AlertSeveritySchema, labelLevel, rankLevel, type AlertSettings, type AlertSeverity } from './policy.ts';
+import { ALERT_KIND_WORDS, RIVER_FLOOD_WORDS, STATUS_WORDS } from '../words.ts';
 
 export const ChannelKindSchema = z.enum(['webhook', 'line', 'email', 'webpush']);
 export type ChannelKind = z.infer<typeof ChannelKindSchema>;
@@ -134,10 +135,11 @@ export interface AlertChannel {
   close?(): Promise<void>;
 }
 
-const SEVERITY_JA: Record<AlertSeverity, string> = { caution: '注意', warning: '警戒', danger: '危険' };
-const SEVERITY_EN: Record<AlertSeverity, string> = { caution: 'Caution', warning: 'Warning', danger: 'Danger' };
-const KIND_JA: Record<AlertKind, string> = { flood: '冠水', offline: '欠測', low_battery: '電池低下', sensor_fault: 'センサー異常', maintenance_danger: '点検中に危険水位' };
-const KIND_EN: Record<AlertKind, string> = { flood: 'Flooding', offline: 'Sensor offline', low_battery: 'Low battery', sensor_fault: 'Sensor fault', maintenance_danger: 'Danger level during maintenance' };
+// The words come from the one catalogue (services/core/words.ts, issue 16).
+const SEVERITY_JA = (s: AlertSeverity): string => STATUS_WORDS[s].ja;
+const SEVERITY_EN = (s: AlertSeverity): string => STATUS_WORDS[s].en;
+const KIND_JA = (k: AlertKind): string => ALERT_KIND_WORDS[k].ja;
+const KIND_EN = (k: AlertKind): string => ALERT_KIND_WORDS[k].en;
 
 /**
  * Compose the notice for an alert event: Japanese and English text, level
@@ -159,14 +161,14 @@ export function composeNotice(input: {
   // Issue 12: a river gauge speaks of MLIT's stages (氾濫注意水位 …) and metres, whatever preset its alert settings name.
   const river = sensor.site === 'river';
   const level = labelLevel(alert.severity, river && input.settings?.preset !== 'river_channel' ? { ...input.settings, preset: 'river_channel' } : input.settings);
-  const levelName = alert.kind === 'flood' ? level : { ja: KIND_JA[alert.kind], en: KIND_EN[alert.kind] };
+  const levelName = alert.kind === 'flood' ? level : ALERT_KIND_WORDS[alert.kind];
   const nameJa = sensor.name;
   const nameEn = sensor.nameEn ?? sensor.name;
   const when = formatIso(alert.observedAt ?? alert.updatedAt, timeZone).replace(/\.\d{3}/, '');
   const depth = alert.levelCm === undefined ? '' : river ? formatStageM(alert.levelCm) : `${alert.levelCm} cm`;
   // 冠水 (flooding) is a road's word; a river gauge's alert is about high water (増水).
-  const kindJa = (k: AlertKind) => (river && k === 'flood' ? '増水' : KIND_JA[k]);
-  const kindEn = (k: AlertKind) => (river && k === 'flood' ? 'High water' : KIND_EN[k]);
+  const kindJa = (k: AlertKind) => (river && k === 'flood' ? RIVER_FLOOD_WORDS.ja : KIND_JA(k));
+  const kindEn = (k: AlertKind) => (river && k === 'flood' ? RIVER_FLOOD_WORDS.en : KIND_EN(k));
   const rise = alert.rising ? { ja: '（急上昇中）', en: ' (rising fast)' } : { ja: '', en: '' };
   const url = input.baseUrl ? `${input.baseUrl.replace(/\/$/, '')}/?sensor=${encodeURIComponent(sensor.id)}` : undefined;
 
@@ -180,7 +182,7 @@ export function composeNotice(input: {
     const verbEn = event === 'escalated' ? 'rose to' : 'reached';
     const cause = alert.cause === 'rate_of_rise';
     ja = {
-      title: `【${river ? levelName.ja : SEVERITY_JA[alert.severity]}】${nameJa} ${depth}`,
+      title: `【${river ? levelName.ja : SEVERITY_JA(alert.severity)}】${nameJa} ${depth}`,
       body: cause
         ? `${nameJa} の水位が急上昇しています${depth ? `（${depth}）` : ''}。`
         : `${nameJa} の水位が${levelName.ja}${verbJa}：${depth}${rise.ja}。`,
@@ -199,16 +201,16 @@ export function composeNotice(input: {
     }
   } else if (alert.kind === 'maintenance_danger') {
     // Issue 12: the map shows 点検中, but staff must still hear of a 危険 reading and decide whether it is the work or the water.
-    ja = { title: `【${KIND_JA[alert.kind]}】${nameJa} ${depth}`, body: `点検中の ${nameJa} のセンサーが危険の水位（${depth}）を測りました。点検作業によるものか、実際の${river ? '増水' : '冠水'}か確認してください。` };
-    en = { title: `[${KIND_EN[alert.kind]}] ${nameEn} ${depth}`, body: `The sensor at ${nameEn}, in maintenance, measured a danger level (${depth}). Check whether it is the maintenance work or real flooding.` };
+    ja = { title: `【${KIND_JA(alert.kind)}】${nameJa} ${depth}`, body: `点検中の ${nameJa} のセンサーが危険の水位（${depth}）を測りました。点検作業によるものか、実際の${river ? RIVER_FLOOD_WORDS.ja : ALERT_KIND_WORDS.flood.ja}か確認してください。` };
+    en = { title: `[${KIND_EN(alert.kind)}] ${nameEn} ${depth}`, body: `The sensor at ${nameEn}, in maintenance, measured a danger level (${depth}). Check whether it is the maintenance work or real flooding.` };
   } else if (alert.kind === 'sensor_fault') {
     // Issue 11: the device itself says its distance is not the water. Not a level, and not a road closure.
     const tilt = alert.cause === 'tilt';
-    ja = { title: `【${KIND_JA[alert.kind]}】${nameJa}`, body: `${nameJa} のセンサー：${tilt ? '傾きを検知しました。水面を測れていません' : '測定対象を検知できません（反射なし）'}。点検してください。` };
-    en = { title: `[${KIND_EN[alert.kind]}] ${nameEn}`, body: `Sensor at ${nameEn}: ${tilt ? 'tilted, not measuring the water' : 'no target (no echo)'}. Please inspect it.` };
+    ja = { title: `【${KIND_JA(alert.kind)}】${nameJa}`, body: `${nameJa} のセンサー：${tilt ? '傾きを検知しました。水面を測れていません' : '測定対象を検知できません（反射なし）'}。点検してください。` };
+    en = { title: `[${KIND_EN(alert.kind)}] ${nameEn}`, body: `Sensor at ${nameEn}: ${tilt ? 'tilted, not measuring the water' : 'no target (no echo)'}. Please inspect it.` };
   } else {
-    ja = { title: `【${KIND_JA[alert.kind]}】${nameJa}`, body: `${nameJa} のセンサー：${KIND_JA[alert.kind]}。` };
-    en = { title: `[${KIND_EN[alert.kind]}] ${nameEn}`, body: `Sensor at ${nameEn}: ${KIND_EN[alert.kind].toLowerCase()}.` };
+    ja = { title: `【${KIND_JA(alert.kind)}】${nameJa}`, body: `${nameJa} のセンサー：${KIND_JA(alert.kind)}。` };
+    en = { title: `[${KIND_EN(alert.kind)}] ${nameEn}`, body: `Sensor at ${nameEn}: ${KIND_EN(alert.kind).toLowerCase()}.` };
   }
   if (input.trend && event !== 'resolved') {
     ja.body += `\n${describeTrend('ja', input.trend, sensor, input.settings)}`;
@@ -294,7 +296,7 @@ export function describeTrend(lang: 'ja' | 'en', t: Trend, sensor: AlertSensor, 
   if (t.nextLevel && t.etaS !== undefined) {
     const min = Math.round(t.etaS / 60);
     const time = lang === 'ja' ? (min < 60 ? `${min}分` : `${Math.floor(min / 60)}時間${min % 60 ? `${min % 60}分` : ''}`) : min < 60 ? `${min} min` : `${Math.floor(min / 60)} h${min % 60 ? ` ${min % 60} min` : ''}`;
-    const label = river ? labelLevel(t.nextLevel, { ...settings, preset: 'river_channel' }) : { ja: `${SEVERITY_JA[t.nextLevel]}（${sensor.thresholds[t.nextLevel]} cm）`, en: `${SEVERITY_EN[t.nextLevel]} (${sensor.thresholds[t.nextLevel]} cm)` };
+    const label = river ? labelLevel(t.nextLevel, { ...settings, preset: 'river_channel' }) : { ja: `${SEVERITY_JA(t.nextLevel)}（${sensor.thresholds[t.nextLevel]} cm）`, en: `${SEVERITY_EN(t.nextLevel)} (${sensor.thresholds[t.nextLevel]} cm)` };
     next = lang === 'ja' ? `、${label.ja}まで約${time}` : `; ${label.en} in about ${time}`;
   }
   return lang === 'ja' ? `傾向：上昇中（毎時 ${rate}）${next}` : `Trend: rising (${rate}/h)${next}`;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Thresholds } from '../sensor.ts';
+import { RIVER_STAGE_WORDS, STATUS_WORDS } from '../words.ts';
 
 /** Flood severities an alert can carry, lowest first (the API's status words). */
 export const ALERT_SEVERITIES = ['caution', 'warning', 'danger'] as const;
@@ -80,23 +81,15 @@ export interface LevelLabel {
  */
 export const PRESETS = {
   road_underpass: {
-    labels: {
-      caution: { ja: '注意', en: 'Caution' },
-      warning: { ja: '警戒', en: 'Warning' },
-      danger: { ja: '危険', en: 'Danger' },
-    },
+    labels: { caution: STATUS_WORDS.caution, warning: STATUS_WORDS.warning, danger: STATUS_WORDS.danger },
     standbyLabel: undefined,
     defaults: { caution: 10, warning: 20, danger: 30 },
     /** CAP <circle> radius around the sensor: an underpass is a point hazard. */
     radiusKm: 0.1,
   },
   river_channel: {
-    labels: {
-      caution: { ja: '氾濫注意水位', en: 'Flood caution level' },
-      warning: { ja: '避難判断水位', en: 'Evacuation decision level' },
-      danger: { ja: '氾濫危険水位', en: 'Flood danger level' },
-    },
-    standbyLabel: { ja: '水防団待機水位', en: 'Flood-fighting standby level' },
+    labels: { caution: RIVER_STAGE_WORDS.caution, warning: RIVER_STAGE_WORDS.warning, danger: RIVER_STAGE_WORDS.danger },
+    standbyLabel: RIVER_STAGE_WORDS.standby,
     /** No sensible universal default: river levels are per gauging station; these only fill the form. */
     defaults: { caution: 100, warning: 150, danger: 200 },
     /** A river stage concerns the reach around the gauge. */
@@ -129,7 +122,7 @@ export function labelLevel(severity: AlertSeverity, settings: AlertSettings = DE
 }
 
 /** MLIT's 計画高水位 (HWL): the design high-water level of a river's levees; above 氾濫危険水位, still `danger`. */
-export const PLAN_HIGH_WATER_LABEL: LevelLabel = Object.freeze({ ja: '計画高水位', en: 'Design high-water level' });
+export const PLAN_HIGH_WATER_LABEL: LevelLabel = RIVER_STAGE_WORDS.planHighWater;
 
 /**
  * Named level of a depth for display, including the river standby level,

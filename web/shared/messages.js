@@ -1,0 +1,97 @@
+// The words kansui uses for water levels and sensors, Japanese first and English second: ONE
+// catalogue for the public map, the technician console and the server's texts (alerts, CAP and
+// Atom, LINE), issue 16. The browser loads it as a static file (/shared/messages.js); the server
+// imports it through services/core/words.ts. Pure data and pure functions: no DOM, no Node
+// (test/unit/architecture.test.ts), and no word here may be written out anywhere else
+// (test/unit/one-vocabulary.test.ts).
+
+/** @typedef {'ja' | 'en'} Lang */
+/** @typedef {{ readonly ja: string, readonly en: string }} Words */
+
+/** The languages, default first. */
+export const LANGS = /** @type {const} */ (['ja', 'en']);
+
+/** Where every page remembers the reader's language (map, console, embed). */
+export const LANG_STORAGE_KEY = 'kansui.lang';
+/** Keys older pages used (the console had its own until issue 16); read once, then moved. */
+export const OLD_LANG_STORAGE_KEYS = /** @type {const} */ (['kansui-console-lang']);
+
+/**
+ * @param {string} ja
+ * @param {string} en
+ * @returns {Words}
+ */
+function words(ja, en) {
+  return Object.freeze({ ja, en });
+}
+
+/**
+ * The status of a reading (services/core/status.ts STATUSES), in a road's words. A reading never
+ * says 通行止め: only the city closes a road (services/core/closure.ts).
+ */
+export const STATUS_WORDS = Object.freeze({
+  normal: words('平常', 'Normal'),
+  caution: words('注意', 'Caution'),
+  warning: words('警戒', 'Warning'),
+  danger: words('危険', 'Danger'),
+  offline: words('欠測', 'Offline'),
+});
+
+/**
+ * A river gauge's levels by MLIT's names (水防法; MLIT 水位の種類): 氾濫注意水位, 避難判断水位 and
+ * 氾濫危険水位 are the statuses caution / warning / danger (警戒レベル 2–4); 水防団待機水位 (still
+ * normal) and 計画高水位 (still danger) are named where a gauge has them (issue 12).
+ */
+export const RIVER_STAGE_WORDS = Object.freeze({
+  standby: words('水防団待機水位', 'Flood-fighting standby level'),
+  caution: words('氾濫注意水位', 'Flood caution level'),
+  warning: words('避難判断水位', 'Evacuation decision level'),
+  danger: words('氾濫危険水位', 'Flood danger level'),
+  planHighWater: words('計画高水位', 'Design high-water level'),
+});
+
+/** A sensor's operating state (services/core/sensor.ts), when it is not simply active. */
+export const SENSOR_STATE_WORDS = Object.freeze({
+  active: words('運用中', 'Active'),
+  maintenance: words('点検中', 'Maintenance'),
+  retired: words('廃止', 'Retired'),
+});
+
+/** What an alert is about (services/core/alerts/alert.ts AlertKind). */
+export const ALERT_KIND_WORDS = Object.freeze({
+  flood: words('冠水', 'Flooding'),
+  offline: words(STATUS_WORDS.offline.ja, 'Sensor offline'),
+  low_battery: words('電池低下', 'Low battery'),
+  sensor_fault: words('センサー異常', 'Sensor fault'),
+  maintenance_danger: words('点検中に危険水位', 'Danger level during maintenance'),
+});
+
+/** A river gauge's flood alert: high water (増水), not water on a road (冠水). */
+export const RIVER_FLOOD_WORDS = words('増水', 'High water');
+
+/**
+ * Fill `{name}` placeholders.
+ * @param {string} template
+ * @param {Record<string, string | number>} [vars]
+ * @returns {string}
+ * @example format('{n}分前', { n: 3 }) // "3分前"
+ */
+export function format(template, vars) {
+  let s = template;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
+  return s;
+}
+
+/**
+ * A catalogue's words in one language: `{ key: { ja, en } }` → `{ key: text }`.
+ * @template {string} K
+ * @param {Readonly<Record<K, Words>>} catalogue
+ * @param {Lang} lang
+ * @returns {Record<K, string>}
+ */
+export function wordsIn(catalogue, lang) {
+  /** @type {Record<string, string>} */
+  const out = {};
+  for (const [key, w] of Object.entries(/** @type {Record<string, Words>} */ (catalogue))) out[key] = w[lang];
+  return /** @type {Record<K, string>} */ (out);
+}
