@@ -409,6 +409,18 @@ export function createAlerting(options: AlertingOptions) {
     },
     removeRecipient,
     /**
+     * Read the stored recipients again (a web process, issue 15: the core
+     * added or removed some). Staff members' own recipients, applied from
+     * their preferences, are kept.
+     */
+    reloadRecipients(): void {
+      for (const [id, r] of recipients) if (r.source !== 'user') recipients.delete(id);
+      for (const r of options.envRecipients ?? []) recipients.set(r.id, r);
+      for (const r of recipientStore.list()) recipients.set(r.id, r);
+      residents = 0;
+      for (const r of recipients.values()) if (r.source === 'resident') residents++;
+    },
+    /**
      * Replace one staff member's own recipients (their notification
      * preferences, issue 13). Kept in memory: the preferences are the
      * stored truth and are applied again at start.

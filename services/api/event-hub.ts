@@ -21,6 +21,12 @@ export interface EventHub {
    */
   publishFrom(origin: string, seq: number, event: string, data: unknown): HubEvent | undefined;
   /**
+   * Count `seq` of `origin` as seen without carrying an event: a bus message
+   * for the processes, not for browsers (issue 15). Keeps the origin's
+   * sequence whole, so it is not taken for a gap.
+   */
+  advance(origin: string, seq: number): void;
+  /**
    * Subscribe from `lastEventId` (SSE `Last-Event-ID`). Returns the missed
    * events still in the buffer, or `resync: true` when the id is unknown or
    * too old (another boot, or fell out of the buffer): the client must refetch
@@ -139,6 +145,23 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
     return e;
   }
 
+  /** The origin's state if `seq` is its next (or later) event; undefined for a redelivery. */
+  function admit(origin: string, seq: number): OriginState | undefined {
+    let state = origins.get(origin);
+    if (!state) {
+      const was = forgotten.get(origin);
+      if (was !== undefined && seq <= was) return undefined; // a redelivery of a forgotten origin
+      forgotten.delete(origin);
+      // Heard for the first time (or again after being forgotten): what came before is not here.
+      state = { last: seq - 1, floor: seq - 1, inRing: 0 };
+      origins.set(origin, state);
+      if (origins.size - (local !== undefined ? 1 : 0) > maxOrigins) forgetOldest();
+    }
+    if (seq <= state.last) return undefined; // a QoS 1 redelivery
+    if (seq > state.last + 1) state.floor = seq - 1; // a gap: marks before it cannot be replayed exactly
+    return state;
+  }
+
   function forgetOldest(): void {
     for (const [o, s] of origins) {
       if (o === local) continue;
@@ -156,19 +179,14 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
       return append(local, (origins.get(local) as OriginState).last + 1, event, data);
     },
     publishFrom(origin, seq, event, data) {
-      let state = origins.get(origin);
-      if (!state) {
-        const was = forgotten.get(origin);
-        if (was !== undefined && seq <= was) return undefined; // a redelivery of a forgotten origin
-        forgotten.delete(origin);
-        // Heard for the first time (or again after being forgotten): what came before is not here.
-        state = { last: seq - 1, floor: seq - 1, inRing: 0 };
-        origins.set(origin, state);
-        if (origins.size - (local !== undefined ? 1 : 0) > maxOrigins) forgetOldest();
-      }
-      if (seq <= state.last) return undefined; // a QoS 1 redelivery
-      if (seq > state.last + 1) state.floor = seq - 1; // a gap: marks before it cannot be replayed exactly
-      return append(origin, seq, event, data);
+      const state = admit(origin, seq);
+      return state ? append(origin, seq, event, data) : undefined;
+    },
+    advance(origin, seq) {
+      const state = admit(origin, seq);
+      if (!state) return;
+      state.last = seq;
+      position = undefined;
     },
     subscribe(listener, lastEventId) {
       if (lastEventId === undefined) {

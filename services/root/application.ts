@@ -41,7 +41,7 @@ import { createStatusTracker } from '../ingest/status-tracker.ts';
 import { createLogger, createRateLimitedLog, type Logger } from '../logger.ts';
 import { createReadingRelay, type ReadingRelay } from '../ingest/reading-relay.ts';
 import type { Bus, BusMessage } from '../bus/mqtt-bus.ts';
-import { refuseWrites } from '../api/read-only.ts';
+import { announceWrites, refuseWrites } from '../api/read-only.ts';
 import { connectRoleBus, createMqttEventLog, listenHttp, openState, watchIngest, type RootOptions } from './shared.ts';
 import { createMetrics, type Metrics } from '../metrics.ts';
 import { createSqliteAudit } from '../storage/sqlite-audit.ts';
@@ -341,6 +341,14 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       return;
     }
     if (role !== 'web' || m.kind !== 'core') return;
+    if (m.event === 'changed') {
+      // A write answered by the core (console, API): re-read what this process keeps in memory. Not for browsers.
+      registry.refresh();
+      closures.reload();
+      alerting.reloadRecipients();
+      hub.advance(m.origin, m.seq);
+      return;
+    }
     // The core changed the closures in force: this process's map and API follow.
     if (m.event === 'closure') closures.reload();
     hub.publishFrom(m.origin, m.seq, m.event, m.data);
@@ -450,7 +458,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     authenticators: [bearerAuthenticator((token) => users.verifyToken(token)), sensorConsole.authenticator],
     // Map views for the plan indicators are counted where the public map opens the live stream (issue 13).
     // App-wide HTTP policy (issue 16): security headers, CSRF and the audit of writes, before every route module.
-    middleware: [...(role === 'web' ? [refuseWrites()] : []), ...createHttpPolicy({ trustProxy: config.TRUST_PROXY, tileUrl: config.MAP_TILE_URL, embedOrigins: config.EMBED_ORIGINS, auditWrites: auditLog.auditWrites }), plan.countViews],
+    middleware: [...(role === 'web' ? [refuseWrites()] : []), ...(role === 'core' ? [announceWrites((path) => bus?.publish('changed', { path }))] : []), ...createHttpPolicy({ trustProxy: config.TRUST_PROXY, tileUrl: config.MAP_TILE_URL, embedOrigins: config.EMBED_ORIGINS, auditWrites: auditLog.auditWrites }), plan.countViews],
     closureOf: closures.openFor,
     routes: [...(line ? [line.routes] : []), integrations.routes, closures.routes, board.routes, plan.routes, notifications.routes, reportRoutes({ registry, store, alertsIn: (from, to) => alerting.store.list({ from, to, limit: 10_000 }), closuresIn: closures.overlapping, timeZone }), createOpenDataRoutes({ registry, store, snapshot, timeZone, now }), sensorConsole.mount, alertRoutes({ alerting, registry, timeZone, now, clientInfo: { trustProxy: config.TRUST_PROXY, publicUrl: readPublicUrl(config) }, targetPolicy, pushMaxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS, onPushRefused: alertMetrics.onPushRefused, audit, closures, ...(vapidPublicKey && { vapidPublicKey }) })],
     map: { tileUrl: config.MAP_TILE_URL, attribution: config.MAP_ATTRIBUTION, center: config.MAP_CENTER, zoom: config.MAP_ZOOM },

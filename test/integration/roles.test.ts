@@ -135,6 +135,34 @@ describe('roles: core + ingest + 2 web over the broker as the bus', () => {
     clockOffset = 0;
   });
 
+  it('a write answered by the core shows on the web processes at once: a closure (live event and API) and an alert recipient', async () => {
+    const user = core.users.create('role-staff', 'staff', null);
+    const token = core.users.issueToken(user.id, 'test').token;
+    const auth = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+    const b = openSse(url(web2, '/api/events'));
+    await b.ready;
+    const closed = await fetch(url(core, '/api/closures'), { method: 'POST', headers: auth, body: JSON.stringify({ sensor: 'role-1', reason: '冠水のため通行止め（テスト）' }) });
+    expect(closed.status).toBe(201);
+    const e = await b.waitFor((ev) => ev.event === 'closure', { what: 'the closure event from the core' });
+    expect(JSON.parse(e.data)).toMatchObject({ event: 'closed', sensor_id: 'role-1' });
+    for (const web of [web1, web2]) {
+      const list = await (await fetch(url(web, '/api/closures'))).json();
+      expect(list.closures.map((c: { sensor_id: string }) => c.sensor_id)).toEqual(['role-1']);
+    }
+    const added = await fetch(url(core, '/api/alert-recipients'), { method: 'POST', headers: auth, body: JSON.stringify({ channel: 'webhook', target: 'https://hooks.example.org/kansui' }) });
+    expect(added.status).toBe(201);
+    await waitFor(
+      async () => {
+        const r = await (await fetch(url(web1, '/api/alert-recipients'), { headers: auth })).json();
+        return r.recipients.some((x: { target: string }) => x.target === 'https://hooks.example.org/kansui');
+      },
+      { what: 'the recipient on web1' },
+    );
+    // The core's notice to the web processes is no event for browsers.
+    await b.close();
+    expect(b.events.filter((ev) => ev.event === 'changed')).toEqual([]);
+  });
+
   it('a web process refuses writes with 405 and says where they go; the ingest worker serves no map', async () => {
     const res = await fetch(url(web1, '/api/closures'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(405);

@@ -166,3 +166,19 @@ describe('event hub fed by the bus: per-origin marks (issue 15)', () => {
     expect(hub.subscribe(() => {}, 'old-1-0.a-1-1.b-1-1').resync).toBe(true);
   });
 });
+
+describe('event hub: advance (a bus message for processes, not browsers)', () => {
+  it('keeps the origin whole: a client before it resumes without a resync and gets only events', () => {
+    const hub = createEventHub({ local: false });
+    hub.publishFrom('c', 1, 'status', 1);
+    const id = hub.lastId();
+    hub.advance('c', 2);
+    hub.publishFrom('c', 3, 'status', 3);
+    expect(hub.lastId()).toBe('c-3');
+    const sub = hub.subscribe(() => {}, id);
+    expect(sub.resync).toBe(false);
+    expect(sub.missed.map((e) => e.data)).toEqual(['3']);
+    hub.advance('c', 2); // a redelivery: nothing moves
+    expect(hub.lastId()).toBe('c-3');
+  });
+});
