@@ -46,3 +46,22 @@ export function createStatusTracker(deps: {
     },
   };
 }
+
+/**
+ * Every `intervalMs`: reload the registry if another process changed it, and
+ * sweep the statuses, handing each change to `onChange` (silence is noticed
+ * only here: no reading announces `offline`).
+ */
+export function startStatusSweep(deps: {
+  registry: SensorRegistry;
+  tracker: Pick<ReturnType<typeof createStatusTracker>, 'sweep'>;
+  intervalMs: number;
+  onChange: (change: StatusChange) => void;
+}): { stop(): void } {
+  const timer = setInterval(() => {
+    deps.registry.refresh();
+    for (const c of deps.tracker.sweep()) deps.onChange(c);
+  }, deps.intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

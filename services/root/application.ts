@@ -37,7 +37,7 @@ import { createMosquittoProvisioning } from '../broker/mosquitto-provisioning.ts
 import { combineSinks, embeddedBrokerSink } from '../sensors/credential-sink.ts';
 import { createIngest, type Ingest } from '../ingest/create-ingest.ts';
 import { createIntegrations, type Integrations } from '../integrations/create-integrations.ts';
-import { createStatusTracker } from '../ingest/status-tracker.ts';
+import { createStatusTracker, startStatusSweep } from '../ingest/status-tracker.ts';
 import { createLogger, createRateLimitedLog, type Logger } from '../logger.ts';
 import { createReadingRelay, type ReadingRelay } from '../ingest/reading-relay.ts';
 import type { Bus, BusMessage } from '../bus/mqtt-bus.ts';
@@ -53,7 +53,7 @@ import { createSqliteAlerts, openAlertsConnection } from '../storage/sqlite-aler
 import { createSqliteRecipients } from '../storage/sqlite-recipients.ts';
 import type { SqliteDatabase } from '../storage/sqlite.ts';
 import { computeTrend, createTrendWindow } from '../core/trend.ts';
-import { trendFields } from '../api/geojson.ts';
+import { readingEventData, statusEventData } from '../api/live-events.ts';
 import type { Sensor } from '../core/sensor.ts';
 import type { Reading } from '../core/reading.ts';
 
@@ -247,25 +247,11 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     if (role === 'web') return; // the core writes the registry
     if (sensor.commissioning && registry.get(sensor.id)?.commissioning) registry.update(sensor.id, { commissioning: undefined, updatedAt: now() });
   });
-  /** The live map's `reading` event: the reading, the sensor's status now and its trend (the same in every process that heard it). */
+  /** The live map's `reading` event (services/api/live-events.ts), the same in every process that heard the reading. */
   const readingEvent = (reading: Reading, sensor: Sensor) => {
     const change = tracker.check(sensor.id);
-    const latest = ingest.latest.get(sensor.id);
-    return {
-      sensor_id: sensor.id,
-      ts: formatIso(reading.observedAt, timeZone),
-      level_cm: reading.levelCm,
-      // Status of the sensor now (an out-of-order reading does not change it).
-      status: change?.status ?? tracker.current(sensor.id),
-      latest: latest === reading,
-      // Issue 12: the trend as /api/sensors shows it, so a live map agrees with the API without refetching.
-      ...(latest === reading && trendFields(trendOf(sensor))),
-      ...(reading.batteryV !== undefined && { battery_v: reading.batteryV }),
-      ...(reading.rssiDbm !== undefined && { rssi_dbm: reading.rssiDbm }),
-      ...(reading.batteryPct !== undefined && { battery_pct: reading.batteryPct }),
-      ...(reading.snrDb !== undefined && { snr_db: reading.snrDb }),
-      ...(reading.wetCm !== undefined && { wet_cm: reading.wetCm }),
-    };
+    const latest = ingest.latest.get(sensor.id) === reading;
+    return readingEventData(reading, { status: change?.status ?? tracker.current(sensor.id), latest, trend: latest ? trendOf(sensor) : undefined, timeZone });
   };
   // In a web process the bus handler below publishes it, numbered by the ingest worker that stored the reading.
   if (role !== 'web') ingest.on('reading', (reading, sensor) => void hub.publish('reading', readingEvent(reading, sensor)));
@@ -274,14 +260,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       alerting.onReading(reading, sensor);
     });
   }
-  const sweepTimer = setInterval(() => {
-    registry.refresh();
-    for (const c of tracker.sweep()) {
-      // A web process keeps its statuses current for its readings' events; the core announces the changes.
-      publish('status', { sensor_id: c.sensorId, status: c.status, previous: c.previous ?? null });
-    }
-  }, options.sweepMs ?? 5_000);
-  sweepTimer.unref();
+  // A web process keeps its statuses current for its readings' events; the core announces the changes.
+  const statusSweep = startStatusSweep({ registry, tracker, intervalMs: options.sweepMs ?? 5_000, onChange: (c) => publish('status', statusEventData(c)) });
 
   let broker: EmbeddedBroker | undefined;
   let external: ExternalSubscriber | undefined;
@@ -477,7 +457,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     stopping ??= (async () => {
-      clearInterval(sweepTimer);
+      statusSweep.stop();
       // Stop taking readings first, let in-flight ones commit, then close the stores.
       await broker?.close();
       await external?.close();
