@@ -66,11 +66,11 @@ describe('deploy files', () => {
     }
   });
 
-  it('the role units: each sets its role; an instance of ingest or web gets its HTTP_PORT from its own file and its own MQTT session', () => {
+  it('the role units: each sets its role and instance (which names its bus client); an ingest worker its own MQTT session; an instance of ingest or web gets its HTTP_PORT from its own file', () => {
     const env = (unit: string) => [...read(`deploy/systemd/${unit}`).matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => `${m[1]}=${m[2]}`);
     expect(env('kansui-core.service')).toEqual(expect.arrayContaining(['KANSUI_ROLE=core', 'HTTP_PORT=8080']));
     expect(env('kansui-ingest@.service')).toEqual(expect.arrayContaining(['KANSUI_ROLE=ingest', 'KANSUI_INSTANCE=%i', 'MQTT_SHARE_GROUP=kansui', 'MQTT_CLIENT_ID=kansui-ingest-%i']));
-    expect(env('kansui-web@.service')).toEqual(expect.arrayContaining(['KANSUI_ROLE=web', 'KANSUI_INSTANCE=%i', 'MQTT_CLIENT_ID=kansui-web-%i']));
+    expect(env('kansui-web@.service')).toEqual(expect.arrayContaining(['KANSUI_ROLE=web', 'KANSUI_INSTANCE=%i']));
     expect(read('deploy/systemd/kansui-ingest@.service')).toMatch(/^EnvironmentFile=\/etc\/kansui\/ingest-%i\.env$/m);
     expect(read('deploy/systemd/kansui-web@.service')).toMatch(/^EnvironmentFile=\/etc\/kansui\/web-%i\.env$/m);
     // The shared file must not override what the units set per role and instance (files win over Environment=).
