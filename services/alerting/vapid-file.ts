@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -21,22 +21,39 @@ export type VapidKeys = z.infer<typeof VapidFileSchema>;
  */
 export async function loadOrCreateVapidKeys(dataDir: string): Promise<{ keys: VapidKeys; created: boolean }> {
   const path = join(dataDir, VAPID_FILE);
+  const existing = readVapidFile(path);
+  if (existing) return { keys: existing, created: false };
+  const { default: webpush } = await import('web-push');
+  const keys = webpush.generateVAPIDKeys();
+  mkdirSync(dataDir, { recursive: true });
+  // Written whole under a private name, then linked into place: link(2) fails if the file exists, so of several
+  // processes starting at once on a fresh DATA_DIR (the roles of issue 15) one pair wins and every process reads it,
+  // and nobody ever reads a half-written file.
+  const temp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  writeFileSync(temp, JSON.stringify(keys, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(temp, 0o600); // the umask may have narrowed the mode; never widened, but say it exactly
+  try {
+    linkSync(temp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const theirs = readVapidFile(path);
+    if (!theirs) throw err;
+    return { keys: theirs, created: false };
+  } finally {
+    unlinkSync(temp);
+  }
+  return { keys, created: true };
+}
+
+function readVapidFile(path: string): VapidKeys | undefined {
   let text: string | undefined;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  if (text !== undefined) {
-    const parsed = VapidFileSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues.map((i) => i.message).join('; ')} (delete it to generate a new pair; push subscriptions made with the old one stop working)`);
-    return { keys: parsed.data, created: false };
-  }
-  const { default: webpush } = await import('web-push');
-  const keys = webpush.generateVAPIDKeys();
-  mkdirSync(dataDir, { recursive: true });
-  // `wx`: a second process starting at the same moment fails here instead of overwriting the pair the first one serves.
-  writeFileSync(path, JSON.stringify(keys, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
-  chmodSync(path, 0o600); // the umask may have narrowed the mode; never widened, but say it exactly
-  return { keys, created: true };
+  if (text === undefined) return undefined;
+  const parsed = VapidFileSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues.map((i) => i.message).join('; ')} (delete it to generate a new pair; push subscriptions made with the old one stop working)`);
+  return parsed.data;
 }
