@@ -28,13 +28,20 @@ export function openDatabase(dataDir: string, file: string): SqliteDatabase {
  */
 export function migrate(db: SqliteDatabase, name: string, migrations: readonly string[]): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM schema_migrations WHERE name = ?').get(name) as { version: number } | undefined;
-  for (let v = row?.version ?? 0; v < migrations.length; v++) {
-    db.transaction(() => {
-      db.exec(migrations[v] as string);
-      db.prepare(
-        'INSERT INTO schema_migrations (name, version) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET version = excluded.version',
-      ).run(name, v + 1);
-    })();
-  }
+  const current = db.prepare('SELECT version FROM schema_migrations WHERE name = ?');
+  // The version is read again inside each write transaction (BEGIN IMMEDIATE: the write lock first), so processes
+  // opening a fresh kansui.db at the same moment (the roles of issue 15, or the CLI beside the service) apply each
+  // migration once; reading it outside, two of them would both run `CREATE TABLE` and the second would fail its start.
+  const step = db.transaction((): boolean => {
+    const v = (current.get(name) as { version: number } | undefined)?.version ?? 0;
+    if (v >= migrations.length) return false;
+    db.exec(migrations[v] as string);
+    db.prepare(
+      'INSERT INTO schema_migrations (name, version) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET version = excluded.version',
+    ).run(name, v + 1);
+    return true;
+  });
+  // Up to date (every open but the first): no write lock taken.
+  if (((current.get(name) as { version: number } | undefined)?.version ?? 0) >= migrations.length) return;
+  while (step.immediate()) continue; // one migration per transaction, as before
 }
