@@ -28,12 +28,21 @@ const SHELL = [
   '/js/sensor-panel.js',
   '/js/sensor-store.js',
   '/js/summary-bar.js',
-  '/vendor/leaflet-1.9.4/leaflet.js',
-  '/vendor/leaflet-1.9.4/leaflet.css',
+  '/shared/messages.js',
+  // Leaflet's versioned files: the pages register this worker as /sw.js?leaflet=<version>, from the
+  // one place that names the version (web/shared/messages.js; a classic worker cannot import it).
+  ...leafletFiles(new URL(location.href).searchParams.get('leaflet')),
   // Last-known data from the first visit on; refreshed by every online load (network first).
   '/api/sensors',
   '/api/config',
 ];
+/**
+ * @param {string | null} version
+ * @returns {string[]}
+ */
+function leafletFiles(version) {
+  return version && /^[\w.-]+$/.test(version) ? [`/vendor/leaflet-${version}/leaflet.js`, `/vendor/leaflet-${version}/leaflet.css`] : [];
+}
 /** API responses kept as "last known": the sensor states and the map settings. */
 const CACHED_API = new Set(['/api/sensors', '/api/config']);
 

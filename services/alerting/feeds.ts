@@ -4,6 +4,7 @@ import { PRESETS, type AlertSettings, type AlertSeverity } from '../core/alerts/
 import { CLOSURE_LABEL, type Closure } from '../core/closure.ts';
 import type { Sensor } from '../core/sensor.ts';
 import { formatIso } from '../core/time.ts';
+import { esc as escapeMarkup } from '../core/words.ts';
 
 export interface FeedContext {
   /** Public base URL (PUBLIC_URL or the request's origin, services/api/client-info.ts), e.g. `https://kansui.city.example`. */
@@ -17,10 +18,10 @@ export interface FeedContext {
   closures?: () => readonly Closure[];
 }
 
-const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+/** The one markup escape (web/shared/messages.js, issue 16), after dropping what XML 1.0 cannot hold. */
 function esc(s: string): string {
   // Control characters other than tab/CR/LF are not allowed in XML 1.0 (§2.2).
-  return s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '').replace(/[&<>"']/g, (c) => XML_ESCAPES[c] as string);
+  return escapeMarkup(s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, ''));
 }
 
 /** CAP 1.2 dateTime: no fractional seconds, explicit offset (CAP-v1.2 §3.3.2, the XSD's pattern). */

@@ -23,6 +23,7 @@ import { toFeature } from './geojson.ts';
 import { createSensorsSnapshot, sendSnapshot, type SensorsSnapshot } from './sensors-snapshot.ts';
 import { CACHE_POLICY } from './cache-policy.ts';
 import { cacheStatic } from './static-cache.ts';
+import { LEAFLET_VERSION as PAGES_LEAFLET_VERSION } from '../../web/shared/messages.js';
 
 export interface ApiDeps {
   registry: SensorRegistry;
@@ -62,8 +63,15 @@ const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 /** Found by Node's resolution, so the same from services/ and from dist/services/ (issue 15). */
 const LEAFLET_PACKAGE = createRequire(import.meta.url).resolve('leaflet/package.json');
 const LEAFLET_DIR = join(dirname(LEAFLET_PACKAGE), 'dist') + sep;
-/** Leaflet is also served under a versioned path, cached for a year: the URL changes when the version does. */
+/**
+ * Leaflet is also served under a versioned path, cached for a year: the URL changes when the version does.
+ * The pages name that version from web/shared/messages.js (issue 16); an install that differs would
+ * leave them loading a path that does not exist, so it stops the service here, naming both.
+ */
 const LEAFLET_VERSION = (JSON.parse(readFileSync(LEAFLET_PACKAGE, 'utf8')) as { version: string }).version;
+if (LEAFLET_VERSION !== PAGES_LEAFLET_VERSION) {
+  throw new Error(`leaflet ${LEAFLET_VERSION} is installed but the pages load ${PAGES_LEAFLET_VERSION} (web/shared/messages.js LEAFLET_VERSION, package.json): change them together`);
+}
 
 /** Raw rows returned at most; wider ranges are downsampled into about this many buckets. */
 const MAX_RAW_POINTS = 10_000;

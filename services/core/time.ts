@@ -1,5 +1,7 @@
-/** Default zone for API times and the UI (contract): Japan Standard Time. */
-export const DEFAULT_TIME_ZONE = 'Asia/Tokyo';
+/** Default zone for API times and the UI (contract): Japan Standard Time. Shared with the pages (issue 16). */
+import { DEFAULT_TIME_ZONE } from '../../web/shared/messages.js';
+
+export { DEFAULT_TIME_ZONE };
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 

@@ -12,6 +12,7 @@ import {
   RIVER_STAGE_WORDS as RIVER_STAGE,
   SENSOR_STATE_WORDS as SENSOR_STATE,
   STATUS_WORDS as STATUS,
+  esc,
   format,
   wordsIn,
 } from '../../web/shared/messages.js';
@@ -31,4 +32,4 @@ export const RIVER_STAGE_WORDS: Readonly<Record<RiverStage, Words>> = RIVER_STAG
 export const SENSOR_STATE_WORDS: Readonly<Record<keyof typeof SENSOR_STATE, Words>> = SENSOR_STATE;
 export const ALERT_KIND_WORDS: Readonly<Record<AlertKind, Words>> = ALERT_KIND;
 export const RIVER_FLOOD_WORDS: Words = RIVER_FLOOD;
-export { LANG_STORAGE_KEY, LANGS, format, wordsIn };
+export { LANG_STORAGE_KEY, LANGS, esc, format, wordsIn };

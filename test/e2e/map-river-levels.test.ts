@@ -96,7 +96,7 @@ describe('public map: river levels where set, the chart in metres (real Chromium
       await page.waitForFunction(() => document.documentElement.lang === 'en');
       const hwlEn = await open(page, 'hwl');
       expect(hwlEn.status).toBe('Danger (above the design high-water level the levees are built for: act now to save your life)');
-      expect(hwlEn.gauge).toBe('Stage 8.72 m (flood-fighting standby 2.00 m, flood-alert 2.50 m, evacuation-decision 3.30 m, flood-danger 3.80 m, design high-water 8.60 m)');
+      expect(hwlEn.gauge).toBe('Stage 8.72 m (flood-fighting standby level 2.00 m, flood caution level 2.50 m, evacuation decision level 3.30 m, flood danger level 3.80 m, design high-water level 8.60 m)');
       expect(hwlEn.lineLabels).toEqual(['Standby', 'Caution', 'Warning', 'Danger', 'HWL']);
       expect(hwlEn.chartLabel).toContain('Highest 8.72 m');
       expect(await runAxe(page)).toEqual([]);

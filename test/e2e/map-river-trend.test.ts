@@ -86,9 +86,9 @@ describe('public map: river gauge wording and metres, trend and time to the next
       await page.click('#lang-btn');
       await page.waitForFunction(() => document.documentElement.lang === 'en');
       const riverEn = await panel(page, 'funato');
-      expect(riverEn.status).toBe('Warning (evacuation-decision stage: get ready to evacuate)');
+      expect(riverEn.status).toBe('Warning (evacuation decision level: get ready to evacuate)');
       expect(riverEn.trend).toBe('↑ Rising +0.40 m/h');
-      expect(riverEn.eta).toBe('Flood-danger stage in about 15 min');
+      expect(riverEn.eta).toBe('Flood danger level in about 15 min');
       await page.screenshot({ path: artifactPath(`${device}-river-en.png`) });
       const roadEn = await panel(page, 'uchita');
       expect(roadEn.eta).toBe('Danger (30 cm) in about 8 min');

@@ -4,6 +4,7 @@ import { currentLang, t } from './i18n.js';
 import { createBoardCues } from './board-cues.js';
 import { createBoardMap } from './board-map.js';
 import { segmentForm } from './segment-form.js';
+import { DEFAULT_TIME_ZONE } from '../shared/messages.js';
 
 // The staff situation board (issue 13): every active alert and every sensor at 注意 or above,
 // worst first, live from the event stream without reload; a list for desks and phones, a map
@@ -19,7 +20,7 @@ const MAP_GAP_MS = 2_000;
 /** Board data is refetched (debounced) after status, alert and closure events. */
 const REFETCH_DEBOUNCE_MS = 200;
 
-const clockFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Tokyo', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const clockFmt = new Intl.DateTimeFormat('en-GB', { timeZone: DEFAULT_TIME_ZONE, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 function clock(iso) {
   return iso ? clockFmt.format(typeof iso === 'number' ? iso : Date.parse(iso)) : '—';
 }

@@ -1,5 +1,6 @@
 // Tiny DOM helpers. Text always goes in as text nodes (never innerHTML), so
 // sensor names and alert notes cannot inject markup.
+import { DEFAULT_TIME_ZONE } from '../shared/messages.js';
 
 /** h('button', { type: 'button', onclick: fn, class: 'x' }, 'text', child) */
 export function h(tag, attrs = {}, ...children) {
@@ -44,5 +45,5 @@ export function field(labelText, attrs = {}) {
 export function formatTime(iso) {
   if (!iso) return '—';
   const d = typeof iso === 'number' ? new Date(iso) : new Date(iso);
-  return d.toLocaleString(document.documentElement.lang === 'en' ? 'en-GB' : 'ja-JP', { timeZone: 'Asia/Tokyo' });
+  return d.toLocaleString(document.documentElement.lang === 'en' ? 'en-GB' : 'ja-JP', { timeZone: DEFAULT_TIME_ZONE });
 }

@@ -58,7 +58,7 @@ async function route() {
   try {
     let m;
     if (hash === '#/sensors') cleanup = renderSensorList(view, session) ?? cleanup;
-    else if (hash === '#/sensors/new') renderSensorNew(view);
+    else if (hash === '#/sensors/new') await renderSensorNew(view);
     else if ((m = /^#\/sensor\/(.+)$/.exec(hash))) await renderSensorDetail(view, session, decodeURIComponent(m[1]));
     else if (hash === '#/board') cleanup = renderBoard(view, session) ?? cleanup;
     else if (hash === '#/alerts') await renderAlerts(view);

@@ -1,6 +1,7 @@
 import { api } from './api.js';
 import { clear, h, toast } from './dom.js';
 import { t } from './i18n.js';
+import { SERVICE_WORKER_URL } from '../shared/messages.js';
 
 // Staff notification preferences (issue 13): my channels, sensors or areas, lowest severity and
 // quiet hours (危険 always comes through); admins see everyone's and can set them.
@@ -13,7 +14,7 @@ function keyBytes(base64url) {
 /** This browser's push subscription for the console user (the public map's service worker shows the notices). */
 async function subscribeThisBrowser() {
   const { key } = await api('GET', '/api/push/vapid-public-key');
-  const reg = await navigator.serviceWorker.register('/sw.js');
+  const reg = await navigator.serviceWorker.register(SERVICE_WORKER_URL);
   await navigator.serviceWorker.ready;
   if ((await Notification.requestPermission()) !== 'granted') throw new Error(t('notifyDenied'));
   const sub = (await reg.pushManager.getSubscription()) ?? (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) }));

@@ -2,11 +2,12 @@ import { api } from './api.js';
 import { clear, h, toast } from './dom.js';
 import { t } from './i18n.js';
 import { isoToLocal, localToIso } from './history-view.js';
+import { DEFAULT_TIME_ZONE } from '../shared/messages.js';
 
 // The event report (issue 13): what the city files after a storm. Printed on A4 in Japanese
 // (print stylesheet in console.css); the same numbers as CSV for the spreadsheet.
 
-const clock = new Intl.DateTimeFormat('ja-JP', { timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+const clock = new Intl.DateTimeFormat('ja-JP', { timeZone: DEFAULT_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
 const when = (iso) => (iso ? clock.format(Date.parse(iso)) : '—');
 const num = (v) => (v === null || v === undefined ? '—' : String(v));
 

@@ -2,6 +2,7 @@ import { api } from './api.js';
 import { clear, formatTime, h, toast } from './dom.js';
 import { t } from './i18n.js';
 import { credentialsPanel } from './credentials-panel.js';
+import { loadPresetDefaults } from './presets.js';
 import { sensorForm } from './sensor-form.js';
 import { savePreset } from './sensor-new.js';
 import { statusBadge } from './status-badge.js';
@@ -21,7 +22,7 @@ export async function renderSensorDetail(view, session, id) {
   const fail = (err) => (error.textContent = err.status === 403 ? t('forbidden') : err.message);
 
   const settings = await api('GET', `/api/sensors/${encodeURIComponent(id)}/alert-settings`).catch(() => null);
-  const form = sensorForm(s, settings?.preset ?? '');
+  const form = sensorForm(s, settings?.preset ?? '', await loadPresetDefaults());
   const editForm = h(
     'form',
     {

@@ -1,7 +1,6 @@
 import { field, h } from './dom.js';
 import { t } from './i18n.js';
 import { mapPicker } from './map-picker.js';
-import { PRESETS } from './presets.js';
 
 /** Payload codecs kansui knows (services/core/codecs/index.ts). */
 const CODECS = ['milesight-em500-udl', 'milesight-em310-udl', 'dragino-ldds75', 'dragino-ldds20', 'floodnet', 'json'];
@@ -18,10 +17,11 @@ function option(value, label, selected) {
 /**
  * The fields of a sensor, for registering (`sensor` undefined) or editing.
  * `read()` returns what the API takes: POST /api/sensors or PATCH /api/sensors/{id}.
+ * `presets`: each alert preset's default levels (presets.js loadPresetDefaults).
  */
-export function sensorForm(sensor, currentPreset = '') {
+export function sensorForm(sensor, currentPreset = '', presets = {}) {
   const editing = sensor !== undefined;
-  const s = sensor ?? { thresholds: PRESETS.road_underpass, intervalS: 600, kind: 'level', state: 'active' };
+  const s = sensor ?? { thresholds: presets.road_underpass ?? {}, intervalS: 600, kind: 'level', state: 'active' };
   const [idBox, id] = field(t('id'), { name: 'id', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}', autocomplete: 'off', value: s.id ?? '' });
   const [nameBox, name] = field(t('name'), { name: 'name', required: true, maxlength: 120, value: s.name ?? '' });
   const [nameEnBox, nameEn] = field(t('nameEn'), { name: 'nameEn', maxlength: 120, value: s.nameEn ?? '' });
@@ -67,15 +67,15 @@ export function sensorForm(sensor, currentPreset = '') {
   const showRiver = () => {
     riverFields.hidden = site.value !== 'river';
     // A river gauge has no default levels (services/core/sensor.ts): the road's 10/20/30 cm are cleared, not kept.
-    const road = PRESETS.road_underpass;
-    if (site.value === 'river' && Number(caution.value) === road.caution && Number(warning.value) === road.warning && Number(danger.value) === road.danger) {
+    const road = presets.road_underpass;
+    if (road && site.value === 'river' && Number(caution.value) === road.caution && Number(warning.value) === road.warning && Number(danger.value) === road.danger) {
       caution.value = warning.value = danger.value = '';
     }
   };
   site.addEventListener('change', showRiver);
   showRiver();
   preset.addEventListener('change', () => {
-    const p = PRESETS[preset.value];
+    const p = presets[preset.value];
     if (!p) return;
     caution.value = p.caution;
     warning.value = p.warning;

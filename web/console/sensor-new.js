@@ -2,6 +2,7 @@ import { api } from './api.js';
 import { clear, h } from './dom.js';
 import { t } from './i18n.js';
 import { credentialsPanel } from './credentials-panel.js';
+import { loadPresetDefaults } from './presets.js';
 import { sensorForm } from './sensor-form.js';
 
 /** Tell the alerts module which level names apply; a console without that module just skips it. */
@@ -13,8 +14,8 @@ export async function savePreset(id, preset) {
 }
 
 /** Register a sensor; on success its credentials are shown once. */
-export function renderSensorNew(view) {
-  const form = sensorForm(undefined);
+export async function renderSensorNew(view) {
+  const form = sensorForm(undefined, '', await loadPresetDefaults());
   const error = h('p', { class: 'error', role: 'alert' });
   const result = h('div');
   const submit = h('button', { type: 'submit', id: 'register' }, t('register'));

@@ -2,10 +2,7 @@
 // above the list (a line on a map alone is not accessible). A fact the city set, apart from
 // what any sensor measures. Fed by GET /api/closures, refreshed on the stream's `closure` event.
 import { onLangChange, t } from './i18n.js';
-
-function esc(s) {
-  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
-}
+import { esc } from '../shared/messages.js';
 
 /** @param {{ listEl: HTMLElement }} deps the element the text list goes before */
 export function createClosureSegments(deps) {

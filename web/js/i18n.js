@@ -1,312 +1,190 @@
 // The reader's language: words (Japanese by default, English on request, remembered in
-// localStorage), and numbers and times as residents read them, always in the service's zone
-// (Asia/Tokyo). One module because the first screen needs all of it (fewer requests on slow 4G).
+// localStorage under the key every kansui page shares), and numbers and times as residents read
+// them, always in the service's zone. One module (plus the shared word catalogue) because the
+// first screen needs all of it (fewer requests on slow 4G).
+import { DEFAULT_TIME_ZONE, prefixed, readLang, RIVER_STAGE_WORDS, saveLang, SENSOR_STATE_WORDS, STATUS_WORDS, translate } from '../shared/messages.js';
 
-const STORAGE_KEY = 'kansui.lang';
 
-/** @type {Record<'ja'|'en', Record<string, string>>} */
-const STRINGS = {
-  ja: {
-    title: '冠水マップ',
-    skipToList: '一覧へ移動',
-    loading: '読み込み中…',
-    viewSwitch: '表示の切り替え',
-    viewMap: '地図',
-    viewList: '一覧',
-    listHeading: 'センサー一覧（危険度順）',
-    searchLabel: '地名・住所で探す',
-    searchPlaceholder: '例：打田、粉河駅',
-    searchCount: '{n}か所',
-    searchNone: '見つかりません',
-    locate: '現在地',
-    locating: '現在地を確認中…',
-    locateFailed: '現在地がわかりませんでした。地名で探すこともできます。',
-    showAll: 'すべて表示',
-    shareNative: '共有',
-    mapHeading: '地図',
-    legend: '凡例',
-    legendAndData: '凡例・データについて',
-    openData: 'オープンデータ (GeoJSON)',
-    footNote: '水位は路面からの深さです。更新が途絶えたセンサーは「欠測」と灰色で表示します。',
-    langButton: 'English',
-    'status.normal': '平常',
-    'status.caution': '注意',
-    'status.warning': '警戒',
-    'status.danger': '危険',
-    'status.offline': '欠測',
-    'status.maintenance': '点検中',
-    'statusLong.normal': '平常（冠水なし）',
-    'statusLong.caution': '注意（路面に水）',
-    'statusLong.warning': '警戒（通行注意）',
-    'statusLong.danger': '危険（冠水・進入しないで）',
-    'statusLong.offline': '欠測（データが届いていません）',
-    'statusLong.maintenance': '点検中（データは参考値）',
-    summaryNone: 'センサーがありません',
-    summaryCount: '{n}件',
-    noData: 'データなし',
-    stageAtLeast: '{cm} cm 以上',
-    stageBelow: '{cm} cm 未満',
-    justNow: 'たった今',
-    minutesAgo: '{n}分前',
-    hoursAgo: '{n}時間前',
-    daysAgo: '{n}日前',
-    updated: '更新',
-    bannerDown: 'ライブ更新が途切れています。再接続しています…（表示は {time} 時点）',
-    bannerBack: 'ライブ更新に再接続しました',
-    bannerOfflineCopy: 'オフライン表示：{time} 時点の保存データです。ライブではありません。',
-    bannerLoadFailed: 'データを読み込めませんでした。接続を確認してください。再試行しています…',
-    mapUnavailable: '地図を表示できません。一覧で状況を確認できます。',
-    tilesUnavailable: '背景地図を読み込めません。センサーの位置と状態は表示されています。',
-    close: '閉じる',
-    level: '水位',
-    thresholds: '基準',
-    trend: '傾向',
-    trendRising: '上昇中 +{v}\u00a0cm/10\u2060分', // no line break inside the rate
-    trendFalling: '下降中 −{v}\u00a0cm/10\u2060分',
-    trendSteady: '横ばい',
-    trendUnknown: '判定できません（データ不足）',
-    // Issue 12: the server's trend (services/core/trend.ts), per hour; river stages in metres.
-    trendRisingH: '上昇中 +{v}/時',
-    trendFallingH: '下降中 −{v}/時',
-    etaTo: '{level}まで約{time}',
-    etaMin: '{m}分',
-    etaHourMin: '{h}時間{m}分',
-    etaHour: '{h}時間',
-    'level.caution': '注意', 'level.warning': '警戒', 'level.danger': '危険',
-    'riverLevel.caution': '氾濫注意水位', 'riverLevel.warning': '避難判断水位', 'riverLevel.danger': '氾濫危険水位',
-    // Issue 12: MLIT's two other levels, shown only for a river gauge that has them.
-    'riverLevel.standby': '水防団待機水位', 'riverLevel.planHighWater': '計画高水位',
-    'statusLongRiver.standby': '平常（水防団待機水位以上：水防団が待機する水位）',
-    'statusLongRiver.planHighWater': '危険（計画高水位以上：堤防の設計を超える水位。命を守る行動を）',
-    'chartLine.standby': '水防団待機', 'chartLine.planHighWater': '計画高水位',
-    gaugeLabelRiverLevels: '水位 {level}（{levels}）',
-    gaugeRiverLevel: '{name} {v}',
-    'gaugeRiver.standby': '水防団待機水位', 'gaugeRiver.caution': '氾濫注意水位', 'gaugeRiver.warning': '避難判断水位', 'gaugeRiver.danger': '氾濫危険水位', 'gaugeRiver.planHighWater': '計画高水位',
-    listSep: '、',
-    'statusLongRiver.normal': '平常（氾濫注意水位未満）',
-    'statusLongRiver.caution': '注意（氾濫注意水位以上：川の情報に注意）',
-    'statusLongRiver.warning': '警戒（避難判断水位以上：避難の準備を）',
-    'statusLongRiver.danger': '危険（氾濫危険水位以上：川に近づかないで）',
-    lastUpdate: '最終更新',
-    chart: '水位グラフ',
-    range24h: '24時間',
-    range7d: '7日間',
-    chartTitle: '過去{range}の水位',
-    chartDesc: '最高 {max}（{at}）、最新 {last}。点線は基準の水位。',
-    chartEmpty: 'この期間のデータはありません',
-    chartLoading: 'グラフを読み込み中…',
-    chartFailed: 'グラフを読み込めませんでした',
-    share: 'リンクをコピー',
-    shared: 'リンクをコピーしました',
-    shareTitle: '{name} の冠水状況',
-    battery: '電池',
-    address: '場所',
-    interval: '送信間隔',
-    minutes: '{n}分',
-    maintenanceNote: 'このセンサーは点検中です。表示中の値は参考です。',
-    maintenanceWhy: '理由：{reason}',
-    maintenanceEnd: '終了予定：{time}',
-    offlineNote: '{time} 以降データが届いていません。現地の状況はわかりません。',
-    gaugeLabel: '水位 {level} cm（注意 {c} cm、警戒 {w} cm、危険 {d} cm）',
-    gaugeLabelStage: '水位 {level}（注意 {c} cm、警戒 {w} cm、危険 {d} cm）',
-    markerLabel: '{name}：{status}、{level}',
-    closureLabel: '通行止め（市が設定）',
-    closureSegments: '市が設定した通行止め区間',
-    closureSince: '（{time} から）',
-    notifyButton: '通知',
-    notifyTitle: '冠水の通知を受け取る',
-    notifyExplain: 'このブラウザに通知を送ります。アカウントや個人情報は不要です。選んだセンサーが基準に達したときだけ届き、いつでも止められます。',
-    notifyScope: '対象',
-    notifyAll: 'すべてのセンサー',
-    notifyPicked: '選んだセンサーのみ',
-    notifyNonePicked: 'センサーの詳細画面で「このセンサーを通知」を押すと追加されます。',
-    notifyMin: '通知する段階',
-    notifyMinCaution: '注意以上',
-    notifyMinWarning: '警戒以上',
-    notifyMinDanger: '危険のみ',
-    notifySubscribe: '通知を受け取る',
-    notifyUpdate: '設定を保存',
-    notifyUnsubscribe: '通知を止める',
-    notifyCancel: 'キャンセル',
-    notifyDone: '通知の設定を保存しました',
-    notifyStopped: '通知を止めました',
-    notifyDenied: '通知が許可されていません。ブラウザの設定で許可してください。',
-    notifyFailed: '通知を設定できませんでした：{msg}',
-    notifyThis: 'このセンサーを通知',
-    notifyThisOn: '通知設定中',
-  },
-  en: {
-    title: 'Road flood map',
-    skipToList: 'Skip to list',
-    loading: 'Loading…',
-    viewSwitch: 'Switch view',
-    viewMap: 'Map',
-    viewList: 'List',
-    listHeading: 'Sensors (most severe first)',
-    searchLabel: 'Search by place or address',
-    searchPlaceholder: 'e.g. Uchita, Kokawa Station',
-    searchCount: '{n} found',
-    searchNone: 'Nothing found',
-    locate: 'My location',
-    locating: 'Finding your location…',
-    locateFailed: 'Your location is not available. You can search by place name instead.',
-    showAll: 'Show all',
-    shareNative: 'Share',
-    mapHeading: 'Map',
-    legend: 'Legend',
-    legendAndData: 'Legend and data',
-    openData: 'Open data (GeoJSON)',
-    footNote: 'Level is water depth above the road. Sensors that stopped reporting show as “Offline” in grey.',
-    langButton: '日本語',
-    'status.normal': 'Normal',
-    'status.caution': 'Caution',
-    'status.warning': 'Warning',
-    'status.danger': 'Danger',
-    'status.offline': 'Offline',
-    'status.maintenance': 'Maintenance',
-    'statusLong.normal': 'Normal (no flooding)',
-    'statusLong.caution': 'Caution (water on road)',
-    'statusLong.warning': 'Warning (drive with care)',
-    'statusLong.danger': 'Danger (flooded, do not enter)',
-    'statusLong.offline': 'Offline (no data arriving)',
-    'statusLong.maintenance': 'Maintenance (values for reference only)',
-    summaryNone: 'No sensors',
-    summaryCount: '{n}',
-    noData: 'no data',
-    stageAtLeast: '≥ {cm} cm',
-    stageBelow: '< {cm} cm',
-    justNow: 'just now',
-    minutesAgo: '{n} min ago',
-    hoursAgo: '{n} h ago',
-    daysAgo: '{n} d ago',
-    updated: 'Updated',
-    bannerDown: 'Live updates interrupted. Reconnecting… (showing the state at {time})',
-    bannerBack: 'Live updates reconnected',
-    bannerOfflineCopy: 'Offline: saved data from {time}. This is not live.',
-    bannerLoadFailed: 'Could not load the data. Check your connection. Retrying…',
-    mapUnavailable: 'The map cannot be shown. The list still shows every sensor.',
-    tilesUnavailable: 'Background map tiles cannot load. Sensor positions and statuses are still shown.',
-    close: 'Close',
-    level: 'Level',
-    thresholds: 'Thresholds',
-    trend: 'Trend',
-    trendRising: 'Rising +{v}\u00a0cm/10\u00a0min',
-    trendFalling: 'Falling −{v}\u00a0cm/10\u00a0min',
-    trendSteady: 'Steady',
-    trendUnknown: 'Unknown (not enough data)',
-    trendRisingH: 'Rising +{v}/h',
-    trendFallingH: 'Falling −{v}/h',
-    etaTo: '{level} in about {time}',
-    etaMin: '{m}\u00a0min',
-    etaHourMin: '{h}\u00a0h {m}\u00a0min',
-    etaHour: '{h}\u00a0h',
-    'level.caution': 'Caution', 'level.warning': 'Warning', 'level.danger': 'Danger',
-    'riverLevel.caution': 'Flood-alert stage', 'riverLevel.warning': 'Evacuation-decision stage', 'riverLevel.danger': 'Flood-danger stage',
-    'riverLevel.standby': 'Flood-fighting standby stage', 'riverLevel.planHighWater': 'Design high-water level',
-    'statusLongRiver.standby': 'Normal (flood-fighting standby stage: teams stand by)',
-    'statusLongRiver.planHighWater': 'Danger (above the design high-water level the levees are built for: act now to save your life)',
-    'chartLine.standby': 'Standby', 'chartLine.planHighWater': 'HWL',
-    gaugeLabelRiverLevels: 'Stage {level} ({levels})',
-    gaugeRiverLevel: '{name} {v}',
-    'gaugeRiver.standby': 'flood-fighting standby', 'gaugeRiver.caution': 'flood-alert', 'gaugeRiver.warning': 'evacuation-decision', 'gaugeRiver.danger': 'flood-danger', 'gaugeRiver.planHighWater': 'design high-water',
-    listSep: ', ',
-    'statusLongRiver.normal': 'Normal (below the flood-alert stage)',
-    'statusLongRiver.caution': 'Caution (above the flood-alert stage: watch the river news)',
-    'statusLongRiver.warning': 'Warning (evacuation-decision stage: get ready to evacuate)',
-    'statusLongRiver.danger': 'Danger (flood-danger stage: stay away from the river)',
-    lastUpdate: 'Last update',
-    chart: 'Level chart',
-    range24h: '24 h',
-    range7d: '7 days',
-    chartTitle: 'Water level, last {range}',
-    chartDesc: 'Highest {max} ({at}), latest {last}. Dotted lines are the thresholds.',
-    chartEmpty: 'No data in this period',
-    chartLoading: 'Loading chart…',
-    chartFailed: 'Could not load the chart',
-    share: 'Copy link',
-    shared: 'Link copied',
-    shareTitle: 'Flooding at {name}',
-    battery: 'Battery',
-    address: 'Location',
-    interval: 'Reports every',
-    minutes: '{n} min',
-    maintenanceNote: 'This sensor is under maintenance. Values are for reference only.',
-    maintenanceWhy: 'Reason: {reason}',
-    maintenanceEnd: 'Expected to end: {time}',
-    offlineNote: 'No data since {time}. The situation on site is unknown.',
-    gaugeLabel: 'Level {level} cm (caution {c} cm, warning {w} cm, danger {d} cm)',
-    gaugeLabelStage: 'Level {level} (caution {c} cm, warning {w} cm, danger {d} cm)',
-    markerLabel: '{name}: {status}, {level}',
-    closureLabel: 'Road closed (set by the city)',
-    closureSegments: 'Roads closed by the city',
-    closureSince: ' (since {time})',
-    notifyButton: 'Alerts',
-    notifyTitle: 'Get flood alerts',
-    notifyExplain: 'We send notifications to this browser. No account or personal details needed. You only get one when a sensor you picked reaches the level you choose, and you can stop at any time.',
-    notifyScope: 'Sensors',
-    notifyAll: 'All sensors',
-    notifyPicked: 'Only the sensors I picked',
-    notifyNonePicked: 'Open a sensor and press “Alert me for this sensor” to add it.',
-    notifyMin: 'Alert me from',
-    notifyMinCaution: 'Caution and above',
-    notifyMinWarning: 'Warning and above',
-    notifyMinDanger: 'Danger only',
-    notifySubscribe: 'Turn on alerts',
-    notifyUpdate: 'Save',
-    notifyUnsubscribe: 'Stop alerts',
-    notifyCancel: 'Cancel',
-    notifyDone: 'Alert settings saved',
-    notifyStopped: 'Alerts stopped',
-    notifyDenied: 'Notifications are blocked. Allow them in your browser settings.',
-    notifyFailed: 'Could not set up alerts: {msg}',
-    notifyThis: 'Alert me for this sensor',
-    notifyThisOn: 'Alerts on',
-  },
+/** @typedef {import('../shared/messages.js').Lang} Lang */
+/** @typedef {import('../shared/messages.js').Words} Words */
+
+/**
+ * The map's own messages, Japanese and English side by side (one catalogue format with
+ * web/shared/messages.js, issue 16). Status, sensor-state and river-level words are not written
+ * here: they come from the shared vocabulary, under the keys status.* and riverLevel.*.
+ * @type {Readonly<Record<string, Words>>}
+ */
+const MESSAGES = {
+  ...prefixed('status.', STATUS_WORDS),
+  'status.maintenance': SENSOR_STATE_WORDS.maintenance,
+  ...prefixed('riverLevel.', RIVER_STAGE_WORDS),
+  title: { ja: '冠水マップ', en: 'Road flood map' },
+  skipToList: { ja: '一覧へ移動', en: 'Skip to list' },
+  loading: { ja: '読み込み中…', en: 'Loading…' },
+  viewSwitch: { ja: '表示の切り替え', en: 'Switch view' },
+  viewMap: { ja: '地図', en: 'Map' },
+  viewList: { ja: '一覧', en: 'List' },
+  listHeading: { ja: 'センサー一覧（危険度順）', en: 'Sensors (most severe first)' },
+  searchLabel: { ja: '地名・住所で探す', en: 'Search by place or address' },
+  searchPlaceholder: { ja: '例：打田、粉河駅', en: 'e.g. Uchita, Kokawa Station' },
+  searchCount: { ja: '{n}か所', en: '{n} found' },
+  searchNone: { ja: '見つかりません', en: 'Nothing found' },
+  locate: { ja: '現在地', en: 'My location' },
+  locating: { ja: '現在地を確認中…', en: 'Finding your location…' },
+  locateFailed: { ja: '現在地がわかりませんでした。地名で探すこともできます。', en: 'Your location is not available. You can search by place name instead.' },
+  showAll: { ja: 'すべて表示', en: 'Show all' },
+  shareNative: { ja: '共有', en: 'Share' },
+  mapHeading: { ja: '地図', en: 'Map' },
+  legend: { ja: '凡例', en: 'Legend' },
+  legendAndData: { ja: '凡例・データについて', en: 'Legend and data' },
+  openData: { ja: 'オープンデータ (GeoJSON)', en: 'Open data (GeoJSON)' },
+  footNote: { ja: '水位は路面からの深さです。更新が途絶えたセンサーは「欠測」と灰色で表示します。', en: 'Level is water depth above the road. Sensors that stopped reporting show as “Offline” in grey.' },
+  langButton: { ja: 'English', en: '日本語' },
+  'statusLong.normal': { ja: '平常（冠水なし）', en: 'Normal (no flooding)' },
+  'statusLong.caution': { ja: '注意（路面に水）', en: 'Caution (water on road)' },
+  'statusLong.warning': { ja: '警戒（通行注意）', en: 'Warning (drive with care)' },
+  'statusLong.danger': { ja: '危険（冠水・進入しないで）', en: 'Danger (flooded, do not enter)' },
+  'statusLong.offline': { ja: '欠測（データが届いていません）', en: 'Offline (no data arriving)' },
+  'statusLong.maintenance': { ja: '点検中（データは参考値）', en: 'Maintenance (values for reference only)' },
+  summaryNone: { ja: 'センサーがありません', en: 'No sensors' },
+  summaryCount: { ja: '{n}件', en: '{n}' },
+  noData: { ja: 'データなし', en: 'no data' },
+  stageAtLeast: { ja: '{cm} cm 以上', en: '≥ {cm} cm' },
+  stageBelow: { ja: '{cm} cm 未満', en: '< {cm} cm' },
+  justNow: { ja: 'たった今', en: 'just now' },
+  minutesAgo: { ja: '{n}分前', en: '{n} min ago' },
+  hoursAgo: { ja: '{n}時間前', en: '{n} h ago' },
+  daysAgo: { ja: '{n}日前', en: '{n} d ago' },
+  updated: { ja: '更新', en: 'Updated' },
+  bannerDown: { ja: 'ライブ更新が途切れています。再接続しています…（表示は {time} 時点）', en: 'Live updates interrupted. Reconnecting… (showing the state at {time})' },
+  bannerBack: { ja: 'ライブ更新に再接続しました', en: 'Live updates reconnected' },
+  bannerOfflineCopy: { ja: 'オフライン表示：{time} 時点の保存データです。ライブではありません。', en: 'Offline: saved data from {time}. This is not live.' },
+  bannerLoadFailed: { ja: 'データを読み込めませんでした。接続を確認してください。再試行しています…', en: 'Could not load the data. Check your connection. Retrying…' },
+  mapUnavailable: { ja: '地図を表示できません。一覧で状況を確認できます。', en: 'The map cannot be shown. The list still shows every sensor.' },
+  tilesUnavailable: { ja: '背景地図を読み込めません。センサーの位置と状態は表示されています。', en: 'Background map tiles cannot load. Sensor positions and statuses are still shown.' },
+  close: { ja: '閉じる', en: 'Close' },
+  level: { ja: '水位', en: 'Level' },
+  thresholds: { ja: '基準', en: 'Thresholds' },
+  trend: { ja: '傾向', en: 'Trend' },
+  trendRising: { ja: '上昇中 +{v}\u00a0cm/10\u2060分', en: 'Rising +{v}\u00a0cm/10\u00a0min' },
+  trendFalling: { ja: '下降中 −{v}\u00a0cm/10\u2060分', en: 'Falling −{v}\u00a0cm/10\u00a0min' },
+  trendSteady: { ja: '横ばい', en: 'Steady' },
+  trendUnknown: { ja: '判定できません（データ不足）', en: 'Unknown (not enough data)' },
+  trendRisingH: { ja: '上昇中 +{v}/時', en: 'Rising +{v}/h' },
+  trendFallingH: { ja: '下降中 −{v}/時', en: 'Falling −{v}/h' },
+  etaTo: { ja: '{level}まで約{time}', en: '{level} in about {time}' },
+  etaMin: { ja: '{m}分', en: '{m}\u00a0min' },
+  etaHourMin: { ja: '{h}時間{m}分', en: '{h}\u00a0h {m}\u00a0min' },
+  etaHour: { ja: '{h}時間', en: '{h}\u00a0h' },
+  'statusLongRiver.standby': { ja: '平常（水防団待機水位以上：水防団が待機する水位）', en: 'Normal (flood-fighting standby level: teams stand by)' },
+  'statusLongRiver.planHighWater': { ja: '危険（計画高水位以上：堤防の設計を超える水位。命を守る行動を）', en: 'Danger (above the design high-water level the levees are built for: act now to save your life)' },
+  'chartLine.standby': { ja: '水防団待機', en: 'Standby' },
+  'chartLine.planHighWater': { ja: RIVER_STAGE_WORDS.planHighWater.ja, en: 'HWL' },
+  gaugeLabelRiverLevels: { ja: '水位 {level}（{levels}）', en: 'Stage {level} ({levels})' },
+  listSep: { ja: '、', en: ', ' },
+  'statusLongRiver.normal': { ja: '平常（氾濫注意水位未満）', en: 'Normal (below the flood caution level)' },
+  'statusLongRiver.caution': { ja: '注意（氾濫注意水位以上：川の情報に注意）', en: 'Caution (above the flood caution level: watch the river news)' },
+  'statusLongRiver.warning': { ja: '警戒（避難判断水位以上：避難の準備を）', en: 'Warning (evacuation decision level: get ready to evacuate)' },
+  'statusLongRiver.danger': { ja: '危険（氾濫危険水位以上：川に近づかないで）', en: 'Danger (flood danger level: stay away from the river)' },
+  lastUpdate: { ja: '最終更新', en: 'Last update' },
+  chart: { ja: '水位グラフ', en: 'Level chart' },
+  range24h: { ja: '24時間', en: '24 h' },
+  range7d: { ja: '7日間', en: '7 days' },
+  chartTitle: { ja: '過去{range}の水位', en: 'Water level, last {range}' },
+  chartDesc: { ja: '最高 {max}（{at}）、最新 {last}。点線は基準の水位。', en: 'Highest {max} ({at}), latest {last}. Dotted lines are the thresholds.' },
+  chartEmpty: { ja: 'この期間のデータはありません', en: 'No data in this period' },
+  chartLoading: { ja: 'グラフを読み込み中…', en: 'Loading chart…' },
+  chartFailed: { ja: 'グラフを読み込めませんでした', en: 'Could not load the chart' },
+  share: { ja: 'リンクをコピー', en: 'Copy link' },
+  shared: { ja: 'リンクをコピーしました', en: 'Link copied' },
+  shareTitle: { ja: '{name} の冠水状況', en: 'Flooding at {name}' },
+  battery: { ja: '電池', en: 'Battery' },
+  address: { ja: '場所', en: 'Location' },
+  interval: { ja: '送信間隔', en: 'Reports every' },
+  minutes: { ja: '{n}分', en: '{n} min' },
+  maintenanceNote: { ja: 'このセンサーは点検中です。表示中の値は参考です。', en: 'This sensor is under maintenance. Values are for reference only.' },
+  maintenanceWhy: { ja: '理由：{reason}', en: 'Reason: {reason}' },
+  maintenanceEnd: { ja: '終了予定：{time}', en: 'Expected to end: {time}' },
+  offlineNote: { ja: '{time} 以降データが届いていません。現地の状況はわかりません。', en: 'No data since {time}. The situation on site is unknown.' },
+  gaugeLabel: { ja: '水位 {level} cm（注意 {c} cm、警戒 {w} cm、危険 {d} cm）', en: 'Level {level} cm (caution {c} cm, warning {w} cm, danger {d} cm)' },
+  gaugeLabelStage: { ja: '水位 {level}（注意 {c} cm、警戒 {w} cm、危険 {d} cm）', en: 'Level {level} (caution {c} cm, warning {w} cm, danger {d} cm)' },
+  markerLabel: { ja: '{name}：{status}、{level}', en: '{name}: {status}, {level}' },
+  closureLabel: { ja: '通行止め（市が設定）', en: 'Road closed (set by the city)' },
+  closureSegments: { ja: '市が設定した通行止め区間', en: 'Roads closed by the city' },
+  closureSince: { ja: '（{time} から）', en: ' (since {time})' },
+  notifyButton: { ja: '通知', en: 'Alerts' },
+  notifyTitle: { ja: '冠水の通知を受け取る', en: 'Get flood alerts' },
+  notifyExplain: { ja: 'このブラウザに通知を送ります。アカウントや個人情報は不要です。選んだセンサーが基準に達したときだけ届き、いつでも止められます。', en: 'We send notifications to this browser. No account or personal details needed. You only get one when a sensor you picked reaches the level you choose, and you can stop at any time.' },
+  notifyScope: { ja: '対象', en: 'Sensors' },
+  notifyAll: { ja: 'すべてのセンサー', en: 'All sensors' },
+  notifyPicked: { ja: '選んだセンサーのみ', en: 'Only the sensors I picked' },
+  notifyNonePicked: { ja: 'センサーの詳細画面で「このセンサーを通知」を押すと追加されます。', en: 'Open a sensor and press “Alert me for this sensor” to add it.' },
+  notifyMin: { ja: '通知する段階', en: 'Alert me from' },
+  notifyMinCaution: { ja: '注意以上', en: 'Caution and above' },
+  notifyMinWarning: { ja: '警戒以上', en: 'Warning and above' },
+  notifyMinDanger: { ja: '危険のみ', en: 'Danger only' },
+  notifySubscribe: { ja: '通知を受け取る', en: 'Turn on alerts' },
+  notifyUpdate: { ja: '設定を保存', en: 'Save' },
+  notifyUnsubscribe: { ja: '通知を止める', en: 'Stop alerts' },
+  notifyCancel: { ja: 'キャンセル', en: 'Cancel' },
+  notifyDone: { ja: '通知の設定を保存しました', en: 'Alert settings saved' },
+  notifyStopped: { ja: '通知を止めました', en: 'Alerts stopped' },
+  notifyDenied: { ja: '通知が許可されていません。ブラウザの設定で許可してください。', en: 'Notifications are blocked. Allow them in your browser settings.' },
+  notifyFailed: { ja: '通知を設定できませんでした：{msg}', en: 'Could not set up alerts: {msg}' },
+  notifyThis: { ja: 'このセンサーを通知', en: 'Alert me for this sensor' },
+  notifyThisOn: { ja: '通知設定中', en: 'Alerts on' },
 };
 
-/** @returns {'ja'|'en'} */
-function initialLang() {
+/** The page's localStorage, or none where even reading the property throws (blocked storage). */
+function storage() {
   try {
-    const saved = localStorage.getItem(STORAGE_KEY);
-    if (saved === 'ja' || saved === 'en') return saved;
+    return localStorage;
   } catch {
-    // Storage blocked (private mode): fall back to the default.
+    return undefined;
   }
-  return 'ja';
 }
 
-let lang = initialLang();
+let lang = readLang(storage());
+/** @type {Set<(lang: Lang) => void>} */
 const listeners = new Set();
 
 export function getLang() {
   return lang;
 }
 
-/** Switch language, remember it, and re-render every listener. */
+/**
+ * Switch language, remember it, and re-render every listener.
+ * @param {string} next
+ */
 export function setLang(next) {
   if (next !== 'ja' && next !== 'en') return;
   lang = next;
-  try {
-    localStorage.setItem(STORAGE_KEY, next);
-  } catch {
-    // Not remembered, still switched.
-  }
+  saveLang(storage(), next);
   applyStaticText();
   for (const fn of listeners) fn(lang);
 }
 
+/** @param {(lang: Lang) => void} fn */
 export function onLangChange(fn) {
   listeners.add(fn);
 }
 
 /**
  * Translate a key, filling `{name}` placeholders.
+ * @param {string} key
+ * @param {Record<string, string | number>} [vars]
  * @example t('minutesAgo', { n: 3 }) // "3分前"
  */
 export function t(key, vars) {
-  let s = STRINGS[lang][key] ?? STRINGS.ja[key] ?? key;
-  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
-  return s;
+  return translate(MESSAGES, lang, key, vars);
+}
+
+/**
+ * A catalogue word inside a sentence: English starts it lower-case ("flood danger level 3.80 m").
+ * @param {string} word
+ */
+export function inSentence(word) {
+  return lang === 'en' ? word.charAt(0).toLowerCase() + word.slice(1) : word;
 }
 
 /** Fill every element marked with data-i18n / data-i18n-aria-label, and the document language. */
@@ -319,7 +197,7 @@ export function applyStaticText(root = document) {
 
 // --- numbers and times
 
-let timeZone = 'Asia/Tokyo';
+let timeZone = DEFAULT_TIME_ZONE;
 const formatters = new Map();
 
 export function setTimeZone(tz) {
@@ -436,6 +314,6 @@ export function etaText(s) {
   const m = min % 60;
   const time = h === 0 ? t('etaMin', { m }) : m === 0 ? t('etaHour', { h }) : t('etaHourMin', { h, m });
   const cm = s.thresholds?.[s.nextLevel];
-  const level = s.site === 'river' ? t(`riverLevel.${s.nextLevel}`) : `${t(`level.${s.nextLevel}`)}${lang === 'ja' ? `（${cm} cm）` : ` (${cm} cm)`}`;
+  const level = s.site === 'river' ? t(`riverLevel.${s.nextLevel}`) : `${t(`status.${s.nextLevel}`)}${lang === 'ja' ? `（${cm} cm）` : ` (${cm} cm)`}`;
   return t('etaTo', { level, time });
 }

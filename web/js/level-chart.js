@@ -1,15 +1,12 @@
 // Level over time as inline SVG with the three threshold lines. No chart library: ~2 KB instead of ~60.
 import { formatClock, formatDateTime, formatDay, formatMetres, t } from './i18n.js';
+import { esc } from '../shared/messages.js';
 
 const W = 340;
 const H = 170;
 const M = { left: 34, right: 58, top: 16, bottom: 22 };
 /** Darker shades of the status hues so the labels keep ≥ 4.5:1 contrast on white (WCAG 2.1 SC 1.4.3). */
 const THRESHOLD_COLOURS = { caution: '#6B5E00', warning: '#8A4F00', danger: '#A33A00', standby: '#4D4D4D', planHighWater: '#7A1F00' };
-
-function esc(s) {
-  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
-}
 
 /** A tidy step for an axis spanning `v` cm (5, 10, 50, 100 cm; 200, 500 cm for a large river's stages). */
 function niceStep(v) {

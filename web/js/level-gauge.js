@@ -1,5 +1,6 @@
 // A small horizontal gauge: where the current level sits between the thresholds.
-import { formatLevel, t } from './i18n.js';
+import { esc } from '../shared/messages.js';
+import { formatLevel, inSentence, t } from './i18n.js';
 
 const W = 300;
 const H = 30;
@@ -41,12 +42,12 @@ export function renderLevelGauge(levelCm, th, stages, site) {
     /** @type {const} */ (['standby', 'caution', 'warning', 'danger', 'planHighWater'])
       .map((k) => [k, th[k === 'planHighWater' ? 'plan_high_water' : k]])
       .filter(([, v]) => typeof v === 'number')
-      .map(([k, v]) => t('gaugeRiverLevel', { name: t(`gaugeRiver.${k}`), v: m(v) }))
+      .map(([k, v]) => `${inSentence(t(`riverLevel.${k}`))} ${m(v)}`)
       .join(t('listSep'));
   const label = site === 'river'
     ? t('gaugeLabelRiverLevels', { level: levelCm === null ? '—' : m(levelCm), levels: riverLevels() })
     : stages && stages.length && levelCm !== null
     ? t('gaugeLabelStage', { level: formatLevel(levelCm, stages), c: th.caution, w: th.warning, d: th.danger })
     : t('gaugeLabel', { level: levelCm === null ? '—' : levelCm.toFixed(1), c: th.caution, w: th.warning, d: th.danger });
-  return `<svg class="gauge" viewBox="-6 0 ${W + 12} ${H + 2}" role="img" aria-label="${label}"><rect x="0" y="8" width="${W}" height="12" fill="none" stroke="#000"/>${bands}${ticks}${pointer}</svg>`;
+  return `<svg class="gauge" viewBox="-6 0 ${W + 12} ${H + 2}" role="img" aria-label="${esc(label)}"><rect x="0" y="8" width="${W}" height="12" fill="none" stroke="#000"/>${bands}${ticks}${pointer}</svg>`;
 }

@@ -7,6 +7,7 @@ import { fetchConfig, fetchSensors, serverNow } from './api.js';
 import { applyStaticText, getLang, onLangChange, setLang, setTimeZone, t } from './i18n.js';
 import { createListView } from './list-view.js';
 import { createSensorStore } from './sensor-store.js';
+import { SERVICE_WORKER_URL } from '../shared/messages.js';
 
 const VIEW_KEY = 'kansui.view';
 /** Relative times ("3分前") and local offline checks refresh this often. */
@@ -281,6 +282,6 @@ Promise.all([configReady, mapModule, leaflet])
 // --- installable app: the service worker caches the shell and the last data (sw.js)
 if ('serviceWorker' in navigator) {
   addEventListener('load', () => {
-    navigator.serviceWorker.register('/sw.js').catch(() => {});
+    navigator.serviceWorker.register(SERVICE_WORKER_URL).catch(() => {});
   });
 }

@@ -3,10 +3,11 @@
 import { formatLevel, onLangChange, t } from './i18n.js';
 import { sensorName } from './list-view.js';
 import { SEVERITY } from './sensor-store.js';
+import { leafletUrl } from '../shared/messages.js';
 
 /** Versioned URL: cached for a year (services/api/static-cache.ts). */
-const LEAFLET_JS = '/vendor/leaflet-1.9.4/leaflet.js';
-const LEAFLET_CSS = '/vendor/leaflet-1.9.4/leaflet.css';
+const LEAFLET_JS = leafletUrl('leaflet.js');
+const LEAFLET_CSS = leafletUrl('leaflet.css');
 
 /** Load Leaflet's script and stylesheet once; resolves with window.L. */
 export function loadLeaflet() {

@@ -2,12 +2,9 @@
 // subscription is the only identity. Server contract: the alerts module (/api/push/*).
 import { onLangChange, t } from './i18n.js';
 import { sensorName } from './list-view.js';
+import { esc } from '../shared/messages.js';
 
 const STORAGE_KEY = 'kansui.push';
-
-function esc(s) {
-  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
-}
 
 /** VAPID keys are base64url; PushManager wants the raw bytes. */
 function keyBytes(base64url) {

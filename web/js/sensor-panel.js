@@ -5,12 +5,9 @@ import { renderLevelChart } from './level-chart.js';
 import { renderLevelGauge } from './level-gauge.js';
 import { sensorAddress, sensorName } from './list-view.js';
 import { setSymbol, symbolSvg } from './sensor-store.js';
+import { esc } from '../shared/messages.js';
 
 const RANGES = { '24h': 24, '7d': 168 };
-
-function esc(s) {
-  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
-}
 
 /**
  * @param {{ el: HTMLElement, store: any, now: () => number, onClose: () => void,

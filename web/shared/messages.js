@@ -1,9 +1,10 @@
 // The words kansui uses for water levels and sensors, Japanese first and English second: ONE
 // catalogue for the public map, the technician console and the server's texts (alerts, CAP and
-// Atom, LINE), issue 16. The browser loads it as a static file (/shared/messages.js); the server
-// imports it through services/core/words.ts. Pure data and pure functions: no DOM, no Node
-// (test/unit/architecture.test.ts), and no word here may be written out anywhere else
-// (test/unit/one-vocabulary.test.ts).
+// Atom, LINE), issue 16, and the few constants the pages and the server share (the time zone,
+// Leaflet's version). The browser loads it as a static file (/shared/messages.js, one request on
+// the map's first load); the server imports it through services/core/words.ts. Pure data and pure
+// functions: no DOM, no Node (test/unit/architecture.test.ts), and no word here may be written out
+// anywhere else (test/unit/one-vocabulary.test.ts).
 
 /** @typedef {'ja' | 'en'} Lang */
 /** @typedef {{ readonly ja: string, readonly en: string }} Words */
@@ -70,6 +71,90 @@ export const ALERT_KIND_WORDS = Object.freeze({
 export const RIVER_FLOOD_WORDS = words('増水', 'High water');
 
 /**
+ * @typedef {{ getItem(key: string): string | null, setItem(key: string, value: string): void, removeItem(key: string): void }} LangStorage
+ */
+
+/**
+ * The reader's language as every page remembers it: LANG_STORAGE_KEY, else a key an older page
+ * used (moved over once), else Japanese. Storage that throws (blocked, private mode) is no choice.
+ * @param {LangStorage | undefined} storage the page's localStorage
+ * @returns {Lang}
+ */
+export function readLang(storage) {
+  try {
+    if (!storage) return 'ja';
+    const saved = storage.getItem(LANG_STORAGE_KEY);
+    if (saved === 'ja' || saved === 'en') return saved;
+    for (const old of OLD_LANG_STORAGE_KEYS) {
+      const v = storage.getItem(old);
+      if (v === 'ja' || v === 'en') {
+        storage.setItem(LANG_STORAGE_KEY, v);
+        storage.removeItem(old);
+        return v;
+      }
+    }
+  } catch {
+    // Blocked storage: the default.
+  }
+  return 'ja';
+}
+
+/**
+ * Remember the reader's language (not remembered when storage is blocked; still switched).
+ * @param {LangStorage | undefined} storage
+ * @param {Lang} lang
+ */
+export function saveLang(storage, lang) {
+  try {
+    storage?.setItem(LANG_STORAGE_KEY, lang);
+  } catch {
+    // Not remembered, still switched.
+  }
+}
+
+/**
+ * A key of a page's catalogue in `lang`, Japanese when that language lacks it, the key itself when
+ * the catalogue has none, with `{name}` placeholders filled.
+ * @param {Readonly<Record<string, Words>>} catalogue
+ * @param {Lang} lang
+ * @param {string} key
+ * @param {Record<string, string | number>} [vars]
+ * @returns {string}
+ */
+export function translate(catalogue, lang, key, vars) {
+  const w = catalogue[key];
+  return format(w ? w[lang] || w.ja : key, vars);
+}
+
+/**
+ * A vocabulary's words under a key prefix, for a page's catalogue: `prefixed('status.', STATUS_WORDS)`
+ * gives `{ 'status.normal': { ja: '平常', en: 'Normal' }, … }`.
+ * @param {string} prefix
+ * @param {Readonly<Record<string, Words>>} vocabulary
+ * @returns {Record<string, Words>}
+ */
+export function prefixed(prefix, vocabulary) {
+  /** @type {Record<string, Words>} */
+  const out = {};
+  for (const [key, w] of Object.entries(vocabulary)) out[prefix + key] = w;
+  return out;
+}
+
+/** @type {Readonly<Record<string, string>>} */
+const MARKUP_ESCAPES = Object.freeze({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' });
+
+/**
+ * Text made safe inside HTML or XML markup, text or attribute in either quote: the one escape the
+ * map's panels and charts and the server's CAP and Atom feeds use (issue 16: it was written four times).
+ * @param {unknown} text
+ * @returns {string}
+ * @example esc('<b>"A&B"</b>') // '&lt;b&gt;&quot;A&amp;B&quot;&lt;/b&gt;'
+ */
+export function esc(text) {
+  return String(text).replace(/[&<>"']/g, (c) => MARKUP_ESCAPES[c] ?? c);
+}
+
+/**
  * Fill `{name}` placeholders.
  * @param {string} template
  * @param {Record<string, string | number>} [vars]
@@ -95,3 +180,30 @@ export function wordsIn(catalogue, lang) {
   for (const [key, w] of Object.entries(/** @type {Record<string, Words>} */ (catalogue))) out[key] = w[lang];
   return /** @type {Record<K, string>} */ (out);
 }
+
+// --- constants the pages and the server share
+
+/**
+ * The service's time zone (contract: Japan Standard Time): the server's (services/core/time.ts),
+ * and the pages' until /api/config's time_zone arrives.
+ */
+export const DEFAULT_TIME_ZONE = 'Asia/Tokyo';
+
+/**
+ * The Leaflet the pages load from /vendor/leaflet-<version>/ (cached for a year, so the URL must
+ * change with the version). package.json pins the same version exactly and the server refuses to
+ * start when the installed one differs (services/api/create-api.ts).
+ */
+export const LEAFLET_VERSION = '1.9.4';
+
+/**
+ * A Leaflet file under its versioned path.
+ * @param {'leaflet.js' | 'leaflet.css'} file
+ * @returns {string}
+ */
+export function leafletUrl(file) {
+  return `/vendor/leaflet-${LEAFLET_VERSION}/${file}`;
+}
+
+/** The service worker's URL: it learns Leaflet's version from its query (web/sw.js). */
+export const SERVICE_WORKER_URL = `/sw.js?leaflet=${LEAFLET_VERSION}`;
