@@ -100,6 +100,29 @@ export function verifyReadingsStore(options: { metaDb: SqliteDatabase; dataDir: 
   const now = options.now ?? Date.now;
   const meta = options.metaDb;
   migrate(meta, 'readings-identity', MIGRATIONS);
+  // One decision at a time across processes (issue 15: two ingest workers starting together on a fresh DATA_DIR would
+  // each name readings.db differently, and the next start would refuse a mismatch): kansui.db's write lock, held from
+  // reading the record to writing it, is the mutex.
+  const decided = meta.transaction(() => decide(meta, path, options)).immediate();
+  const { outcome, storeId, found } = decided;
+  let hasReadings = decided.hasReadings;
+  const setHasReadings = meta.prepare('UPDATE readings_store SET has_readings = 1, updated_at = ? WHERE id = 1 AND store_id = ?');
+  return {
+    outcome,
+    storeId,
+    file: path,
+    ...(outcome !== 'same' && outcome !== 'first' && { found: found.description }),
+    markHasReadings() {
+      if (hasReadings) return;
+      hasReadings = true;
+      setHasReadings.run(now(), storeId);
+    },
+  };
+}
+
+function decide(meta: SqliteDatabase, path: string, options: { dataDir: string; file?: string; acceptNew: boolean; now?: () => number }) {
+  const file = options.file ?? 'readings.db';
+  const now = options.now ?? Date.now;
   const recorded = meta.prepare('SELECT store_id AS storeId, has_readings AS hasReadings FROM readings_store WHERE id = 1').get() as
     | { storeId: string; hasReadings: number }
     | undefined;
@@ -121,23 +144,12 @@ export function verifyReadingsStore(options: { metaDb: SqliteDatabase; dataDir: 
 
   const storeId = found.storeId ?? randomUUID();
   if (!found.storeId) writeIdentity(options.dataDir, file, storeId, now());
-  let hasReadings = outcome === 'same' ? recorded!.hasReadings === 1 || found.hasReadings : found.hasReadings;
+  const hasReadings = outcome === 'same' ? recorded!.hasReadings === 1 || found.hasReadings : found.hasReadings;
   meta
     .prepare(
       `INSERT INTO readings_store (id, store_id, file, has_readings, updated_at) VALUES (1, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET store_id = excluded.store_id, file = excluded.file, has_readings = excluded.has_readings, updated_at = excluded.updated_at`,
     )
     .run(storeId, file, hasReadings ? 1 : 0, now());
-  const setHasReadings = meta.prepare('UPDATE readings_store SET has_readings = 1, updated_at = ? WHERE id = 1 AND store_id = ?');
-  return {
-    outcome,
-    storeId,
-    file: path,
-    ...(outcome !== 'same' && outcome !== 'first' && { found: found.description }),
-    markHasReadings() {
-      if (hasReadings) return;
-      hasReadings = true;
-      setHasReadings.run(now(), storeId);
-    },
-  };
+  return { outcome, storeId, found, hasReadings };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openMetadataDatabase } from '../../services/storage/metadata-db.ts';
+import { verifyReadingsStore } from '../../services/storage/readings-identity.ts';
 import { makeTempDir } from '../helpers/kansui.ts';
 import { spawnTs } from '../helpers/process.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -10,7 +11,7 @@ import { waitFor } from '../helpers/wait.ts';
 const MAIN = fileURLToPath(new URL('../helpers/open-metadata-main.ts', import.meta.url));
 
 describe('kansui.db opened by several processes at the same moment (issue 15: the roles start together)', () => {
-  it('every process migrates a fresh kansui.db without failing, and each migration is applied once', async () => {
+  it('every process migrates a fresh kansui.db without failing, each migration applied once, and readings.db gets one name', async () => {
     const data = makeTempDir('kansui-concurrent-open-');
     const go = join(data.dir, 'go');
     try {
@@ -23,6 +24,13 @@ describe('kansui.db opened by several processes at the same moment (issue 15: th
       const rows = db.prepare('SELECT name, version FROM schema_migrations').all() as { name: string; version: number }[];
       db.close();
       expect(rows.length).toBeGreaterThan(3);
+      // readings.db got one name, the one kansui.db records, whoever came first: the next start finds them the same.
+      const named = new Set(children.map((c) => /store (\S+)/.exec(c.out())?.[1]));
+      expect(named.size).toBe(1);
+      const meta = openMetadataDatabase(data.dir);
+      const next = verifyReadingsStore({ metaDb: meta, dataDir: data.dir, acceptNew: false });
+      meta.close();
+      expect(next).toMatchObject({ outcome: 'same', storeId: [...named][0] });
     } finally {
       data.remove();
     }
