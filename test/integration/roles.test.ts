@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRole, type Kansui, type KansuiProcess } from '../../services/app.ts';
+import { hashPassword } from '../../services/auth/passwords.ts';
 import { loadConfig } from '../../services/config.ts';
 import { registerSensor } from '../../services/sensors/provision.ts';
 import { makeTempDir } from '../helpers/kansui.ts';
@@ -161,6 +162,24 @@ describe('roles: core + ingest + 2 web over the broker as the bus', () => {
     // The core's notice to the web processes is no event for browsers.
     await b.close();
     expect(b.events.filter((ev) => ev.event === 'changed')).toEqual([]);
+  });
+
+  it('staff sign in on the core and are signed in on every web process (sessions in the shared kansui.db); signing out ends it there too', async () => {
+    core.users.create('role-tech', 'technician', await hashPassword('correct horse battery staple'));
+    const res = await fetch(url(core, '/api/session'), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: url(core, '') },
+      body: JSON.stringify({ username: 'role-tech', password: 'correct horse battery staple' }),
+    });
+    expect(res.status).toBe(200);
+    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    for (const web of [web1, web2]) {
+      const me = await fetch(url(web, '/api/session'), { headers: { Cookie: cookie } });
+      expect(me.status, `session on ${web.httpPort}`).toBe(200);
+    }
+    const out = await fetch(url(core, '/api/session'), { method: 'DELETE', headers: { Cookie: cookie, Origin: url(core, '') } });
+    expect(out.status).toBeLessThan(300);
+    expect((await fetch(url(web1, '/api/session'), { headers: { Cookie: cookie } })).status).toBe(401);
   });
 
   it('a web process refuses writes with 405 and says where they go; the ingest worker serves no map', async () => {
