@@ -35,6 +35,25 @@ const BusReading = z.object({
 });
 export const BusReadings = z.array(BusReading).max(100_000);
 
+/**
+ * Refused readings of known sensors, counted by sensor and reason since the
+ * last message (an ingest worker sends at most a few a second), with the last
+ * detail: the console's sensor health shows them, and "set zero now" uses the
+ * raw distance of a reading refused as not yet calibrated.
+ */
+const BusRejection = z.object({
+  sensor_id: z.string().min(1).max(64),
+  reason: z.string().regex(/^[a-z_]{1,40}$/),
+  detail: z.string().max(200),
+  n: z.number().int().positive(),
+});
+export type BusRejection = z.infer<typeof BusRejection>;
+
+export function parseBusRejections(data: unknown): BusRejection[] | undefined {
+  const parsed = z.array(BusRejection).max(10_000).safeParse(data);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** The event carrying stored readings. */
 export const READINGS_EVENT = 'readings';
 

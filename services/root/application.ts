@@ -41,6 +41,7 @@ import { createStatusTracker, startStatusSweep } from '../ingest/status-tracker.
 import { createLogger, createRateLimitedLog, type Logger } from '../logger.ts';
 import { createReadingRelay, type ReadingRelay } from '../ingest/reading-relay.ts';
 import type { Bus, BusMessage } from '../bus/mqtt-bus.ts';
+import { parseBusRejections } from '../bus/bus-events.ts';
 import { announceWrites, refuseWrites } from '../api/read-only.ts';
 import { connectRoleBus, createMqttEventLog, listenHttp, openState, watchIngest, type RootOptions } from './shared.ts';
 import { createMetrics, type Metrics } from '../metrics.ts';
@@ -55,7 +56,7 @@ import type { SqliteDatabase } from '../storage/sqlite.ts';
 import { computeTrend, createTrendWindow } from '../core/trend.ts';
 import { readingEventData, statusEventData } from '../api/live-events.ts';
 import type { Sensor } from '../core/sensor.ts';
-import type { Reading } from '../core/reading.ts';
+import type { Reading, RejectReason } from '../core/reading.ts';
 
 /** The roles that serve the application (every role but `ingest`, see ./ingest.ts). */
 export type FullRole = 'all' | 'core' | 'web';
@@ -310,17 +311,26 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   function onBusMessage(relay: ReadingRelay, m: BusMessage): void {
     if (m.event === 'reading' && 'reading' in m) {
       const sensor = relay.accept(m.reading);
-      if (sensor && role === 'web') hub.publishFrom(m.origin, m.seq, 'reading', readingEvent(m.reading, sensor));
+      if (role !== 'web') return;
+      if (sensor) hub.publishFrom(m.origin, m.seq, 'reading', readingEvent(m.reading, sensor));
+      else hub.advance(m.origin, m.seq); // a sensor this process cannot find: no event, but no gap either
       return;
     }
     if (!('data' in m)) return;
-    if (m.kind === 'ingest' && m.event === 'fault' && role === 'core') {
-      const { sensor_id: id, reason } = m.data as { sensor_id?: string; reason?: string };
-      const sensor = id !== undefined ? registry.get(id) : undefined;
-      if (sensor && (reason === 'tilt' || reason === 'no_target')) alerting.onFault(sensor, reason);
+    if (m.kind === 'ingest') {
+      if (m.event === 'rejected') {
+        // Refused readings, for the console's sensor health (and the raw distance "set zero now" uses).
+        for (const r of parseBusRejections(m.data) ?? []) for (let i = 0; i < Math.min(r.n, 100); i++) relay.reject(r.reason as RejectReason, r.detail, r.sensor_id);
+      } else if (m.event === 'fault' && role === 'core') {
+        const { sensor_id: id, reason } = m.data as { sensor_id?: string; reason?: string };
+        const sensor = id !== undefined ? registry.get(id) : undefined;
+        if (sensor && (reason === 'tilt' || reason === 'no_target')) alerting.onFault(sensor, reason);
+      }
+      // The ingest worker's messages for the processes are no events for browsers; its sequence stays whole.
+      if (role === 'web') hub.advance(m.origin, m.seq);
       return;
     }
-    if (role !== 'web' || m.kind !== 'core') return;
+    if (role !== 'web') return;
     if (m.event === 'changed') {
       // A write answered by the core (console, API): re-read what this process keeps in memory. Not for browsers.
       registry.refresh();

@@ -4,6 +4,7 @@ import type { AuthEnv } from '../auth/middleware.ts';
 import { errorBody, handleError } from '../api/errors.ts';
 import { connectExternalSubscriber, type ExternalSubscriber, type ExternalSubscriberOptions } from '../broker/external-subscriber.ts';
 import type { Bus } from '../bus/mqtt-bus.ts';
+import type { BusRejection } from '../bus/bus-events.ts';
 import type { Config } from '../config.ts';
 import type { Reading } from '../core/reading.ts';
 import { DEFAULT_TIME_ZONE, formatIso } from '../core/time.ts';
@@ -59,6 +60,26 @@ export async function startIngestRole(config: Config, options: RootOptions = {})
     batch.push(reading);
   });
 
+  // Refused readings of known sensors, summed by sensor and reason, at most 4 messages a second (whatever a sensor sends).
+  const refused = new Map<string, BusRejection>();
+  let refusedTimer: ReturnType<typeof setTimeout> | undefined;
+  const sendRefused = () => {
+    refusedTimer = undefined;
+    const list = [...refused.values()];
+    refused.clear();
+    if (list.length) bus.publish('rejected', list.slice(0, 10_000));
+  };
+  ingest.on('rejected', (reason, detail, sensorId) => {
+    if (sensorId === undefined || reason === 'unknown_sensor') return;
+    const key = `${sensorId}\u0000${reason}`;
+    const r = refused.get(key);
+    if (r) {
+      r.n++;
+      r.detail = detail.slice(0, 200);
+    } else refused.set(key, { sensor_id: sensorId, reason, detail: detail.slice(0, 200), n: 1 });
+    refusedTimer ??= setTimeout(sendRefused, 250);
+  });
+
   const subscriberOptions: ExternalSubscriberOptions & { shareGroup?: string } = {
     url: config.MQTT_URL,
     clientId: config.MQTT_CLIENT_ID,
@@ -109,11 +130,13 @@ export async function startIngestRole(config: Config, options: RootOptions = {})
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       clearInterval(refreshTimer);
+      if (refusedTimer) clearTimeout(refusedTimer);
       await external.close();
       await integrations.close();
       await ingest.drain();
       // The last commit's readings go out before the bus closes (close waits for their PUBACKs).
       await new Promise<void>((r) => queueMicrotask(r));
+      sendRefused();
       await bus.close();
       await http.close();
       await store.close();

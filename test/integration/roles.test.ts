@@ -164,6 +164,37 @@ describe('roles: core + ingest + 2 web over the broker as the bus', () => {
     expect(b.events.filter((ev) => ev.event === 'changed')).toEqual([]);
   });
 
+  it("a reading the ingest worker refuses shows in the console's sensor health on the web processes and the core; the web stream keeps its sequence whole", async () => {
+    const user = core.users.create('role-tech-2', 'technician', null);
+    const token = core.users.issueToken(user.id, 'test').token;
+    const a = openSse(url(web1, '/api/events'));
+    await a.ready;
+    const before = await a.waitFor((e) => e.id !== undefined, { what: 'the position block' });
+    const client = await waitFor(() => connectMqtt(mosquitto.url, sensor).catch(() => undefined), { what: 'sensor accepted by mosquitto' });
+    try {
+      await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: 'high' }), { qos: 1 });
+      for (const k of [web1, web2, core]) {
+        await waitFor(
+          async () => {
+            const list = await (await fetch(url(k, '/api/console/sensors'), { headers: { Authorization: `Bearer ${token}` } })).json();
+            return list.sensors?.find((x: { id: string }) => x.id === 'role-1')?.lastRejected?.reason;
+          },
+          { what: `the refusal in the sensor health of the ${k.role} on ${k.httpPort}` },
+        );
+      }
+      await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: 31 }), { qos: 1 });
+      await a.waitFor((e) => readingOf(e, 31));
+      await a.close();
+      // The refusal message took a seq of the ingest worker's: resuming from before it replays the reading, no resync.
+      const b = openSse(url(web2, '/api/events'), { 'Last-Event-ID': before.id! });
+      await b.waitFor((e) => readingOf(e, 31));
+      await b.close();
+      expect(b.events.some((e) => e.event === 'resync')).toBe(false);
+    } finally {
+      await client.endAsync();
+    }
+  });
+
   it('staff sign in on the core and are signed in on every web process (sessions in the shared kansui.db); signing out ends it there too', async () => {
     core.users.create('role-tech', 'technician', await hashPassword('correct horse battery staple'));
     const res = await fetch(url(core, '/api/session'), {
