@@ -114,9 +114,10 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
 
   function serialize(): string {
     if (position !== undefined) return position;
-    const parts: string[] = [];
-    for (const [o, s] of origins) parts.push(`${o}-${s.last}`);
-    return (position = parts.length ? parts.join(ENTRY_SEP) : EMPTY);
+    if (origins.size === 0) return (position = EMPTY);
+    let out = '';
+    for (const [o, s] of origins) out += (out ? ENTRY_SEP : '') + o + '-' + s.last;
+    return (position = out);
   }
 
   function append(origin: string, seq: number, event: string, data: unknown): HubEvent {
