@@ -38,7 +38,8 @@ const MESSAGES = {
   legend: { ja: '凡例', en: 'Legend' },
   legendAndData: { ja: '凡例・データについて', en: 'Legend and data' },
   openData: { ja: 'オープンデータ (GeoJSON)', en: 'Open data (GeoJSON)' },
-  footNote: { ja: '水位は路面からの深さです。更新が途絶えたセンサーは「欠測」と灰色で表示します。', en: 'Level is water depth above the road. Sensors that stopped reporting show as “Offline” in grey.' },
+  // Issue 12: a river gauge's level is a stage above its datum, not a depth on a road.
+  footNote: { ja: '道路のセンサーの水位は路面からの深さ、河川の水位計の水位は観測所の零点からの高さです。更新が途絶えたセンサーは「欠測」と灰色で表示します。', en: 'Road sensors show the water depth above the road; river gauges the stage above the gauge datum. Sensors that stopped reporting show as “Offline” in grey.' },
   langButton: { ja: 'English', en: '日本語' },
   'statusLong.normal': { ja: '平常（冠水なし）', en: 'Normal (no flooding)' },
   'statusLong.caution': { ja: '注意（路面に水）', en: 'Caution (water on road)' },
