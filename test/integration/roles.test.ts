@@ -213,6 +213,31 @@ describe('roles: core + ingest + 2 web over the broker as the bus', () => {
     expect((await fetch(url(web1, '/api/session'), { headers: { Cookie: cookie } })).status).toBe(401);
   });
 
+  it('the core restarted by its supervisor misses no reading: the broker kept its session while it was down', async () => {
+    const client = await waitFor(() => connectMqtt(mosquitto.url, sensor).catch(() => undefined), { what: 'sensor accepted by mosquitto' });
+    try {
+      await core.stop();
+      started.splice(started.indexOf(core), 1);
+      // Stored by the ingest worker and seen by the web processes while there is no core.
+      await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: 41 }), { qos: 1 });
+      await waitFor(() => web1.ingest.latest.get('role-1')?.levelCm === 41, { what: 'the reading on web1' });
+      core = (await start('core', 'c')) as Kansui;
+      // Processed, not just found in the store at start: the core's own stream has the reading's event since its boot.
+      const processed = () => {
+        const boot = core.hub.lastId().split('-')[0];
+        const sub = core.hub.subscribe(() => {}, `${boot}-0`);
+        sub.unsubscribe();
+        return sub.missed.some((e) => e.event === 'reading' && JSON.parse(e.data).level_cm === 41);
+      };
+      await waitFor(processed, { what: 'the restarted core to process the reading published while it was down' });
+      // And it goes on hearing new ones.
+      await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: 42 }), { qos: 1 });
+      await waitFor(() => core.ingest.latest.get('role-1')?.levelCm === 42, { what: 'the next reading on the core' });
+    } finally {
+      await client.endAsync();
+    }
+  });
+
   it('a web process refuses writes with 405 and says where they go; the ingest worker serves no map', async () => {
     const res = await fetch(url(web1, '/api/closures'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(405);
