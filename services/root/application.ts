@@ -43,7 +43,7 @@ import { createReadingRelay, type ReadingRelay } from '../ingest/reading-relay.t
 import type { Bus, BusMessage } from '../bus/mqtt-bus.ts';
 import { parseBusRejections } from '../bus/bus-events.ts';
 import { announceWrites, refuseWrites } from '../api/read-only.ts';
-import { connectRoleBus, createMqttEventLog, listenHttp, openState, watchIngest, type RootOptions } from './shared.ts';
+import { connectRoleBus, createMqttEventLog, listenHttp, openState, subscriberOptions, watchIngest, type RootOptions } from './shared.ts';
 import { createMetrics, type Metrics } from '../metrics.ts';
 import { createSqliteAudit } from '../storage/sqlite-audit.ts';
 import { createAuditLog } from '../audit/audit-log.ts';
@@ -282,14 +282,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       onEvent: onBrokerEvent,
     });
   } else if (config.MQTT_URL) {
-    external = await connectExternalSubscriber({
-      url: config.MQTT_URL,
-      clientId: config.MQTT_CLIENT_ID,
-      ingest,
-      onEvent: onBrokerEvent,
-      ...(config.MQTT_USERNAME !== undefined && { username: config.MQTT_USERNAME }),
-      ...(config.MQTT_PASSWORD !== undefined && { password: config.MQTT_PASSWORD }),
-    });
+    external = await connectExternalSubscriber(subscriberOptions(config, ingest, onBrokerEvent));
   } else {
     broker = await createEmbeddedBroker({
       registry,

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AuthEnv } from '../auth/middleware.ts';
 import { errorBody, handleError } from '../api/errors.ts';
-import { connectExternalSubscriber, type ExternalSubscriber, type ExternalSubscriberOptions } from '../broker/external-subscriber.ts';
+import { connectExternalSubscriber, type ExternalSubscriber } from '../broker/external-subscriber.ts';
 import type { Bus } from '../bus/mqtt-bus.ts';
 import type { BusRejection } from '../bus/bus-events.ts';
 import type { Config } from '../config.ts';
@@ -12,7 +12,7 @@ import { createIngest, type Ingest } from '../ingest/create-ingest.ts';
 import { createIntegrations, type Integrations } from '../integrations/create-integrations.ts';
 import { createLogger, createRateLimitedLog, type Logger } from '../logger.ts';
 import { createMetrics, type Metrics } from '../metrics.ts';
-import { connectRoleBus, createMqttEventLog, listenHttp, openState, watchIngest, type RootOptions } from './shared.ts';
+import { connectRoleBus, createMqttEventLog, listenHttp, openState, subscriberOptions, watchIngest, type RootOptions } from './shared.ts';
 
 export interface KansuiIngest {
   config: Config;
@@ -80,17 +80,8 @@ export async function startIngestRole(config: Config, options: RootOptions = {})
     refusedTimer ??= setTimeout(sendRefused, 250);
   });
 
-  const subscriberOptions: ExternalSubscriberOptions & { shareGroup?: string } = {
-    url: config.MQTT_URL,
-    clientId: config.MQTT_CLIENT_ID,
-    ingest,
-    onEvent: onMqttEvent,
-    ...(config.MQTT_USERNAME !== undefined && { username: config.MQTT_USERNAME }),
-    ...(config.MQTT_PASSWORD !== undefined && { password: config.MQTT_PASSWORD }),
-    // Several workers split the readings through a shared subscription (services/broker/external-subscriber.ts).
-    ...(config.MQTT_SHARE_GROUP !== undefined && { shareGroup: config.MQTT_SHARE_GROUP }),
-  };
-  const external = await connectExternalSubscriber(subscriberOptions);
+  // Several workers split the readings through a shared subscription (MQTT_SHARE_GROUP).
+  const external = await connectExternalSubscriber(subscriberOptions(config, ingest, onMqttEvent));
 
   const logUplink = createRateLimitedLog((_key, msg, fields) => logger.warn(fields, msg));
   const integrations = await createIntegrations(config, {

@@ -13,6 +13,7 @@ import type { SqliteDatabase } from '../storage/sqlite.ts';
 import { connectBus, type Bus, type BusOptions } from '../bus/mqtt-bus.ts';
 import { defaultInstance, makeOrigin, type OriginKind } from '../bus/bus-events.ts';
 import { createReadingStore } from './reading-store.ts';
+import type { ExternalSubscriberOptions } from '../broker/external-subscriber.ts';
 
 /** What every role is started with besides its config (tests and the demo pass their own). */
 export interface RootOptions {
@@ -150,5 +151,22 @@ export async function listenHttp(fetch: (req: Request) => Response | Promise<Res
       (server as import('node:http').Server).closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
     },
+  };
+}
+
+/**
+ * The external-broker subscriber's options from config (the single process with MQTT_URL, and every ingest worker):
+ * several workers split the readings through a shared subscription (MQTT_SHARE_GROUP, issue 15).
+ */
+export function subscriberOptions(config: Config, ingest: Ingest, onEvent: (event: string, detail: Record<string, unknown>) => void): ExternalSubscriberOptions & { shareGroup?: string } {
+  if (!config.MQTT_URL) throw new Error('the external subscriber needs MQTT_URL');
+  return {
+    url: config.MQTT_URL,
+    clientId: config.MQTT_CLIENT_ID,
+    ingest,
+    onEvent,
+    ...(config.MQTT_USERNAME !== undefined && { username: config.MQTT_USERNAME }),
+    ...(config.MQTT_PASSWORD !== undefined && { password: config.MQTT_PASSWORD }),
+    ...(config.MQTT_SHARE_GROUP !== undefined && { shareGroup: config.MQTT_SHARE_GROUP }),
   };
 }
