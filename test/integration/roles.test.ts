@@ -67,10 +67,13 @@ describe('roles: core + ingest + 2 web over the broker as the bus', () => {
 
   const readingOf = (e: SseEvent, level: number) => e.event === 'reading' && JSON.parse(e.data).sensor_id === 'role-1' && JSON.parse(e.data).level_cm === level;
 
-  it('every role answers /healthz on its own port; the config refuses a split role without MQTT_URL', async () => {
+  it('every role answers /healthz and /metrics on its own port; the config refuses a split role without MQTT_URL', async () => {
     for (const k of started) {
       const res = await fetch(url(k, '/healthz'));
       expect(res.status, `${k.role} /healthz`).toBe(200);
+      const metrics = await fetch(url(k, '/metrics'));
+      expect(metrics.status, `${k.role} /metrics`).toBe(200);
+      expect(await metrics.text()).toMatch(/^kansui_readings_accepted_total /m);
     }
     expect(() => loadConfig({ KANSUI_ROLE: 'web' })).toThrow(/MQTT_URL: required when KANSUI_ROLE=web/);
   });
