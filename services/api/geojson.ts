@@ -68,7 +68,8 @@ export function thresholdsToJson(t: Thresholds) {
 export function trendFields(t: Trend | undefined) {
   return {
     trend: t ? { rate_cm_per_h: t.rateCmPerH, window_s: t.windowS, direction: t.direction, points: t.points } : null,
-    next_level: t?.nextLevel ?? null,
+    // 計画高水位 (issue 12) in the API's snake_case, as in `thresholds.plan_high_water`.
+    next_level: t?.nextLevel === 'planHighWater' ? 'plan_high_water' : (t?.nextLevel ?? null),
     eta_s: t?.etaS ?? null,
   };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AlertSeveritySchema, type AlertSeverity } from './alerts/policy.ts';
 import type { Sensor, Thresholds } from './sensor.ts';
-import type { Trend, TrendDirection } from './trend.ts';
+import type { Trend, TrendDirection, TrendLevel } from './trend.ts';
 import type { Status } from './status.ts';
 import { RIVER_STAGE_WORDS, STATUS_WORDS, wordsIn } from './words.ts';
 
@@ -308,7 +308,7 @@ export function buildAmbiguous(lang: LineLang, query: string, count: number): Li
 export interface LevelTrend {
   cmPerMin: number;
   direction: TrendDirection;
-  next?: { level: AlertSeverity; cm: number; minutes: number };
+  next?: { level: TrendLevel; cm: number; minutes: number };
   /** Issue 12: a river gauge's trend reads in metres per hour and MLIT's stage names. */
   river?: boolean;
   /** Rate in cm per hour (the core's), for the river wording. */
@@ -318,12 +318,12 @@ export interface LevelTrend {
 /** The core trend (the one the map and the API show) in a push's words: cm a minute, minutes to the next level. */
 export function toLevelTrend(t: Trend, thresholds: Thresholds, site?: 'road' | 'river'): LevelTrend {
   const out: LevelTrend = { cmPerMin: Math.round(t.rateCmPerH / 6) / 10, direction: t.direction, ...(site === 'river' && { river: true, cmPerH: t.rateCmPerH }) };
-  if (t.nextLevel && t.etaS !== undefined) out.next = { level: t.nextLevel, cm: thresholds[t.nextLevel], minutes: t.etaS / 60 };
+  if (t.nextLevel && t.etaS !== undefined) out.next = { level: t.nextLevel, cm: thresholds[t.nextLevel] ?? 0, minutes: t.etaS / 60 };
   return out;
 }
 
-const RIVER_LEVEL_JA: Record<AlertSeverity, string> = wordsIn(RIVER_STAGE_WORDS, 'ja');
-const RIVER_LEVEL_EN: Record<AlertSeverity, string> = wordsIn(RIVER_STAGE_WORDS, 'en');
+const RIVER_LEVEL_JA: Record<TrendLevel, string> = wordsIn(RIVER_STAGE_WORDS, 'ja');
+const RIVER_LEVEL_EN: Record<TrendLevel, string> = wordsIn(RIVER_STAGE_WORDS, 'en');
 
 function describeTrend(lang: LineLang, t: LevelTrend): string {
   if (t.direction === 'steady') return lang === 'ja' ? '傾向：横ばい' : 'Trend: steady';
@@ -337,8 +337,8 @@ function describeTrend(lang: LineLang, t: LevelTrend): string {
   if (t.direction === 'falling') return lang === 'ja' ? `傾向：下降中（毎分 ${-t.cmPerMin} cm）` : `Trend: falling (${-t.cmPerMin} cm/min)`;
   const next = t.next
     ? lang === 'ja'
-      ? `、${LEVEL_JA[t.next.level]}（${t.next.cm} cm）まで約${t.next.minutes}分`
-      : `; ${LEVEL_EN[t.next.level]} (${t.next.cm} cm) in about ${t.next.minutes} min`
+      ? `、${LEVEL_JA[t.next.level as AlertSeverity]}（${t.next.cm} cm）まで約${t.next.minutes}分` // a road has no 計画高水位
+      : `; ${LEVEL_EN[t.next.level as AlertSeverity]} (${t.next.cm} cm) in about ${t.next.minutes} min`
     : '';
   return lang === 'ja' ? `傾向：上昇中（毎分 ${t.cmPerMin} cm${next}）` : `Trend: rising (${t.cmPerMin} cm/min${next})`;
 }

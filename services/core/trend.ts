@@ -33,8 +33,11 @@ export interface TrendPoint {
 }
 
 export type TrendDirection = 'rising' | 'falling' | 'steady';
-/** The status levels a trend can head for (a river's 水防団待機水位 and 計画高水位 are not statuses, issue 12). */
-export type TrendLevel = 'caution' | 'warning' | 'danger';
+/**
+ * The levels a trend can head for: the statuses' thresholds, and above 氾濫危険水位 a river
+ * gauge's 計画高水位 where set (issue 12; 水防団待機水位 is below every status and never "next").
+ */
+export type TrendLevel = 'caution' | 'warning' | 'danger' | 'planHighWater';
 
 export interface Trend {
   /** Least-squares rate, cm per hour, one decimal. */
@@ -64,7 +67,7 @@ export const TREND_RULES = {
   etaMaxS: 3 * 3600,
 } as const;
 
-const LEVELS: readonly TrendLevel[] = ['caution', 'warning', 'danger'];
+const LEVELS: readonly TrendLevel[] = ['caution', 'warning', 'danger', 'planHighWater'];
 
 /** Round an estimate so it never claims more precision than it has. */
 export function roundEtaS(s: number): number {
@@ -133,11 +136,12 @@ export function computeTrend(
     r2: Math.round(r2 * 1000) / 1000,
   };
   if (direction !== 'rising') return trend;
-  const nextLevel = LEVELS.find((l) => opts.thresholds[l] > newest.levelCm);
+  const nextLevel = LEVELS.find((l) => (opts.thresholds[l] ?? -Infinity) > newest.levelCm);
   if (!nextLevel) return trend;
   trend.nextLevel = nextLevel;
+  const target = opts.thresholds[nextLevel] as number;
   if (rate >= TREND_RULES.etaMinCmPerH && r2 >= TREND_RULES.etaMinR2) {
-    const s = ((opts.thresholds[nextLevel] - newest.levelCm) / rate) * 3600;
+    const s = ((target - newest.levelCm) / rate) * 3600;
     if (s <= TREND_RULES.etaMaxS) trend.etaS = roundEtaS(s);
   }
   return trend;

@@ -20,6 +20,7 @@ describe('public map: river levels where set, the chart in metres (real Chromium
     registerSensor(k.registry, { id: 'hwl', name: '紀の川 船戸', nameEn: 'Kinokawa at Funato', lat: 34.27, lon: 135.36, site: 'river', intervalS: 300, thresholds: levels }, now);
     registerSensor(k.registry, { id: 'standby', name: '紀の川 竹房', nameEn: 'Kinokawa at Takefusa', lat: 34.28, lon: 135.4, site: 'river', intervalS: 300, thresholds: levels }, now);
     registerSensor(k.registry, { id: 'plain', name: '貴志川 諸井橋', nameEn: 'Kishigawa at Moroi Bridge', lat: 34.22, lon: 135.32, site: 'river', intervalS: 300, thresholds: { caution: 250, warning: 330, danger: 380 } }, now);
+    registerSensor(k.registry, { id: 'rising', name: '紀の川 藤崎', nameEn: 'Kinokawa at Fujisaki', lat: 34.25, lon: 135.34, site: 'river', intervalS: 300, thresholds: levels }, now);
     registerSensor(k.registry, { id: 'road', name: '打田駅前アンダーパス', nameEn: 'Uchita Station underpass', lat: 34.271, lon: 135.395, intervalS: 600 }, now);
     await ingestReading(k, 'hwl', { ts: now - 10 * MIN, level_cm: 850 });
     await ingestReading(k, 'hwl', { ts: now - 30_000, level_cm: 872 });
@@ -27,6 +28,8 @@ describe('public map: river levels where set, the chart in metres (real Chromium
     await ingestReading(k, 'plain', { ts: now - 10 * MIN, level_cm: -40 });
     await ingestReading(k, 'plain', { ts: now - 30_000, level_cm: 120 });
     await ingestReading(k, 'road', { ts: now - 30_000, level_cm: 12 });
+    // Above 氾濫危険水位, rising 40 cm/h to 8.20 m: 計画高水位 (8.60 m) in about an hour.
+    for (const [i, cm] of [813.33, 816.67, 820].entries()) await ingestReading(k, 'rising', { ts: now - (2 - i) * 5 * MIN - 10_000, level_cm: cm });
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -53,7 +56,7 @@ describe('public map: river levels where set, the chart in metres (real Chromium
     it(`${device}, ja and en: 計画高水位 and 水防団待機水位 named where set; chart axes in m (river) and cm (road)`, async () => {
       const context = await newMapContext(browser, { viewport });
       const page = await context.newPage();
-      await openMap(page, k.httpUrl, 4);
+      await openMap(page, k.httpUrl, 5);
 
       const hwl = await open(page, 'hwl');
       expect(hwl.status).toBe('危険（計画高水位以上：堤防の設計を超える水位。命を守る行動を）');
@@ -66,6 +69,9 @@ describe('public map: river levels where set, the chart in metres (real Chromium
       expect(hwl.lineLabels).toEqual(['水防団待機', '注意', '警戒', '危険', '計画高水位']);
       expect(hwl.chartLabel).toContain('最高 8.72 m');
       expect(await runAxe(page)).toEqual([]);
+
+      await open(page, 'rising');
+      expect(clean(await page.textContent('#panel .panel-eta'))).toBe('計画高水位まで約1時間');
 
       const standby = await open(page, 'standby');
       expect(standby.status).toBe('平常（水防団待機水位以上：水防団が待機する水位）');
@@ -99,6 +105,8 @@ describe('public map: river levels where set, the chart in metres (real Chromium
       expect(hwlEn.gauge).toBe('Stage 8.72 m (flood-fighting standby level 2.00 m, flood caution level 2.50 m, evacuation decision level 3.30 m, flood danger level 3.80 m, design high-water level 8.60 m)');
       expect(hwlEn.lineLabels).toEqual(['Standby', 'Caution', 'Warning', 'Danger', 'HWL']);
       expect(hwlEn.chartLabel).toContain('Highest 8.72 m');
+      await open(page, 'rising');
+      expect(clean(await page.textContent('#panel .panel-eta'))).toBe('Design high-water level in about 1 h');
       expect(await runAxe(page)).toEqual([]);
       await context.close();
     }, 120_000);

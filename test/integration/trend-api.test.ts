@@ -88,6 +88,10 @@ describe('/api/sensors trend, next level and time to it', () => {
     expect((await props('r-hwl') as unknown as { thresholds: unknown }).thresholds).toEqual({ standby: 200, caution: 250, warning: 330, danger: 380, plan_high_water: 860 });
     // Where not set, not there at all.
     expect((await props('kinokawa-funato') as unknown as { thresholds: unknown }).thresholds).toEqual({ caution: 250, warning: 330, danger: 380 });
+    // Rising above 氾濫危険水位: the next level is 計画高水位 (2 cm/min from 808 cm, 52 cm to go: 26 min).
+    expect((await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { ...base, id: 'r-rise', thresholds: levels } })).status).toBe(201);
+    for (const [i, cm] of [800, 802, 804, 806, 808].entries()) await submit('r-rise', clock - (4 - i) * MIN, cm);
+    expect(await props('r-rise')).toMatchObject({ status: 'danger', next_level: 'plan_high_water', eta_s: 26 * 60 });
     // Out of order, or on a road sensor: a 400 naming the field.
     const low = await consoleFetch(k, 'POST', '/api/sensors', { token: tech, body: { ...base, id: 'r-low', thresholds: { ...levels, planHighWater: 380 } } });
     expect(low.status).toBe(400);

@@ -48,6 +48,11 @@ describe('alert notices by site (issue 12)', () => {
     expect(above.text.en.body).toContain('design high-water level (8.60 m)');
     expect(composeNotice({ event: 'raised', alert: danger(850), sensor: hwlRiver, timeZone: 'Asia/Tokyo' }).text.ja.body).not.toContain('計画高水位');
     expect(composeNotice({ event: 'raised', alert: danger(870), sensor: river, timeZone: 'Asia/Tokyo' }).text.ja.body).not.toContain('計画高水位');
+    // Rising above 氾濫危険水位: the time to 計画高水位 (40 cm/h from 8.20 m, 40 cm to go: 1 hour).
+    const trend = computeTrend([at(0, 813.33, 5), at(1, 816.67, 5), at(2, 820, 5)], { thresholds: hwlRiver.thresholds, intervalS: 300 });
+    const rising = composeNotice({ event: 'raised', alert: danger(820), sensor: hwlRiver, timeZone: 'Asia/Tokyo', trend });
+    expect(rising.text.ja.body).toContain('傾向：上昇中（毎時 0.40 m）、計画高水位まで約1時間');
+    expect(rising.text.en.body).toContain('Design high-water level in about 1 h');
   });
 
   it('a negative stage is shown with a real minus sign', () => {

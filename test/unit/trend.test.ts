@@ -73,6 +73,17 @@ describe('computeTrend (issue 12)', () => {
     expect(t).toMatchObject({ direction: 'rising', nextLevel: 'danger', etaS: 15 * 60 });
   });
 
+  it('above 氾濫危険水位, a river gauge heads for its 計画高水位 where set; without one, nothing is next', () => {
+    const river = { caution: 250, warning: 330, danger: 380, standby: 200, planHighWater: 560 };
+    // 40 cm/h from 520 cm: 40 cm to 計画高水位 → 60 min.
+    expect(computeTrend(series([513.33, 516.67, 520], 5), { thresholds: river, intervalS: 300 })).toMatchObject({ direction: 'rising', nextLevel: 'planHighWater', etaS: 60 * 60 });
+    const { planHighWater: _, ...without } = river;
+    const t = computeTrend(series([513.33, 516.67, 520], 5), { thresholds: without, intervalS: 300 });
+    expect(t?.nextLevel).toBeUndefined();
+    // Below 氾濫注意水位 the next level is still 氾濫注意水位, never 水防団待機水位.
+    expect(computeTrend(series([203.33, 206.67, 210], 5), { thresholds: river, intervalS: 300 })?.nextLevel).toBe('caution');
+  });
+
   it('rounds to the minute under 30 min, 5 min under 90, 15 beyond', () => {
     expect(roundEtaS(10)).toBe(60);
     expect(roundEtaS(8 * 60 + 20)).toBe(8 * 60);

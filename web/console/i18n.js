@@ -1,6 +1,6 @@
 // Japanese first, English second. The choice is remembered per browser, under the key every kansui
 // page shares (web/shared/messages.js).
-import { ALERT_KIND_WORDS, readLang, saveLang, SENSOR_STATE_WORDS, STATUS_WORDS, translate } from '../shared/messages.js';
+import { ALERT_KIND_WORDS, readLang, RIVER_STAGE_WORDS, saveLang, SENSOR_STATE_WORDS, STATUS_WORDS, translate } from '../shared/messages.js';
 
 /** @typedef {import('../shared/messages.js').Words} Words */
 
@@ -64,6 +64,8 @@ const MESSAGES = {
   danger: STATUS_WORDS.danger,
   standby: { ja: '水防団待機水位（設定がある場合）', en: 'Flood-fighting standby stage (where set)' },
   planHighWater: { ja: '計画高水位（設定がある場合）', en: 'Design high-water level (where set)' },
+  // The board's time to the next level (/api/sensors next_level): above 氾濫危険水位, a river's 計画高水位 (issue 12).
+  plan_high_water: RIVER_STAGE_WORDS.planHighWater,
   interval: { ja: '送信間隔（秒）', en: 'Reporting interval (s)' },
   state: { ja: '運用状態', en: 'State' },
   stateActive: SENSOR_STATE_WORDS.active,

@@ -315,6 +315,8 @@ export function etaText(s) {
   const m = min % 60;
   const time = h === 0 ? t('etaMin', { m }) : m === 0 ? t('etaHour', { h }) : t('etaHourMin', { h, m });
   const cm = s.thresholds?.[s.nextLevel];
-  const level = s.site === 'river' ? t(`riverLevel.${s.nextLevel}`) : `${t(`status.${s.nextLevel}`)}${lang === 'ja' ? `（${cm} cm）` : ` (${cm} cm)`}`;
+  // Above 氾濫危険水位, a river gauge's 計画高水位 where set (the API's `plan_high_water`, issue 12).
+  const riverKey = s.nextLevel === 'plan_high_water' ? 'planHighWater' : s.nextLevel;
+  const level = s.site === 'river' ? t(`riverLevel.${riverKey}`) : `${t(`status.${s.nextLevel}`)}${lang === 'ja' ? `（${cm} cm）` : ` (${cm} cm)`}`;
   return t('etaTo', { level, time });
 }

@@ -5,7 +5,7 @@ import type { Trend } from '../trend.ts';
 import type { Alert, AlertEventType, AlertKind, AlertSensor } from './alert.ts';
 import { AlertKindSchema } from './alert.ts';
 import { markReminder } from './reminder.ts';
-import { AlertSeveritySchema, labelLevel, rankLevel, type AlertSettings, type AlertSeverity } from './policy.ts';
+import { AlertSeveritySchema, labelLevel, PLAN_HIGH_WATER_LABEL, rankLevel, type AlertSettings, type AlertSeverity } from './policy.ts';
 import { ALERT_KIND_WORDS, RIVER_FLOOD_WORDS, STATUS_WORDS } from '../words.ts';
 
 export const ChannelKindSchema = z.enum(['webhook', 'line', 'email', 'webpush']);
@@ -296,7 +296,11 @@ export function describeTrend(lang: 'ja' | 'en', t: Trend, sensor: AlertSensor, 
   if (t.nextLevel && t.etaS !== undefined) {
     const min = Math.round(t.etaS / 60);
     const time = lang === 'ja' ? (min < 60 ? `${min}分` : `${Math.floor(min / 60)}時間${min % 60 ? `${min % 60}分` : ''}`) : min < 60 ? `${min} min` : `${Math.floor(min / 60)} h${min % 60 ? ` ${min % 60} min` : ''}`;
-    const label = river ? labelLevel(t.nextLevel, { ...settings, preset: 'river_channel' }) : { ja: `${SEVERITY_JA(t.nextLevel)}（${sensor.thresholds[t.nextLevel]} cm）`, en: `${SEVERITY_EN(t.nextLevel)} (${sensor.thresholds[t.nextLevel]} cm)` };
+    const nl = t.nextLevel;
+    // Above 氾濫危険水位 a river gauge's next level is its 計画高水位, where set (issue 12); a road has none.
+    const label = nl === 'planHighWater' ? PLAN_HIGH_WATER_LABEL
+      : river ? labelLevel(nl, { ...settings, preset: 'river_channel' })
+      : { ja: `${SEVERITY_JA(nl)}（${sensor.thresholds[nl]} cm）`, en: `${SEVERITY_EN(nl)} (${sensor.thresholds[nl]} cm)` };
     next = lang === 'ja' ? `、${label.ja}まで約${time}` : `; ${label.en} in about ${time}`;
   }
   return lang === 'ja' ? `傾向：上昇中（毎時 ${rate}）${next}` : `Trend: rising (${rate}/h)${next}`;
