@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { AuthEnv } from '../auth/middleware.ts';
+import { authenticate, bearerAuthenticator, type AuthEnv } from '../auth/middleware.ts';
+import { createUserStore } from '../auth/user-store.ts';
+import { createSqliteUsers } from '../storage/sqlite-accounts.ts';
 import { errorBody, handleError } from '../api/errors.ts';
 import { connectExternalSubscriber, type ExternalSubscriber } from '../broker/external-subscriber.ts';
 import type { Bus } from '../bus/mqtt-bus.ts';
@@ -104,6 +106,9 @@ export async function startIngestRole(config: Config, options: RootOptions = {})
   app.onError((err, c) => handleError(err, c, (e) => logger.error({ err: e }, 'request failed')));
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path} on an ingest worker (KANSUI_ROLE=ingest)`), 404));
   app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json(errorBody('payload_too_large', 'request body over 64 KiB'), 413) }));
+  // The network servers' webhooks carry a technician's API token (services/integrations/routes.ts), kept in kansui.db.
+  const users = createUserStore(createSqliteUsers(db), now);
+  app.use('*', authenticate([bearerAuthenticator((token) => users.verifyToken(token))]));
   app.get('/healthz', async (c) => {
     const checks = { store: await store.healthy().catch(() => false), broker: external.connected(), bus: bus.connected(), http: true };
     const ok = Object.values(checks).every(Boolean);

@@ -241,6 +241,15 @@ describe('roles: core + ingest + 2 web over the broker as the bus', () => {
     }
   });
 
+  it("the ingest worker takes the network servers' webhooks with a technician's API token (and refuses them without)", async () => {
+    const tech = core.users.create('role-webhook', 'technician', null);
+    const token = core.users.issueToken(tech.id, 'ttn webhook').token;
+    const post = (headers: Record<string, string>) =>
+      fetch(url(ingest, '/api/integrations/ttn'), { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ join_accept: {}, end_device_ids: { dev_eui: '70B3D57ED0000001' } }) });
+    expect((await post({ Authorization: `Bearer ${token}` })).status).toBe(200);
+    expect((await post({})).status).toBe(401);
+  });
+
   it('a web process refuses writes with 405 and says where they go; the ingest worker serves no map', async () => {
     const res = await fetch(url(web1, '/api/closures'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(405);
