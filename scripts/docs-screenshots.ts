@@ -6,7 +6,8 @@
  * Everything is real: the whole kansui on ephemeral loopback ports with a temp DATA_DIR, readings
  * published by each sensor over MQTT with its own credentials (QoS 1, so stored when acknowledged),
  * and Debian's Chromium through playwright-core. Map tiles are answered with a blank image (no
- * internet here). Each image is the open panel only, at 1 CSS px per pixel, so it stays a few tens of KB.
+ * internet here). Each image is the open panel only, at 1 CSS px per pixel, so it stays a few tens of KB;
+ * one more shows the embeddable view with its small map.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +116,16 @@ async function main(): Promise<void> {
       }
       await context.close();
     }
+    // The embeddable view with its small map (/embed?…&view=map), as a city's map portal frames it.
+    const embed = await newMapContext(browser, { viewport: { width: 360, height: 560 }, deviceScaleFactor: 1 });
+    const page = await embed.newPage();
+    await page.goto(`${k.httpUrl}/embed?area=${encodeURIComponent('紀の川')}&view=map&limit=5`);
+    await page.waitForSelector('body[data-map="ready"]', { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#map .mk[data-sensor-id]').length === 5, null, { timeout: 15_000 });
+    const file = `${OUT}embed-map-ja.png`;
+    await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
+    process.stdout.write(`${file.slice(OUT.length)}  ${Math.round(statSync(file).size / 1024)} KB\n`);
+    await embed.close();
   } finally {
     await browser.close();
     await k.dispose();
