@@ -5,6 +5,9 @@
 // files and data; the cache is only the fallback. Versioned vendor files never change, so
 // they are served from the cache first. The live stream and other API calls are never cached.
 
+/** The worker's own scope, typed (a classic script cannot declare it otherwise). */
+const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+
 const CACHE = 'kansui-map-v1';
 const SHELL = [
   '/',
@@ -46,21 +49,21 @@ function leafletFiles(version) {
 /** API responses kept as "last known": the sensor states and the map settings. */
 const CACHED_API = new Set(['/api/sensors', '/api/config']);
 
-self.addEventListener('install', (event) => {
+sw.addEventListener('install', (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
       .then((c) => c.addAll(SHELL))
-      .then(() => self.skipWaiting()),
+      .then(() => sw.skipWaiting()),
   );
 });
 
-self.addEventListener('activate', (event) => {
+sw.addEventListener('activate', (event) => {
   event.waitUntil(
     caches
       .keys()
       .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
-      .then(() => self.clients.claim()),
+      .then(() => sw.clients.claim()),
   );
 });
 
@@ -84,7 +87,7 @@ async function networkFirst(request, isApi) {
   }
 }
 
-self.addEventListener('fetch', (event) => {
+sw.addEventListener('fetch', (event) => {
   const req = event.request;
   if (req.method !== 'GET') return;
   const url = new URL(req.url);
@@ -99,14 +102,15 @@ self.addEventListener('fetch', (event) => {
   }
   if (url.pathname.startsWith('/console')) return;
   if (req.mode === 'navigate') {
-    event.respondWith(networkFirst(req, false).catch(() => caches.match('/')));
+    event.respondWith(networkFirst(req, false).catch(async () => (await caches.match('/')) ?? Response.error()));
     return;
   }
   event.respondWith(networkFirst(req, false));
 });
 
 // --- Web Push (payload from the alerts module): {title, body, sensor_id?, status?, url?, tag?}
-self.addEventListener('push', (event) => {
+sw.addEventListener('push', (event) => {
+  /** @type {{ title?: string, body?: string, sensor_id?: string, status?: string, url?: string, tag?: string }} */
   let data = {};
   try {
     data = event.data ? event.data.json() : {};
@@ -114,26 +118,27 @@ self.addEventListener('push', (event) => {
     data = { body: event.data?.text() };
   }
   const url = data.url ?? (data.sensor_id ? `/#sensor=${encodeURIComponent(data.sensor_id)}` : '/');
-  event.waitUntil(
-    self.registration.showNotification(data.title ?? '冠水マップ', {
-      body: data.body ?? '',
-      tag: data.tag ?? data.sensor_id ?? 'kansui',
-      renotify: true,
-      icon: '/icons/icon-192.png',
-      badge: '/icons/icon-192.png',
-      data: { url },
-    }),
-  );
+  // `renotify` (alert again for the same tag) is in the Notifications standard but not yet in TypeScript's types.
+  /** @type {NotificationOptions & { renotify: boolean }} */
+  const options = {
+    body: data.body ?? '',
+    tag: data.tag ?? data.sensor_id ?? 'kansui',
+    renotify: true,
+    icon: '/icons/icon-192.png',
+    badge: '/icons/icon-192.png',
+    data: { url },
+  };
+  event.waitUntil(sw.registration.showNotification(data.title ?? '冠水マップ', options));
 });
 
-self.addEventListener('notificationclick', (event) => {
+sw.addEventListener('notificationclick', (event) => {
   event.notification.close();
   const target = new URL(event.notification.data?.url ?? '/', location.origin).href;
   event.waitUntil(
-    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((wins) => {
+    sw.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((wins) => {
       const win = wins.find((w) => new URL(w.url).origin === location.origin);
       if (win) return win.navigate(target).then((w) => (w ?? win).focus());
-      return self.clients.openWindow(target);
+      return sw.clients.openWindow(target);
     }),
   );
 });

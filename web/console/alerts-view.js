@@ -1,4 +1,4 @@
-import { api } from './api.js';
+import { api, messageOf, statusOf } from './api.js';
 import { clear, formatTime, h, toast } from './dom.js';
 import { currentLang, t } from './i18n.js';
 
@@ -21,7 +21,7 @@ export async function renderAlerts(view) {
       const body = await api('GET', '/api/alerts?active=true');
       alerts = Array.isArray(body) ? body : (body.alerts ?? body.items ?? []);
     } catch (err) {
-      if (err.status === 404) {
+      if (statusOf(err) === 404) {
         note.textContent = t('alertsUnavailable');
         clear(list);
         return;
@@ -40,7 +40,7 @@ export async function renderAlerts(view) {
             toast(t('acknowledged'));
             await load();
           } catch (err) {
-            toast(err.message);
+            toast(messageOf(err));
           }
         },
       }, t('acknowledge'));

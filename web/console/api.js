@@ -3,6 +3,11 @@
 // the Origin header the server checks.
 
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} code
+   * @param {string} message
+   */
   constructor(status, code, message) {
     super(message);
     this.status = status;
@@ -10,12 +15,21 @@ export class ApiError extends Error {
   }
 }
 
+/** @type {(err: ApiError) => void} */
 let onUnauthorized = () => {};
+/** @param {(err: ApiError) => void} fn */
 export function setUnauthorizedHandler(fn) {
   onUnauthorized = fn;
 }
 
+/**
+ * @param {'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} method
+ * @param {string} path
+ * @param {unknown} [body] sent as JSON
+ * @returns {Promise<any>} the parsed JSON (null for 204)
+ */
 export async function api(method, path, body) {
+  /** @type {RequestInit & { headers: Record<string, string> }} */
   const options = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
   if (body !== undefined) {
     options.headers['Content-Type'] = 'application/json';
@@ -30,4 +44,21 @@ export async function api(method, path, body) {
     throw err;
   }
   return data;
+}
+
+/**
+ * What a failed call says, for a toast or an error line.
+ * @param {unknown} err
+ */
+export function messageOf(err) {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The HTTP status of a failed API call, if it was one.
+ * @param {unknown} err
+ * @returns {number | undefined}
+ */
+export function statusOf(err) {
+  return err instanceof ApiError ? err.status : undefined;
 }

@@ -48,7 +48,10 @@ export function createBoardCues(deps) {
       if (deps.prefs.sound) beep();
       if (deps.prefs.notify && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
         try {
-          new Notification(message.title, { body: message.body, tag: `kansui-board-${message.tag}`, renotify: true });
+          // `renotify` (alert again for the same tag) is in the Notifications standard but not yet in TypeScript's DOM types.
+          /** @type {NotificationOptions & { renotify: boolean }} */
+          const options = { body: message.body, tag: `kansui-board-${message.tag}`, renotify: true };
+          new Notification(message.title, options);
         } catch {
           // Some phones only allow notifications from a service worker; the sound and the board itself remain.
         }

@@ -43,7 +43,7 @@ export function createBoardMap(el, deps) {
       m.on('click', () => deps.onSelect(it.sensor_id));
       m.addTo(layer);
       const dom = m.getElement?.();
-      if (dom) {
+      if (dom instanceof HTMLElement) {
         dom.dataset.sensorId = it.sensor_id;
         dom.dataset.status = it.status;
       }

@@ -1,4 +1,4 @@
-import { api } from './api.js';
+import { api, messageOf } from './api.js';
 import { clear, h, toast } from './dom.js';
 import { currentLang, t } from './i18n.js';
 import { createBoardCues } from './board-cues.js';
@@ -146,7 +146,7 @@ export function renderBoard(view, session) {
           toast(t('acknowledged'));
           await refetch();
         } catch (err) {
-          toast(err.message);
+          toast(messageOf(err));
           btn.disabled = false;
         }
       },
@@ -179,7 +179,7 @@ export function renderBoard(view, session) {
       closing.delete(sensorId);
       await refetch();
     } catch (err) {
-      toast(err.message);
+      toast(messageOf(err));
     }
   }
   async function lift(id) {
@@ -187,7 +187,7 @@ export function renderBoard(view, session) {
       await api('DELETE', `/api/closures/${encodeURIComponent(id)}`);
       await refetch();
     } catch (err) {
-      toast(err.message);
+      toast(messageOf(err));
     }
   }
 
@@ -202,7 +202,7 @@ export function renderBoard(view, session) {
       ...(trend ? [[t('boardTrend'), h('span', { class: 'board-trend' }, trend)]] : []),
       [t('lastSeen'), h('span', { class: 'board-time' }, `${clock(item.observed_at)}（${ago(item.observed_at)}）`)],
     ];
-    const focused = document.activeElement?.dataset?.alertId;
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.alertId : undefined;
     const el = h('article', { class: `board-card board-${statusKey}`, dataset: { sensorId: item.sensor_id, status: statusKey } },
       h('header', { class: 'board-head' },
         h('span', { class: `status status-${statusKey}` }, h('span', { 'aria-hidden': 'true' }, ICONS[statusKey] ?? '?'), lang(item.status_name)),
@@ -227,7 +227,7 @@ export function renderBoard(view, session) {
     lastRender = Date.now();
     // Keep what is being typed in a note or a closure reason: re-rendering must not steal focus or text.
     const active = document.activeElement;
-    const keepFocus = active && listEl.contains(active) && active.tagName === 'INPUT' ? { alertId: active.dataset.alertId, cls: active.className, sensor: active.closest('[data-sensor-id]')?.dataset.sensorId, start: active.selectionStart } : null;
+    const keepFocus = active instanceof HTMLInputElement && listEl.contains(active) ? { alertId: active.dataset.alertId, cls: active.className, sensor: active.closest('[data-sensor-id]')?.getAttribute('data-sensor-id') ?? undefined, start: active.selectionStart } : null;
     clear(listEl).append(...items.map(card));
     empty.hidden = items.length > 0;
     view.dataset.count = String(items.length);
@@ -459,7 +459,7 @@ export function renderBoard(view, session) {
   renderLive();
   connect();
   refreshLine();
-  refetch().catch((err) => toast(err.message));
+  refetch().catch((err) => toast(messageOf(err)));
 
   return () => {
     closed = true;

@@ -26,9 +26,22 @@ export function clear(el) {
   return el;
 }
 
+/**
+ * The page's element with this id (index.html has it; without it the page cannot work).
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+export function byId(id) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from the page`);
+  return el;
+}
+
+/** @type {ReturnType<typeof setTimeout> | undefined} */
 let toastTimer;
+/** @param {string} message */
 export function toast(message) {
-  const el = document.getElementById('toast');
+  const el = byId('toast');
   el.textContent = message;
   el.classList.add('show');
   clearTimeout(toastTimer);

@@ -1,4 +1,4 @@
-import { api } from './api.js';
+import { api, statusOf } from './api.js';
 import { clear, field, h } from './dom.js';
 import { t } from './i18n.js';
 
@@ -21,7 +21,7 @@ export function renderLogin(view, onSignedIn) {
           password.value = '';
           onSignedIn(session);
         } catch (err) {
-          error.textContent = err.status === 429 ? t('throttled') : t('signInFailed');
+          error.textContent = statusOf(err) === 429 ? t('throttled') : t('signInFailed');
         } finally {
           submit.disabled = false;
         }

@@ -1,5 +1,5 @@
-import { api, setUnauthorizedHandler } from './api.js';
-import { clear, h } from './dom.js';
+import { api, messageOf, setUnauthorizedHandler, statusOf } from './api.js';
+import { byId, clear, h } from './dom.js';
 import { t, toggleLang } from './i18n.js';
 import { renderAlerts } from './alerts-view.js';
 import { renderBoard } from './board-view.js';
@@ -15,11 +15,11 @@ import { renderSensorList } from './sensor-list.js';
 import { renderSensorNew } from './sensor-new.js';
 import { renderUsers } from './users-view.js';
 
-const view = document.getElementById('view');
-const nav = document.getElementById('nav');
-const whoami = document.getElementById('whoami');
-const logoutBtn = document.getElementById('logout');
-const langBtn = document.getElementById('lang');
+const view = byId('view');
+const nav = byId('nav');
+const whoami = byId('whoami');
+const logoutBtn = byId('logout');
+const langBtn = byId('lang');
 
 let session;
 let cleanup = () => {};
@@ -37,7 +37,8 @@ function chrome() {
   langBtn.textContent = t('lang');
   logoutBtn.textContent = t('signOut');
   document.title = t('title');
-  document.querySelector('[data-i18n="title"]').textContent = t('title');
+  const heading = document.querySelector('[data-i18n="title"]');
+  if (heading) heading.textContent = t('title');
   if (session) {
     whoami.textContent = `${session.username} (${session.role})`;
     logoutBtn.hidden = false;
@@ -71,7 +72,7 @@ async function route() {
     else if (hash === '#/password') renderPassword(view);
     else location.hash = '#/sensors';
   } catch (err) {
-    if (err.status !== 401) clear(view).append(h('p', { class: 'error', role: 'alert' }, err.status === 403 ? t('forbidden') : err.message));
+    if (statusOf(err) !== 401) clear(view).append(h('p', { class: 'error', role: 'alert' }, statusOf(err) === 403 ? t('forbidden') : messageOf(err)));
   }
 }
 

@@ -1,4 +1,4 @@
-import { api } from './api.js';
+import { api, messageOf } from './api.js';
 import { clear, h, toast } from './dom.js';
 import { t } from './i18n.js';
 import { SERVICE_WORKER_URL } from '../shared/messages.js';
@@ -81,7 +81,7 @@ export async function renderNotifications(view, session) {
       toast(t('saved'));
       if (admin) await renderNotifications(view, session);
     } catch (err) {
-      toast(err.message);
+      toast(messageOf(err));
     }
   }
 
@@ -95,7 +95,7 @@ export async function renderNotifications(view, session) {
               pushChange = await subscribeThisBrowser();
               pushState.textContent = `✔ ${t('pushThisBrowser')}`;
             } catch (err) {
-              toast(err.message);
+              toast(messageOf(err));
             }
           } }, t('pushSubscribe')),
           h('button', { type: 'button', class: 'link', onclick: () => ((pushChange = null), (pushState.textContent = t('pushOff'))) }, t('pushRemove')))

@@ -1,4 +1,4 @@
-import { api } from './api.js';
+import { api, messageOf } from './api.js';
 import { clear, field, h, toast } from './dom.js';
 import { t } from './i18n.js';
 
@@ -16,7 +16,7 @@ export function renderPassword(view) {
           current.value = next.value = '';
           toast(t('saved'));
         } catch (err) {
-          error.textContent = err.message;
+          error.textContent = messageOf(err);
         }
       },
     }, h('h1', {}, t('changeOwnPassword')), curBox, newBox, error, h('button', { type: 'submit' }, t('save'))),

@@ -1,4 +1,4 @@
-import { api } from './api.js';
+import { api, messageOf } from './api.js';
 import { h, toast } from './dom.js';
 import { t } from './i18n.js';
 
@@ -53,7 +53,7 @@ export function segmentForm(deps) {
         await api('POST', '/api/closures', { segment: { name: name.value.trim(), path: points }, reason: reason.value.trim() });
         deps.onDone();
       } catch (err) {
-        toast(err.message);
+        toast(messageOf(err));
       }
     },
   },

@@ -1,4 +1,4 @@
-import { api } from './api.js';
+import { api, messageOf, statusOf } from './api.js';
 import { clear, h } from './dom.js';
 import { t } from './i18n.js';
 import { credentialsPanel } from './credentials-panel.js';
@@ -9,7 +9,7 @@ import { sensorForm } from './sensor-form.js';
 export async function savePreset(id, preset) {
   if (!preset) return;
   await api('PUT', `/api/sensors/${encodeURIComponent(id)}/alert-settings`, { preset }).catch((err) => {
-    if (err.status !== 404) throw err;
+    if (statusOf(err) !== 404) throw err;
   });
 }
 
@@ -34,7 +34,7 @@ export async function renderSensorNew(view) {
           el.querySelector('fieldset')?.setAttribute('disabled', '');
           result.scrollIntoView();
         } catch (err) {
-          error.textContent = err.message;
+          error.textContent = messageOf(err);
           submit.disabled = false;
         }
       },

@@ -18,7 +18,8 @@ const WORDS = {
 const word = (k) => WORDS[k][getLang() === 'en' ? 1 : 0];
 
 const params = new URLSearchParams(location.search);
-if (params.get('lang') === 'en' || params.get('lang') === 'ja') setLang(params.get('lang'));
+const langParam = params.get('lang');
+if (langParam === 'en' || langParam === 'ja') setLang(langParam);
 const ids = (params.get('sensors') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const area = (params.get('area') ?? '').trim();
 const limit = Math.min(50, Math.max(1, Number(params.get('limit')) || 10));
@@ -36,6 +37,7 @@ function chosen(all) {
 
 const store = createSensorStore({ now: serverNow });
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** @type {number | null} */
 let freshAt = null;
 
 function render() {
@@ -94,6 +96,7 @@ async function load() {
   }
 }
 
+/** @type {import('../js/live-stream.js').LiveStream | null} */
 let live = null;
 store.subscribe(() => freshAt !== null && render());
 load().then(() => {

@@ -13,6 +13,8 @@ export function serverNow() {
  * CDN or nginx keeps the Date it was made with and says how old it is in Age
  * (RFC 9111 §5.1): without adding it the clock would run behind and sensors
  * would look fresher than they are.
+ * @param {Response} res
+ * @param {number} sentAt when the request left (ms)
  */
 function learnClock(res, sentAt) {
   const made = Date.parse(res.headers.get('Date') ?? '');
@@ -23,6 +25,10 @@ function learnClock(res, sentAt) {
   clockOffsetMs = date + 500 - (sentAt + receivedAt) / 2;
 }
 
+/**
+ * @param {string} url
+ * @param {RequestInit} [options]
+ */
 async function getJson(url, options) {
   const sentAt = Date.now();
   const res = await fetch(url, options);
@@ -51,11 +57,13 @@ export async function fetchConfig() {
 /**
  * GET /api/sensors/{id}/readings for the last `hours`; long ranges are
  * downsampled on the server to the maximum per bucket, so peaks survive.
+ * @param {string} id
+ * @param {number} hours
  */
 export async function fetchReadings(id, hours) {
   const to = serverNow();
   const from = to - hours * 3600_000;
   const bucket = hours > 48 ? '&bucket=1800' : '';
   const { body } = await getJson(`/api/sensors/${encodeURIComponent(id)}/readings?from=${Math.round(from)}&to=${Math.round(to)}${bucket}`);
-  return { from, to, points: body.readings.map((r) => ({ t: Date.parse(r.ts), v: r.level_cm })) };
+  return { from, to, points: body.readings.map((/** @type {{ ts: string, level_cm: number }} */ r) => ({ t: Date.parse(r.ts), v: r.level_cm })) };
 }

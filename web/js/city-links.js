@@ -3,6 +3,7 @@
 // the sensor panel. The server accepts only https or paths on this site; checked again here.
 import { getLang, onLangChange } from './i18n.js';
 
+/** @type {Record<string, [string, string]>} */
 const NAMES = {
   evacuation: ['避難情報', 'Evacuation information'],
   hazard_map: ['ハザードマップ', 'Hazard map'],

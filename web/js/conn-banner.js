@@ -6,10 +6,12 @@ const BACK_MS = 3000;
 
 /**
  * @param {HTMLElement} el the #banner element (role=status, so changes are announced)
+ * @param {HTMLElement} el
  */
 export function createConnBanner(el) {
   let mode = 'hidden';
   let since = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let hideTimer;
 
   function render() {
@@ -22,6 +24,10 @@ export function createConnBanner(el) {
     else el.textContent = '';
   }
 
+  /**
+   * @param {string} next
+   * @param {number} [at]
+   */
   function show(next, at = Date.now()) {
     clearTimeout(hideTimer);
     if (next === mode) return;
@@ -35,12 +41,18 @@ export function createConnBanner(el) {
     get mode() {
       return mode;
     },
-    /** The stream broke: data on screen is as of `lastLiveAt`. */
+    /**
+     * The stream broke: data on screen is as of `lastLiveAt`.
+     * @param {number} lastLiveAt
+     */
     down(lastLiveAt) {
       if (mode === 'offline-copy') return; // already says "not live", with the older time
       show('down', lastLiveAt);
     },
-    /** Data came from the offline cache, saved at `savedAt`. */
+    /**
+     * Data came from the offline cache, saved at `savedAt`.
+     * @param {number} savedAt
+     */
     offlineCopy(savedAt) {
       show('offline-copy', savedAt);
     },

@@ -188,19 +188,26 @@ export function inSentence(word) {
   return lang === 'en' ? word.charAt(0).toLowerCase() + word.slice(1) : word;
 }
 
-/** Fill every element marked with data-i18n / data-i18n-aria-label, and the document language. */
+/**
+ * Fill every element marked with data-i18n / data-i18n-aria-label, and the document language.
+ * @param {ParentNode} [root]
+ */
 export function applyStaticText(root = document) {
   document.documentElement.lang = lang;
   document.title = `${t('title')} | kansui`;
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll('[data-i18n-aria-label]')) el.setAttribute('aria-label', t(el.dataset.i18nAriaLabel));
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.getAttribute('data-i18n') ?? '');
+  for (const el of root.querySelectorAll('[data-i18n-aria-label]')) el.setAttribute('aria-label', t(el.getAttribute('data-i18n-aria-label') ?? ''));
 }
 
 // --- numbers and times
 
 let timeZone = DEFAULT_TIME_ZONE;
+/** @type {Map<string, Intl.DateTimeFormat>} */
 const formatters = new Map();
 
+/**
+ * @param {string | undefined} tz
+ */
 export function setTimeZone(tz) {
   if (tz && tz !== timeZone) {
     timeZone = tz;
@@ -212,11 +219,14 @@ export function getTimeZone() {
   return timeZone;
 }
 
+/** @param {'time' | 'day' | 'datetime'} kind */
 function formatter(kind) {
   const key = `${getLang()}:${kind}`;
   let f = formatters.get(key);
   if (!f) {
+    /** @type {Intl.DateTimeFormatOptions} */
     const base = { timeZone, hourCycle: 'h23' };
+    /** @type {Intl.DateTimeFormatOptions} */
     const opts =
       kind === 'time' ? { ...base, hour: '2-digit', minute: '2-digit' }
       : kind === 'day' ? { ...base, month: 'numeric', day: 'numeric' }
@@ -227,17 +237,26 @@ function formatter(kind) {
   return f;
 }
 
-/** "14:05" in the service's zone. */
+/**
+ * "14:05" in the service's zone.
+ * @param {number} ms
+ */
 export function formatClock(ms) {
   return formatter('time').format(ms);
 }
 
-/** "11/24" (ja) or "24/11" (en) in the service's zone. */
+/**
+ * "11/24" (ja) or "24/11" (en) in the service's zone.
+ * @param {number} ms
+ */
 export function formatDay(ms) {
   return formatter('day').format(ms);
 }
 
-/** "11/24 14:05": date and time in the service's zone. */
+/**
+ * "11/24 14:05": date and time in the service's zone.
+ * @param {number} ms
+ */
 export function formatDateTime(ms) {
   return formatter('datetime').format(ms);
 }
@@ -248,6 +267,7 @@ export function formatDateTime(ms) {
  * "< 10 cm" when none is, never a false exact level.
  * @param {number|null|undefined} levelCm
  * @param {number[]|null} [stages]
+ * @param {'road'|'river'} [site] a river gauge's stage reads in metres (issue 12)
  */
 export function formatLevel(levelCm, stages, site) {
   if (levelCm === null || levelCm === undefined) return t('noData');
@@ -263,6 +283,8 @@ export function formatLevel(levelCm, stages, site) {
 /**
  * Relative age for a glance: "たった今", "3分前", "2時間前"; past a day, the date and time.
  * @example relativeTime(now - 180_000, now) // "3分前"
+ * @param {number | null | undefined} ms
+ * @param {number} now
  */
 export function relativeTime(ms, now) {
   if (ms === null || ms === undefined) return t('noData');
@@ -273,13 +295,19 @@ export function relativeTime(ms, now) {
   return formatDateTime(ms);
 }
 
-/** A river stage in metres with two decimals and a real minus sign (issue 12): 380 → "3.80 m". */
+/**
+ * A river stage in metres with two decimals and a real minus sign (issue 12): 380 → "3.80 m".
+ * @param {number} cm
+ */
 export function formatMetres(cm) {
   const m = (Math.abs(cm) / 100).toFixed(2);
   return `${cm < 0 && m !== '0.00' ? '−' : ''}${m}\u00a0m`;
 }
 
-/** The long status words for a sensor's site (issue 12): a river gauge speaks of MLIT's stages, not of water on a road. */
+/**
+ * The long status words for a sensor's site (issue 12): a river gauge speaks of MLIT's stages, not of water on a road.
+ * @param {Pick<import('./sensor-store.js').SensorView, 'site' | 'status' | 'thresholds' | 'levelCm'>} s
+ */
 export function statusLongOf(s) {
   const river = s.site === 'river' && ['normal', 'caution', 'warning', 'danger'].includes(s.status);
   if (!river) return t(`statusLong.${s.status}`);
@@ -294,6 +322,7 @@ export function statusLongOf(s) {
 /**
  * The server's trend in words (issue 12, services/core/trend.ts): "↑ 上昇中 +12.0 cm/時" or, for a river,
  * "↑ 上昇中 +0.40 m/時"; "判定できません" when the server has none.
+ * @param {Pick<import('./sensor-store.js').SensorView, 'site' | 'trend'>} s
  */
 export function trendText(s) {
   const tr = s.trend;
@@ -307,6 +336,7 @@ export function trendText(s) {
 /**
  * Time to the next level, only when the server gives one (rising with a good fit, issue 12):
  * "危険（30 cm）まで約8分", "氾濫危険水位まで約15分"; '' otherwise.
+ * @param {Pick<import('./sensor-store.js').SensorView, 'site' | 'thresholds' | 'nextLevel' | 'etaS'>} s
  */
 export function etaText(s) {
   if (!s.nextLevel || s.etaS === null || s.etaS === undefined) return '';

@@ -9,6 +9,7 @@
 import { getLang, onLangChange, t } from './i18n.js';
 import { DISPLAY_STATUSES, symbolSvg } from './sensor-store.js';
 
+/** @type {Record<'road' | 'river', Record<string, [string, string]>>} */
 const ACTIONS = {
   road: {
     normal: ['通行できます。雨の日は足元に気をつけてください。', 'Passable. Take care in the rain.'],
@@ -36,18 +37,28 @@ const HEADINGS = { road: ['道路の冠水センサー', 'Road flood sensors'], 
 const SHARED = ['（目安 {v}）', ' (about {v})'];
 const VARIES = ['深さはセンサーごとに違います。各センサーの画面で確認できます。', 'Depths differ per sensor; each sensor’s panel shows its own.'];
 
-/** The one threshold every sensor of this kind shares for `status` (or a river's `standby` / `planHighWater`), or null. */
+/**
+ * The one threshold every sensor of this kind shares for `status` (or a river's `standby` / `planHighWater`), or null.
+ * @param {import('./sensor-store.js').SensorView[]} sensors
+ * @param {string} status
+ */
 function sharedLevel(sensors, status) {
   if (!['caution', 'warning', 'danger', 'standby', 'planHighWater'].includes(status)) return null;
-  const key = status === 'planHighWater' ? 'plan_high_water' : status;
+  const key = /** @type {keyof import('./sensor-store.js').Thresholds} */ (status === 'planHighWater' ? 'plan_high_water' : status);
   const values = new Set(sensors.map((s) => s.thresholds?.[key]));
   if (values.size !== 1) return null;
   const [v] = values;
   if (typeof v !== 'number') return null;
-  return sensors[0].site === 'river' ? `${(v / 100).toFixed(2)} m` : `${v} cm`;
+  return sensors[0]?.site === 'river' ? `${(v / 100).toFixed(2)} m` : `${v} cm`;
 }
 
-/** One legend row: the status symbol, the level's name (with its shared depth) and what to do. */
+/**
+ * One legend row: the status symbol, the level's name (with its shared depth) and what to do.
+ * @param {HTMLElement} li
+ * @param {string} symbolStatus
+ * @param {string} nameText
+ * @param {string} actionText
+ */
 function fillRow(li, symbolStatus, nameText, actionText) {
   li.innerHTML = symbolSvg(symbolStatus);
   const text = document.createElement('span');
@@ -62,7 +73,7 @@ function fillRow(li, symbolStatus, nameText, actionText) {
 
 /**
  * @param {HTMLElement} el the legend container (a <ul>)
- * @param {ReturnType<import('./sensor-store.js').createSensorStore>} store
+ * @param {import('./sensor-store.js').SensorStore} store
  */
 export function createLegend(el, store) {
   let lastKey = '';

@@ -8,7 +8,10 @@ const M = { left: 34, right: 58, top: 16, bottom: 22 };
 /** Darker shades of the status hues so the labels keep ≥ 4.5:1 contrast on white (WCAG 2.1 SC 1.4.3). */
 const THRESHOLD_COLOURS = { caution: '#6B5E00', warning: '#8A4F00', danger: '#A33A00', standby: '#4D4D4D', planHighWater: '#7A1F00' };
 
-/** A tidy step for an axis spanning `v` cm (5, 10, 50, 100 cm; 200, 500 cm for a large river's stages). */
+/**
+ * A tidy step for an axis spanning `v` cm (5, 10, 50, 100 cm; 200, 500 cm for a large river's stages).
+ * @param {number} v
+ */
 function niceStep(v) {
   return v <= 20 ? 5 : v <= 50 ? 10 : v <= 200 ? 50 : v <= 800 ? 100 : v <= 2000 ? 200 : 500;
 }
@@ -16,6 +19,8 @@ function niceStep(v) {
 /**
  * Axis label: cm for a road (`30`), metres with two decimals for a river gauge (issue 12:
  * `3.80`, `−0.50`), as 川の防災情報 shows stages; the unit stands at the top of the axis.
+ * @param {number} v
+ * @param {string} [site]
  */
 export function axisLabel(v, site) {
   return site === 'river' ? formatMetres(v).replace(/\u00a0m$/, '') : String(Math.round(v));
@@ -35,15 +40,15 @@ export function renderLevelChart(o) {
   // Issue 12: a river gauge's 水防団待機水位 and 計画高水位 are drawn too, where set.
   const lines = /** @type {('standby'|'caution'|'warning'|'danger'|'planHighWater')[]} */ (river ? ['standby', 'caution', 'warning', 'danger', 'planHighWater'] : ['caution', 'warning', 'danger'])
     .filter((k) => typeof thresholds[k === 'planHighWater' ? 'plan_high_water' : k] === 'number');
-  const levelOf = (k) => thresholds[k === 'planHighWater' ? 'plan_high_water' : k];
+  const levelOf = (/** @type {'standby'|'caution'|'warning'|'danger'|'planHighWater'} */ k) => /** @type {number} */ (thresholds[k === 'planHighWater' ? 'plan_high_water' : k]);
   const maxV = Math.max(thresholds.danger * 1.2, ...lines.map((k) => levelOf(k) * 1.05), ...points.map((p) => p.v));
   // A river stage may be below the gauge datum: the axis then starts below 0 (a road's depth never does).
   const minV = Math.min(0, ...points.map((p) => p.v));
   const step = niceStep((maxV - minV) / 4);
   const bottom = Math.floor(minV / step) * step;
   const top = bottom + Math.max(4, Math.ceil((maxV - bottom) / step)) * step;
-  const x = (ms) => M.left + ((ms - from) / (to - from)) * (W - M.left - M.right);
-  const y = (v) => H - M.bottom - ((v - bottom) / (top - bottom)) * (H - M.top - M.bottom);
+  const x = (/** @type {number} */ ms) => M.left + ((ms - from) / (to - from)) * (W - M.left - M.right);
+  const y = (/** @type {number} */ v) => H - M.bottom - ((v - bottom) / (top - bottom)) * (H - M.top - M.bottom);
   const parts = [];
   // Horizontal grid and y labels; at most 6 lines.
   const every = Math.ceil((top - bottom) / step / 5);
@@ -88,7 +93,7 @@ export function renderLevelChart(o) {
   if (points.length) {
     const peak = points.reduce((a, b) => (b.v > a.v ? b : a));
     const last = /** @type {{t:number, v:number}} */ (points[points.length - 1]);
-    const fmt = (v) => (river ? formatMetres(v) : `${v.toFixed(1)} cm`);
+    const fmt = (/** @type {number} */ v) => (river ? formatMetres(v) : `${v.toFixed(1)} cm`);
     desc = t('chartDesc', { max: fmt(peak.v), at: formatDateTime(peak.t), last: fmt(last.v) });
   } else {
     parts.push(`<text class="empty" x="${(W / 2).toFixed(0)}" y="${(H / 2).toFixed(0)}" text-anchor="middle">${esc(t('chartEmpty'))}</text>`);

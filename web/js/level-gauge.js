@@ -16,13 +16,14 @@ const BANDS = [
  * @param {number|null} levelCm
  * @param {{caution:number, warning:number, danger:number, standby?:number, plan_high_water?:number}} th
  * @param {number[]|null} [stages] a stage sensor's heights: its label says "20 cm 以上", not an exact level (issue 11)
+ * @param {'road'|'river'} [site] a river gauge reads in metres with MLIT's level names (issue 12)
  */
 export function renderLevelGauge(levelCm, th, stages, site) {
   // Issue 12: a river gauge's 水防団待機水位 and 計画高水位, where set, are ticks too (thinner, dashed).
   const extra = site === 'river' ? [th.standby, th.plan_high_water].filter((v) => typeof v === 'number') : [];
   const max = Math.max(th.danger * 1.4, (levelCm ?? 0) * 1.05, ...extra.map((v) => v * 1.05));
   // A river stage below the gauge datum (issue 12) sits at the left end.
-  const x = (v) => (Math.max(0, Math.min(v, max)) / max) * W;
+  const x = (/** @type {number} */ v) => (Math.max(0, Math.min(v, max)) / max) * W;
   const edges = [0, th.caution, th.warning, th.danger, max];
   const bands = BANDS.map(([k, c], i) => {
     const x0 = x(/** @type {number} */ (edges[i]));
@@ -37,12 +38,11 @@ export function renderLevelGauge(levelCm, th, stages, site) {
     levelCm === null
       ? ''
       : `<path d="M${x(levelCm).toFixed(1)} 22 l-6 8 h12z" fill="#000"/><line x1="${x(levelCm).toFixed(1)}" x2="${x(levelCm).toFixed(1)}" y1="2" y2="24" stroke="#000" stroke-width="3"/>`;
-  const m = (cm) => formatLevel(cm, null, 'river');
+  const m = (/** @type {number} */ cm) => formatLevel(cm, null, 'river');
   const riverLevels = () =>
     /** @type {const} */ (['standby', 'caution', 'warning', 'danger', 'planHighWater'])
-      .map((k) => [k, th[k === 'planHighWater' ? 'plan_high_water' : k]])
-      .filter(([, v]) => typeof v === 'number')
-      .map(([k, v]) => `${inSentence(t(`riverLevel.${k}`))} ${m(v)}`)
+      .map((k) => /** @type {const} */ ([k, th[k === 'planHighWater' ? 'plan_high_water' : k]]))
+      .flatMap(([k, v]) => (typeof v === 'number' ? [`${inSentence(t(`riverLevel.${k}`))} ${m(v)}`] : []))
       .join(t('listSep'));
   const label = site === 'river'
     ? t('gaugeLabelRiverLevels', { level: levelCm === null ? '—' : m(levelCm), levels: riverLevels() })

@@ -2,11 +2,17 @@
 import { etaText, formatLevel, getLang, onLangChange, relativeTime, t } from './i18n.js';
 import { SEVERITY } from './sensor-store.js';
 
+/**
+ * @param {Pick<import('./sensor-store.js').SensorView, 'name' | 'nameEn'>} s
+ */
 export function sensorName(s) {
   return getLang() === 'en' && s.nameEn ? s.nameEn : s.name;
 }
 
-/** The address in the page's language (issue 12: `address_en`), else the Japanese one. */
+/**
+ * The address in the page's language (issue 12: `address_en`), else the Japanese one.
+ * @param {Pick<import('./sensor-store.js').SensorView, 'address' | 'addressEn'>} s
+ */
 export function sensorAddress(s) {
   return (getLang() === 'en' && s.addressEn) || s.address || '';
 }
@@ -14,7 +20,11 @@ export function sensorAddress(s) {
 /** One collator, made once: localeCompare with a locale argument builds one per call (slow at 1,000 rows). */
 const collator = new Intl.Collator('ja');
 
-/** Most severe first; within a status the deepest water first; then by name for a stable order. */
+/**
+ * Most severe first; within a status the deepest water first; then by name for a stable order.
+ * @param {import('./sensor-store.js').SensorView} a
+ * @param {import('./sensor-store.js').SensorView} b
+ */
 export function compareSensors(a, b) {
   return (
     SEVERITY[b.status] - SEVERITY[a.status] ||
@@ -38,20 +48,26 @@ ROW.innerHTML =
   '<span class="row-side"><span class="row-status"></span><span class="row-level"></span><span class="row-time"></span></span></button></li>';
 
 /**
- * @param {{ listEl: HTMLOListElement, store: ReturnType<import('./sensor-store.js').createSensorStore>,
+ * @param {{ listEl: HTMLOListElement, store: import('./sensor-store.js').SensorStore,
  *           now: () => number, onSelect: (id: string) => void }} deps
  */
 export function createListView(deps) {
   const { listEl, store } = deps;
-  /** @type {Map<string, {li: HTMLLIElement, btn: HTMLButtonElement, sym: SVGElement, name: HTMLElement, addr: HTMLElement, status: HTMLElement, level: HTMLElement, time: HTMLElement, key: string}>} */
+  /** @typedef {{li: HTMLLIElement, btn: HTMLButtonElement, sym: SVGElement, name: HTMLElement, addr: HTMLElement, closure: HTMLElement, eta: HTMLElement, status: HTMLElement, level: HTMLElement, time: HTMLElement, key: string}} Row */
+  /** @type {Map<string, Row>} */
   const rows = new Map();
+  /** @type {string[]} */
   let order = [];
   let marked = false;
   let appending = false;
   let reorderAfterAppend = false;
 
+  /**
+   * @param {import('./sensor-store.js').SensorView} s
+   * @returns {Row}
+   */
   function makeRow(s) {
-    const li = /** @type {HTMLLIElement} */ (ROW.content.firstElementChild.cloneNode(true));
+    const li = /** @type {HTMLLIElement} */ (ROW.content.firstElementChild?.cloneNode(true));
     const btn = /** @type {HTMLButtonElement} */ (li.firstElementChild);
     btn.dataset.sensorId = s.id;
     const [sym, main, side] = /** @type {any} */ (btn.children);
@@ -61,13 +77,22 @@ export function createListView(deps) {
   // One listener for every row.
   listEl.addEventListener('click', (e) => {
     const btn = /** @type {HTMLElement} */ (e.target).closest('[data-sensor-id]');
-    if (btn) deps.onSelect(/** @type {string} */ (btn.dataset.sensorId));
+    if (btn instanceof HTMLElement) deps.onSelect(/** @type {string} */ (btn.dataset.sensorId));
   });
 
+  /**
+   * @param {HTMLElement} el
+   * @param {string} text
+   */
   function setText(el, text) {
     if (el.textContent !== text) el.textContent = text;
   }
 
+  /**
+   * @param {Row} row
+   * @param {import('./sensor-store.js').SensorView} s
+   * @param {number} now
+   */
   function update(row, s, now) {
     if (row.btn.dataset.status !== s.status) {
       row.btn.dataset.status = s.status;
@@ -89,7 +114,10 @@ export function createListView(deps) {
     setText(row.time, s.observedAtMs === null ? '' : relativeTime(s.observedAtMs, now));
   }
 
-  /** Move only the rows whose sensors changed, to where they now belong (a live update touches a few rows, not 1,000). */
+  /**
+   * Move only the rows whose sensors changed, to where they now belong (a live update touches a few rows, not 1,000).
+   * @param {Iterable<string>} ids
+   */
   function reposition(ids) {
     if (appending) return void (reorderAfterAppend = true);
     for (const id of ids) {
@@ -158,6 +186,7 @@ export function createListView(deps) {
 
   // Live changes reach the list at most every LIST_GAP_MS: rows moving 20 times a second help no
   // one and cost layout of the whole list each time; the markers stay at full speed.
+  /** @type {Set<string>} */
   let pending = new Set();
   let timer = 0;
   let lastApplied = -Infinity;
@@ -187,6 +216,9 @@ export function createListView(deps) {
   });
   onLangChange(renderAll);
   return {
+    /**
+     * @param {string} id
+     */
     focusRow(id) {
       rows.get(id)?.btn.focus();
     },

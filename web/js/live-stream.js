@@ -4,21 +4,29 @@
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 
+/** @typedef {'connecting' | 'live' | 'down'} LiveState */
+/** @typedef {{ readonly state: LiveState }} LiveStream */
+
 /**
  * Keep one EventSource open. While it reconnects by itself the browser sends
  * Last-Event-ID and the server replays what was missed; when the browser gives
  * up (readyState CLOSED) a new EventSource is made with `?lastEventId=` so the
  * catch-up still works. `resync` means the server could not replay: refetch.
- * @param {{ onReading: (e: any) => void, onStatus: (e: any) => void, onResync: () => void,
- *           onState: (state: 'connecting'|'live'|'down') => void }} handlers
+ * @param {{ onReading: (e: any) => void, onStatus: (e: any) => void, onClosure?: (e: any) => void, onResync: () => void,
+ *           onState: (state: LiveState) => void }} handlers
+ * @returns {LiveStream}
  */
 export function connectLive(handlers) {
+  /** @type {EventSource | undefined} */
   let source;
   let lastId = '';
   let retryMs = RETRY_MIN_MS;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
+  /** @type {LiveState} */
   let state = 'connecting';
 
+  /** @param {LiveState} next */
   function setState(next) {
     if (next === state) return;
     state = next;

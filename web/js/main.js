@@ -22,6 +22,7 @@ const bannerReady = import('./conn-banner.js').then((m) => m.createConnBanner($(
 const withBanner = (fn) => void bannerReady.then(fn);
 import('./summary-bar.js').then((m) => m.createSummaryBar($('summary'), store));
 /** The page's "as of" time (issue 12); `freshAt` is when the data shown was last known current. */
+/** @type {ReturnType<typeof import('./as-of.js').createAsOf> | null} */
 let asOf = null;
 let freshAt = /** @type {number|null} */ (null);
 function markFresh(ms) {
@@ -29,11 +30,14 @@ function markFresh(ms) {
   asOf?.set(ms, serverNow());
 }
 import('./as-of.js').then((m) => {
-  asOf = m.createAsOf($('as-of'));
-  if (freshAt !== null) asOf.set(freshAt, serverNow());
+  const clock = m.createAsOf($('as-of'));
+  asOf = clock;
+  if (freshAt !== null) clock.set(freshAt, serverNow());
 });
 
+/** @type {ReturnType<typeof import('./sensor-panel.js').createSensorPanel> | null} */
 let panel = null;
+/** @type {ReturnType<typeof import('./map-view.js').createMapView> | null} */
 let mapView = null;
 const pending = { select: /** @type {string|null} */ (null) };
 
@@ -96,13 +100,13 @@ import('./legend.js').then((m) => m.createLegend($('legend'), store));
 const main = $('main');
 function setView(view, { remember = true } = {}) {
   main.dataset.view = view;
-  for (const b of document.querySelectorAll('[data-view-btn]')) b.setAttribute('aria-pressed', String(b.dataset.viewBtn === view));
+  for (const b of document.querySelectorAll('[data-view-btn]')) b.setAttribute('aria-pressed', String(b.getAttribute('data-view-btn') === view));
   try {
     if (remember) localStorage.setItem(VIEW_KEY, view);
   } catch {}
   if (view === 'map') mapView?.resize();
 }
-for (const b of document.querySelectorAll('[data-view-btn]')) b.addEventListener('click', () => setView(b.dataset.viewBtn));
+for (const b of document.querySelectorAll('[data-view-btn]')) b.addEventListener('click', () => setView(b.getAttribute('data-view-btn') ?? 'map'));
 try {
   const saved = localStorage.getItem(VIEW_KEY);
   if (saved === 'list' || saved === 'map') setView(saved);
@@ -134,6 +138,7 @@ async function loadSensors() {
   }
 }
 
+/** @type {import('./live-stream.js').LiveStream | null} */
 let live = null;
 import('./live-stream.js').then(({ connectLive }) => {
   live = connectLive({
@@ -181,7 +186,8 @@ const firstLoad = loadSensors().then(() => {
 // unless a link asked for one sensor. Not remembered: the next calm visit opens as the user left it.
 function openOnListWhenSerious() {
   if (location.hash || !matchMedia('(max-width: 899px)').matches) return;
-  const serious = store.all().some((s) => s.status === 'warning' || s.status === 'danger');
+  // Spread first: Iterator.prototype.some is too new for the phones this page is for (Safari before 18.4).
+  const serious = [...store.all()].some((s) => s.status === 'warning' || s.status === 'danger');
   if (serious && main.dataset.view !== 'list') setView('list', { remember: false });
 }
 
@@ -241,6 +247,7 @@ const leaflet = mapModule.then((m) => m.loadLeaflet());
 const configReady = fetchConfig();
 // Issue 12: the city's links (避難情報, ハザードマップ, 避難所, disaster page) in the footer and the panel,
 // whether or not the map itself can load.
+/** @type {{ render: (el: HTMLElement) => void } | null} */
 let cityLinks = null;
 function placePanelLinks() {
   if (!cityLinks || !panel || $('panel').querySelector('.panel-links')) return;
@@ -263,11 +270,12 @@ const segmentsReady = import('./closure-segments.js')
 Promise.all([configReady, mapModule, leaflet])
   .then(([config, { createMapView }, L]) => {
     setTimeZone(config.time_zone);
-    mapView = createMapView({ L, container: $('map'), note: $('map-note'), config, store, onSelect: (id) => select(id) });
+    const view = createMapView({ L, container: $('map'), note: $('map-note'), config, store, onSelect: (id) => select(id) });
+    mapView = view;
     $('locate-btn').hidden = !('geolocation' in navigator);
     if (panel?.openId) $('show-all-btn').hidden = false;
-    segmentsReady.then((s) => s.attach(L, mapView.map)).catch(() => {});
-    if (panel?.openId) mapView.focus(panel.openId, $('panel'));
+    segmentsReady.then((s) => s.attach(L, view.map)).catch(() => {});
+    if (panel?.openId) view.focus(panel.openId, $('panel'));
     document.body.dataset.map = 'ready';
   })
   .catch(() => {

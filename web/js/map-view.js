@@ -15,7 +15,7 @@ export function loadLeaflet() {
     if (window.L) return resolve(window.L);
     // 2-D positioning: with 3-D transforms every one of 1,000 markers becomes its own compositing
     // layer, which made each live update cost seconds of paint without a GPU (test/bench/map.bench.ts).
-    window.L_DISABLE_3D = true;
+    /** @type {Window & { L_DISABLE_3D?: boolean }} */ (window).L_DISABLE_3D = true;
     const css = document.createElement('link');
     css.rel = 'stylesheet';
     css.href = LEAFLET_CSS;
@@ -167,6 +167,7 @@ export function createMapView(deps) {
   const showLabels = () => (deps.container.dataset.labels = String(map.getZoom() >= LABEL_ZOOM));
   map.on('zoomend', showLabels);
   showLabels();
+  /** @type {L.LayerGroup | null} */
   let here = null;
 
   return {

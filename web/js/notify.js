@@ -6,7 +6,10 @@ import { esc } from '../shared/messages.js';
 
 const STORAGE_KEY = 'kansui.push';
 
-/** VAPID keys are base64url; PushManager wants the raw bytes. */
+/**
+ * VAPID keys are base64url; PushManager wants the raw bytes.
+ * @param {string} base64url
+ */
 function keyBytes(base64url) {
   const b64 = base64url.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (base64url.length % 4)) % 4);
   return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -25,8 +28,9 @@ function loadSaved() {
  */
 export function createNotify(deps) {
   const { button, dialog, store } = deps;
+  /** @type {string | null} */
   let vapidKey = null;
-  /** @type {{ sensors: string[], min_status: string, endpoint: string } | null} */
+  /** @type {{ sensors: string[], min_status: string, endpoint: string, id?: string, unsubscribe_token?: string } | null} */
   let saved = loadSaved();
   /** Sensors picked in this dialog session (starts from what is saved). */
   let picked = new Set(saved?.sensors?.filter((s) => s !== '*') ?? []);
@@ -74,6 +78,7 @@ export function createNotify(deps) {
     const reg = await navigator.serviceWorker.ready;
     const existing = await reg.pushManager.getSubscription();
     if (existing) return existing;
+    if (!vapidKey) throw new Error('no VAPID key'); // the button only shows once the key is known (init)
     return reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(vapidKey) });
   }
 
@@ -145,8 +150,11 @@ export function createNotify(deps) {
 
   return {
     available: () => Boolean(vapidKey),
-    isFollowing: (id) => Boolean(saved && (saved.sensors.includes('*') || saved.sensors.includes(id))),
-    /** From a sensor panel: open the dialog with this sensor picked. */
+    isFollowing: (/** @type {string} */ id) => Boolean(saved && (saved.sensors.includes('*') || saved.sensors.includes(id))),
+    /**
+     * From a sensor panel: open the dialog with this sensor picked.
+     * @param {string} id
+     */
     follow(id) {
       picked.add(id);
       if (!saved?.sensors.includes('*')) scope = 'picked';

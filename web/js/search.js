@@ -2,23 +2,31 @@
 // (NFKC, so full-width and half-width letters and digits match alike). Enter opens the first match.
 import { onLangChange, t } from './i18n.js';
 
-const norm = (s) => s.normalize('NFKC').toLowerCase();
+const norm = (/** @type {string} */ s) => s.normalize('NFKC').toLowerCase();
 
 /**
  * @param {{ form: HTMLFormElement, input: HTMLInputElement, count: HTMLElement, listEl: HTMLElement,
- *           store: ReturnType<import('./sensor-store.js').createSensorStore>, onSelect: (id: string) => void }} deps
+ *           store: import('./sensor-store.js').SensorStore, onSelect: (id: string) => void }} deps
  */
 export function createSearch(deps) {
   const { input, listEl, store } = deps;
   /** The words searched for each sensor, rebuilt when the sensors are (names rarely change). */
+  /** @type {Map<string, string>} */
   let haystacks = new Map();
 
+  /**
+   * @param {import('./sensor-store.js').SensorView} s
+   */
   function haystackOf(s) {
     let h = haystacks.get(s.id);
     if (h === undefined) haystacks.set(s.id, (h = norm([s.name, s.nameEn, s.address, s.addressEn].filter(Boolean).join(' '))));
     return h;
   }
 
+  /**
+   * @param {string} id
+   * @param {string[]} words
+   */
   function matches(id, words) {
     const s = store.get(id);
     return !!s && words.every((w) => haystackOf(s).includes(w));

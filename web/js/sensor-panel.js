@@ -15,6 +15,7 @@ const RANGES = { '24h': 24, '7d': 168 };
  */
 export function createSensorPanel(deps) {
   const { el, store } = deps;
+  /** @type {string | null} */
   let id = null;
   let range = '24h';
   /** @type {{from:number, to:number, points:{t:number, v:number}[]} | null} */
@@ -152,7 +153,7 @@ export function createSensorPanel(deps) {
     series = null;
     renderChart();
     try {
-      const r = await fetchReadings(/** @type {string} */ (id), RANGES[range]);
+      const r = await fetchReadings(/** @type {string} */ (/** @type {unknown} */ (id)), RANGES[range]);
       if (seq !== loadSeq) return;
       series = r;
       seriesState = 'ok';

@@ -6,6 +6,7 @@
  * (offline ranks above caution so a silent sensor is not missed); maintenance
  * is known and announced, so it ranks just above normal.
  */
+/** @type {Readonly<Record<string, number>>} */
 export const SEVERITY = { danger: 5, warning: 4, offline: 3, caution: 2, maintenance: 1, normal: 0 };
 
 export const DISPLAY_STATUSES = ['danger', 'warning', 'caution', 'normal', 'offline', 'maintenance'];
@@ -27,25 +28,49 @@ export function displayStatus(s, serverNow) {
   return s.serverStatus === 'offline' ? 'offline' : s.serverStatus;
 }
 
-/** Inline SVG for a status symbol (sprite in index.html). */
+/**
+ * Inline SVG for a status symbol (sprite in index.html).
+ * @param {string} status
+ * @param {string} [cls]
+ */
 export function symbolSvg(status, cls = 'sym') {
   return `<svg class="${cls}" aria-hidden="true" focusable="false"><use href="#sym-${status}"></use></svg>`;
 }
 
-/** Change an element made by symbolSvg() to another status without re-creating it. */
+/**
+ * Change an element made by symbolSvg() to another status without re-creating it.
+ * @param {Element} svg
+ * @param {string} status
+ */
 export function setSymbol(svg, status) {
   svg.firstElementChild?.setAttribute('href', `#sym-${status}`);
 }
 
+/** @typedef {import('../shared/messages.js').Words} Words */
 /**
+ * A level threshold set in cm (a river gauge's standby and plan_high_water only where set, issue 12).
+ * @typedef {{ caution: number, warning: number, danger: number, standby?: number, plan_high_water?: number }} Thresholds
+ */
+/** @typedef {{ rate_cm_per_h: number, window_s: number, direction: 'rising' | 'falling' | 'steady' }} Trend */
+/** @typedef {{ id: string, reason: string | null, since: string }} Closure */
+/**
+ * A sensor as the page shows it (from a GeoJSON feature of /api/sensors and the live stream).
  * @typedef {{
  *   id: string, lat: number, lon: number, name: string, nameEn: string|null, address: string|null,
- *   state: string, serverStatus: string, levelCm: number|null, observedAtMs: number|null,
- *   offlineAtMs: number|null, intervalS: number, thresholds: {caution:number, warning:number, danger:number},
- *   batteryV: number|null, status: string
+ *   addressEn: string|null, maintenance: { reason: string|null, until: string|null } | null,
+ *   state: string, serverStatus: string, levelCm: number|null, stages: number[]|null, observedAtMs: number|null,
+ *   offlineAtMs: number|null, intervalS: number, thresholds: Thresholds,
+ *   batteryV: number|null, closure: Closure|null, site: 'road'|'river', trend: Trend|null,
+ *   nextLevel: 'caution'|'warning'|'danger'|'plan_high_water'|null, etaS: number|null, status: string
  * }} SensorView
  */
+/** @typedef {{ full: boolean, ids: Set<string>, tick: boolean }} StoreChange */
+/** @typedef {ReturnType<typeof createSensorStore>} SensorStore */
 
+/**
+ * @param {any} f a GeoJSON feature of /api/sensors (services/api/geojson.ts)
+ * @returns {SensorView}
+ */
 function fromFeature(f) {
   const p = f.properties;
   return {
@@ -92,8 +117,11 @@ const MIN_RENDER_GAP_MS = 50;
 export function createSensorStore(deps) {
   /** @type {Map<string, SensorView>} */
   const sensors = new Map();
+  /** @type {Set<(change: StoreChange) => void>} */
   const listeners = new Set();
+  /** @type {Set<(sensorId: string, ts: number, levelCm: number) => void>} */
   const readingListeners = new Set();
+  /** @type {Set<string>} */
   let dirty = new Set();
   let full = false;
   let ticked = false;
@@ -124,6 +152,9 @@ export function createSensorStore(deps) {
     setTimeout(flush, wait + 100);
   }
 
+  /**
+   * @param {SensorView} s
+   */
   function refresh(s) {
     const next = displayStatus(s, deps.now());
     if (next !== s.status) {
@@ -134,12 +165,16 @@ export function createSensorStore(deps) {
   }
 
   return {
+    /** @param {string} id */
     get: (id) => sensors.get(id),
     all: () => sensors.values(),
     get size() {
       return sensors.size;
     },
-    /** Replace everything (first load, or `resync` from the stream). Retired sensors are not shown to the public. */
+    /**
+     * Replace everything (first load, or `resync` from the stream). Retired sensors are not shown to the public.
+     * @param {any[]} features GeoJSON features of /api/sensors
+     */
     replaceAll(features) {
       sensors.clear();
       for (const f of features) {
@@ -151,7 +186,10 @@ export function createSensorStore(deps) {
       full = true;
       schedule();
     },
-    /** A `reading` event: {sensor_id, ts, level_cm, status, latest, battery_v?}. */
+    /**
+     * A `reading` event: {sensor_id, ts, level_cm, status, latest, battery_v?}.
+     * @param {any} ev
+     */
     applyReading(ev) {
       const s = sensors.get(ev.sensor_id);
       const ts = Date.parse(ev.ts);
@@ -174,7 +212,10 @@ export function createSensorStore(deps) {
       dirty.add(s.id);
       schedule();
     },
-    /** A `status` event: {sensor_id, status, previous}. */
+    /**
+     * A `status` event: {sensor_id, status, previous}.
+     * @param {any} ev
+     */
     applyStatus(ev) {
       const s = sensors.get(ev.sensor_id);
       if (!s) return;
@@ -183,7 +224,10 @@ export function createSensorStore(deps) {
       dirty.add(s.id);
       schedule();
     },
-    /** A `closure` event: {event: 'closed'|'lifted', sensor_id, closure}. */
+    /**
+     * A `closure` event: {event: 'closed'|'lifted', sensor_id, closure}.
+     * @param {any} ev
+     */
     applyClosure(ev) {
       const s = sensors.get(ev.sensor_id);
       if (!s) return;
@@ -204,10 +248,16 @@ export function createSensorStore(deps) {
       for (const s of sensors.values()) if (s.offlineAtMs !== null && s.offlineAtMs > now && s.offlineAtMs < next) next = s.offlineAtMs;
       return next;
     },
+    /**
+     * @param {(change: StoreChange) => void} fn
+     */
     subscribe(fn) {
       listeners.add(fn);
     },
-    /** Every reading as it arrives, older ones too (for an open chart). */
+    /**
+     * Every reading as it arrives, older ones too (for an open chart).
+     * @param {(sensorId: string, ts: number, levelCm: number) => void} fn
+     */
     onReading(fn) {
       readingListeners.add(fn);
     },

@@ -5,8 +5,11 @@ import { DISPLAY_STATUSES, symbolSvg } from './sensor-store.js';
 /**
  * Built once, then only the numbers change: rebuilding it on every live update
  * re-laid out the page under 100 readings/s (test/bench/map.bench.ts).
+ * @param {HTMLElement} el
+ * @param {import('./sensor-store.js').SensorStore} store
  */
 export function createSummaryBar(el, store) {
+  /** @type {Map<string, HTMLElement> | null} */
   let texts = null;
   const counts = Object.fromEntries(DISPLAY_STATUSES.map((s) => [s, -1]));
 
@@ -22,13 +25,16 @@ export function createSummaryBar(el, store) {
       el.textContent = t('summaryNone');
       return;
     }
-    if (!texts) (build(), (force = true));
+    if (!texts) {
+      build();
+      force = true;
+    }
     const next = Object.fromEntries(DISPLAY_STATUSES.map((s) => [s, 0]));
     for (const s of store.all()) next[s.status]++;
     for (const s of DISPLAY_STATUSES) {
       if (!force && next[s] === counts[s]) continue;
       counts[s] = next[s];
-      const span = /** @type {HTMLElement} */ (texts.get(s));
+      const span = /** @type {HTMLElement} */ (texts?.get(s));
       span.textContent = `${t(`status.${s}`)} ${t('summaryCount', { n: next[s] })}`;
       // Quiet statuses with nothing in them are hidden; danger and warning always show, even at 0.
       /** @type {HTMLElement} */ (span.parentElement).hidden = next[s] === 0 && s !== 'danger' && s !== 'warning';
