@@ -72,15 +72,17 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
   const client = mqtt.connect(options.url, clientOptions);
   const consume = options.consume ?? [];
   const filters = consume.flatMap((c) => (c.events ?? ['+']).map((e) => busTopic(options.prefix, c.kind, e)));
+  let markSubscribed: () => void = () => {};
+  const subscribed = new Promise<void>((r) => (markSubscribed = r));
   client.on('connect', (connack) => {
     onEvent('bus-connected', { session_present: connack.sessionPresent });
     // A persistent session keeps its subscription; subscribing again is harmless and covers a broker that lost it.
-    if (filters.length) {
-      client.subscribe(filters, { qos: 1 }, (err, granted) => {
-        if (err) onEvent('bus-subscribe-failed', { err: err.message });
-        else if (granted?.some((g) => g.qos > 2)) onEvent('bus-subscribe-failed', { granted });
-      });
-    }
+    if (!filters.length) return markSubscribed();
+    client.subscribe(filters, { qos: 1 }, (err, granted) => {
+      if (err) onEvent('bus-subscribe-failed', { err: err.message });
+      else if (granted?.some((g) => g.qos > 2)) onEvent('bus-subscribe-failed', { granted });
+      else markSubscribed();
+    });
   });
   client.on('close', () => onEvent('bus-disconnected', {}));
   client.on('error', (err) => onEvent('bus-error', { err: err.message }));
@@ -107,7 +109,14 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     options.onMessage?.({ origin: o, seq: s, kind, event: e, data: d });
   });
 
-  await waitForFirstConnect(client, options.firstConnectTimeoutMs ?? 10_000, () => onEvent('bus-not-connected-yet', { url: options.url }));
+  // Start-up waits (bounded) until the subscription is in place, so nothing published after it is missed.
+  const firstTimeout = options.firstConnectTimeoutMs ?? 10_000;
+  await waitForFirstConnect(client, firstTimeout, () => onEvent('bus-not-connected-yet', { url: options.url }));
+  if (client.connected) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([subscribed, new Promise<void>((r) => (timer = setTimeout(r, firstTimeout)))]);
+    clearTimeout(timer);
+  }
 
   function send(event: string, first: number, data: unknown): void {
     unacked++;
