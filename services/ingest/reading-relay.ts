@@ -5,6 +5,8 @@ import type { Sensor } from '../core/sensor.ts';
 import type { Ingest, IngestEvents } from './create-ingest.ts';
 
 export interface ReadingRelay extends Ingest {
+  /** Load `latest` from the store; only newer readings replace what the bus brought already. */
+  start(): Promise<void>;
   /**
    * A reading another process (an ingest worker, issue 15) has stored: kept as
    * the sensor's latest when it is newer, and emitted as `reading`, as the
@@ -25,8 +27,12 @@ export function createReadingRelay(deps: { store: ReadingStore; registry: Sensor
   const relay = new EventEmitter<IngestEvents>() as ReadingRelay;
   Object.assign(relay, {
     latest,
+    // Newer-only, so it can be called again once the bus is heard (what was stored in between is then found too).
     async start() {
-      for (const [id, r] of await deps.store.latest()) latest.set(id, r);
+      for (const [id, r] of await deps.store.latest()) {
+        const prev = latest.get(id);
+        if (!prev || r.observedAt > prev.observedAt) latest.set(id, r);
+      }
     },
     accept(reading: Reading): Sensor | undefined {
       const sensor = deps.registry.get(reading.sensorId) ?? (deps.registry.refresh() ? deps.registry.get(reading.sensorId) : undefined);

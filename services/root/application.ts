@@ -281,6 +281,8 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       onMessage: (m) => onBusMessage(relay, m),
       onEvent: onBrokerEvent,
     });
+    // Readings stored between the first look at the store and the subscription: found now (newer-only).
+    await relay.start();
   } else if (config.MQTT_URL) {
     external = await connectExternalSubscriber(subscriberOptions(config, ingest, onBrokerEvent));
   } else {
