@@ -10,6 +10,11 @@ export interface ExternalSubscriberOptions {
   password?: string;
   /** Fixed client id: the broker keeps this session's queue while the ingest restarts. */
   clientId: string;
+  /**
+   * MQTT_SHARE_GROUP (issue 15): subscribe to `$share/<group>/flood/+/reading`, so the
+   * broker gives each reading to one of the workers in the group (Mosquitto 2, EMQX).
+   */
+  shareGroup?: string;
   ingest: Ingest;
   /** How long start-up waits for the first CONNACK before going on without it (it keeps retrying). */
   firstConnectTimeoutMs?: number;
@@ -131,14 +136,18 @@ export async function connectExternalSubscriber(options: ExternalSubscriberOptio
     callback();
   };
 
+  const shared = options.shareGroup ? `$share/${options.shareGroup}/${READING_TOPIC_FILTER}` : undefined;
+  const filter = shared ?? READING_TOPIC_FILTER;
   client.on('connect', (connack) => {
     onEvent('connected', { url: options.url, sessionPresent: connack.sessionPresent });
     // Subscribing again when the session is present is harmless (the broker
     // replaces the subscription, keeping the queue) and repairs a session
     // that lost it.
-    client.subscribe(READING_TOPIC_FILTER, { qos: 1 }, (err) => {
+    client.subscribe(filter, { qos: 1 }, (err) => {
       if (err) onEvent('subscribe-failed', { error: err.message });
     });
+    // A persistent session from before MQTT_SHARE_GROUP was set keeps its plain subscription too (every reading twice).
+    if (connack.sessionPresent && shared) client.unsubscribe(READING_TOPIC_FILTER);
   });
   client.on('error', (err) => onEvent('error', { error: err.message }));
   client.on('offline', () => onEvent('offline', {}));

@@ -15,9 +15,10 @@ const INGEST = { username: 'kansui-ingest', password: 'ingest-secret-for-role-te
 /**
  * Issue 15: the roles as separate kansui processes (here in one test process,
  * each with its own ports, stores and bus client) on a real Mosquitto: one
- * core, an ingest worker, two web processes, sharing DATA_DIR as on one machine.
+ * core, two ingest workers on one shared subscription (MQTT_SHARE_GROUP), two web
+ * processes, sharing DATA_DIR as on one machine.
  */
-describe('roles: core + ingest + 2 web over the broker as the bus', () => {
+describe('roles: core + 2 ingest + 2 web over the broker as the bus', () => {
   let mosquitto: RunningMosquitto;
   const data = makeTempDir('kansui-roles-');
   let clockOffset = 0;
@@ -25,6 +26,10 @@ describe('roles: core + ingest + 2 web over the broker as the bus', () => {
   const started: KansuiProcess[] = [];
   let core: Kansui;
   let ingest: KansuiProcess;
+  let ingest2: KansuiProcess;
+  /** A reading payload with a device time after every earlier one: two workers may store them in either order. */
+  let lastTs = 0;
+  const reading = (levelCm: number) => JSON.stringify({ level_cm: levelCm, ts: (lastTs = Math.max(Date.now(), lastTs + 1)) });
   let web1: Kansui;
   let web2: Kansui;
   let sensor: { username: string; password: string };
@@ -56,7 +61,8 @@ describe('roles: core + ingest + 2 web over the broker as the bus', () => {
     await mosquitto.addUser(sensor);
     web1 = (await start('web', 'w1')) as Kansui;
     web2 = (await start('web', 'w2')) as Kansui;
-    ingest = await start('ingest', 'i1');
+    ingest = await start('ingest', 'i1', { MQTT_SHARE_GROUP: 'kansui' });
+    ingest2 = await start('ingest', 'i2', { MQTT_SHARE_GROUP: 'kansui' });
     await waitFor(() => started.every((k) => k.bus?.connected()), { what: 'every role on the bus' });
   }, 60_000);
   afterAll(async () => {
@@ -78,20 +84,24 @@ describe('roles: core + ingest + 2 web over the broker as the bus', () => {
     expect(() => loadConfig({ KANSUI_ROLE: 'web' })).toThrow(/MQTT_URL: required when KANSUI_ROLE=web/);
   });
 
-  it("a reading published to Mosquitto reaches both web processes' streams; the ingest worker's /metrics counts it", async () => {
+  it("a reading published to Mosquitto is stored by one ingest worker and reaches both web processes' streams once; each worker's /metrics counts its own", async () => {
     const a = openSse(url(web1, '/api/events'));
     const b = openSse(url(web2, '/api/events'));
     await Promise.all([a.ready, b.ready]);
     const client = await waitFor(() => connectMqtt(mosquitto.url, sensor).catch(() => undefined), { what: 'sensor accepted by mosquitto' });
     try {
-      for (const level of [11, 12, 13]) await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: level }), { qos: 1 });
-      const [ea, eb] = await Promise.all([a.waitFor((e) => readingOf(e, 13)), b.waitFor((e) => readingOf(e, 13))]);
-      // The same event, numbered by the ingest worker that stored it: the same id on both web processes.
-      expect(ea.id).toBe(eb.id);
-      expect(JSON.parse(ea.data)).toMatchObject({ sensor_id: 'role-1', level_cm: 13, latest: true });
-      expect(a.events.filter((e) => e.event === 'reading').map((e) => JSON.parse(e.data).level_cm)).toEqual([11, 12, 13]);
-      const metrics = await (await fetch(url(ingest, '/metrics'))).text();
-      expect(metrics).toMatch(/^kansui_readings_accepted_total 3$/m);
+      for (const level of [11, 12, 13]) await client.publishAsync('flood/role-1/reading', reading(level), { qos: 1 });
+      const levels = (sse: typeof a) => sse.events.filter((e) => e.event === 'reading').map((e) => JSON.parse(e.data).level_cm as number);
+      await waitFor(() => levels(a).length >= 3 && levels(b).length >= 3, { what: () => `3 readings on both (web1 ${levels(a)}, web2 ${levels(b)})` });
+      // Each reading once on each web process, whichever worker stored it (the two may be heard in either order).
+      expect(levels(a).sort()).toEqual([11, 12, 13]);
+      expect(levels(b).sort()).toEqual([11, 12, 13]);
+      // The broker gave each reading to one worker; each worker's /metrics counts what it stored itself.
+      const accepted = async (k: KansuiProcess) => Number(/^kansui_readings_accepted_total (\d+)$/m.exec(await (await fetch(url(k, '/metrics'))).text())?.[1]);
+      const [n1, n2] = [await accepted(ingest), await accepted(ingest2)];
+      expect(n1 + n2).toBe(3);
+      expect(n1).toBeGreaterThan(0);
+      expect(n2).toBeGreaterThan(0);
       // Web processes keep their own latest: /api/sensors there shows it.
       const sensors = await (await fetch(url(web2, '/api/sensors'))).json();
       expect(sensors.features.find((f: { id: string }) => f.id === 'role-1').properties).toMatchObject({ level_cm: 13 });
@@ -107,22 +117,25 @@ describe('roles: core + ingest + 2 web over the broker as the bus', () => {
     await a.ready;
     const client = await waitFor(() => connectMqtt(mosquitto.url, sensor).catch(() => undefined), { what: 'sensor accepted by mosquitto' });
     try {
-      for (const level of [21, 22]) await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: level }), { qos: 1 });
-      const last = await a.waitFor((e) => readingOf(e, 22));
+      for (const level of [21, 22]) await client.publishAsync('flood/role-1/reading', reading(level), { qos: 1 });
+      // The two workers' readings may come in either order: the client's position is the last event it got.
+      await a.waitFor((e) => readingOf(e, 21));
+      await a.waitFor((e) => readingOf(e, 22));
+      const last = a.events.filter((e) => e.id !== undefined).at(-1) as SseEvent;
       await a.close();
-      // Missed while away (web1 is gone for this client): 23..26.
+      // Missed while away (web1 is gone for this client): 23..26, all heard by web2 before the client comes back.
       const watcher = openSse(url(web2, '/api/events'));
       await watcher.ready;
-      for (const level of [23, 24, 25, 26]) await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: level }), { qos: 1 });
-      await watcher.waitFor((e) => readingOf(e, 26));
+      for (const level of [23, 24, 25, 26]) await client.publishAsync('flood/role-1/reading', reading(level), { qos: 1 });
+      for (const level of [23, 24, 25, 26]) await watcher.waitFor((e) => readingOf(e, level));
       await watcher.close();
       const b = openSse(url(web2, '/api/events'), { 'Last-Event-ID': last.id! });
       await b.ready;
-      await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: 27 }), { qos: 1 });
+      await client.publishAsync('flood/role-1/reading', reading(27), { qos: 1 });
       await b.waitFor((e) => readingOf(e, 27));
       await b.close();
       expect(b.events.some((e) => e.event === 'resync')).toBe(false);
-      expect(b.events.filter((e) => e.event === 'reading').map((e) => JSON.parse(e.data).level_cm)).toEqual([23, 24, 25, 26, 27]);
+      expect(b.events.filter((e) => e.event === 'reading').map((e) => JSON.parse(e.data).level_cm).sort()).toEqual([23, 24, 25, 26, 27]);
     } finally {
       await client.endAsync();
     }
@@ -185,7 +198,7 @@ describe('roles: core + ingest + 2 web over the broker as the bus', () => {
           { what: `the refusal in the sensor health of the ${k.role} on ${k.httpPort}` },
         );
       }
-      await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: 31 }), { qos: 1 });
+      await client.publishAsync('flood/role-1/reading', reading(31), { qos: 1 });
       await a.waitFor((e) => readingOf(e, 31));
       await a.close();
       // The refusal message took a seq of the ingest worker's: resuming from before it replays the reading, no resync.
@@ -222,7 +235,7 @@ describe('roles: core + ingest + 2 web over the broker as the bus', () => {
       await core.stop();
       started.splice(started.indexOf(core), 1);
       // Stored by the ingest worker and seen by the web processes while there is no core.
-      await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: 41 }), { qos: 1 });
+      await client.publishAsync('flood/role-1/reading', reading(41), { qos: 1 });
       await waitFor(() => web1.ingest.latest.get('role-1')?.levelCm === 41, { what: 'the reading on web1' });
       core = (await start('core', 'c')) as Kansui;
       // Processed, not just found in the store at start: the core's own stream has the reading's event since its boot.
@@ -234,7 +247,7 @@ describe('roles: core + ingest + 2 web over the broker as the bus', () => {
       };
       await waitFor(processed, { what: 'the restarted core to process the reading published while it was down' });
       // And it goes on hearing new ones.
-      await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: 42 }), { qos: 1 });
+      await client.publishAsync('flood/role-1/reading', reading(42), { qos: 1 });
       await waitFor(() => core.ingest.latest.get('role-1')?.levelCm === 42, { what: 'the next reading on the core' });
     } finally {
       await client.endAsync();
