@@ -7,7 +7,7 @@ import { setTimeZone, t } from '../js/i18n.js';
 import { createMapView, loadLeaflet } from '../js/map-view.js';
 
 /**
- * @param {{ before: HTMLElement, store: any, chosen: () => any[] }} deps
+ * @param {{ before: HTMLElement, store: import('../js/sensor-store.js').SensorStore, chosen: () => import('../js/sensor-store.js').SensorView[] }} deps
  *   `before`: the element the map goes above; `chosen`: the sensors the embed shows, in its order.
  */
 export async function mountEmbedMap(deps) {
@@ -34,8 +34,8 @@ export async function mountEmbedMap(deps) {
     };
     const view = {
       all: () => deps.chosen(),
-      get: (id) => (deps.chosen().some((s) => s.id === id) ? deps.store.get(id) : undefined),
-      subscribe: (fn) => deps.store.subscribe((change) => fn(changedSet() || change.full ? { ...change, full: true } : change)),
+      get: (/** @type {string} */ id) => (deps.chosen().some((s) => s.id === id) ? deps.store.get(id) : undefined),
+      subscribe: (/** @type {(change: import('../js/sensor-store.js').StoreChange) => void} */ fn) => deps.store.subscribe((change) => fn(changedSet() || change.full ? { ...change, full: true } : change)),
     };
     changedSet();
     createMapView({

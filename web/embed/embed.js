@@ -7,15 +7,18 @@ import { formatAsOf } from '../js/as-of.js';
 import { formatLevel, getLang, relativeTime, setLang, t } from '../js/i18n.js';
 import { compareSensors, sensorName } from '../js/list-view.js';
 import { createSensorStore } from '../js/sensor-store.js';
+import { translate } from '../shared/messages.js';
 
 /** Glyphs beside colour and word, so no status rests on colour alone (as the console's board). */
+/** @type {Record<string, string>} */
 const GLYPH = { normal: '✓', caution: '!', warning: '‼', danger: '✕', offline: '—', maintenance: '🔧' };
+/** The embed's own messages, in the catalogue's form (web/shared/messages.js); the rest are the map's. */
 const WORDS = {
-  title: ['冠水センサー', 'Flood sensors'],
-  more: ['冠水マップで詳しく見る', 'See the flood map'],
-  none: ['該当するセンサーはありません', 'No matching sensors'],
+  title: { ja: '冠水センサー', en: 'Flood sensors' },
+  more: { ja: '冠水マップで詳しく見る', en: 'See the flood map' },
+  none: { ja: '該当するセンサーはありません', en: 'No matching sensors' },
 };
-const word = (k) => WORDS[k][getLang() === 'en' ? 1 : 0];
+const word = (/** @type {keyof typeof WORDS} */ k) => translate(WORDS, getLang(), k);
 
 const params = new URLSearchParams(location.search);
 const langParam = params.get('lang');
@@ -26,9 +29,13 @@ const limit = Math.min(50, Math.max(1, Number(params.get('limit')) || 10));
 /** `&view=map`: a small map of the same sensors above the list (embed-map.js, loaded only then). */
 const withMap = params.get('view') === 'map';
 
-/** `?sensors=a,b` in that order, or `?area=` matched against names and addresses (ja and en), or the worst `limit`. */
+/**
+ * `?sensors=a,b` in that order, or `?area=` matched against names and addresses (ja and en), or the worst `limit`.
+ * @param {import('../js/sensor-store.js').SensorView[]} all
+ * @returns {import('../js/sensor-store.js').SensorView[]}
+ */
 function chosen(all) {
-  if (ids.length) return ids.map((id) => all.find((s) => s.id === id)).filter(Boolean);
+  if (ids.length) return ids.flatMap((id) => all.find((s) => s.id === id) ?? []);
   const list = area
     ? all.filter((s) => [s.name, s.nameEn, s.address, s.addressEn].some((v) => typeof v === 'string' && v.includes(area)))
     : all;
@@ -36,7 +43,7 @@ function chosen(all) {
 }
 
 const store = createSensorStore({ now: serverNow });
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 /** @type {number | null} */
 let freshAt = null;
 

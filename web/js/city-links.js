@@ -3,14 +3,14 @@
 // the sensor panel. The server accepts only https or paths on this site; checked again here.
 import { getLang, onLangChange } from './i18n.js';
 
-/** @type {Record<string, [string, string]>} */
+/** @type {Record<string, import('../shared/messages.js').Words>} */
 const NAMES = {
-  evacuation: ['避難情報', 'Evacuation information'],
-  hazard_map: ['ハザードマップ', 'Hazard map'],
-  shelters: ['避難所', 'Shelters'],
-  disaster_page: ['市の防災情報', 'City disaster information'],
+  evacuation: { ja: '避難情報', en: 'Evacuation information' },
+  hazard_map: { ja: 'ハザードマップ', en: 'Hazard map' },
+  shelters: { ja: '避難所', en: 'Shelters' },
+  disaster_page: { ja: '市の防災情報', en: 'City disaster information' },
 };
-const HEADING = ['防災リンク', 'Disaster information'];
+const HEADING = { ja: '防災リンク', en: 'Disaster information' };
 
 /** @param {{kind: string, url: string, label?: string, label_en?: string}} link */
 function labelOf(link) {
@@ -18,7 +18,7 @@ function labelOf(link) {
   if (en && link.label_en) return link.label_en;
   if (link.label && (!en || !NAMES[link.kind])) return link.label;
   const names = NAMES[link.kind];
-  return names ? names[en ? 1 : 0] : (link.label ?? link.url);
+  return names ? names[getLang()] : (link.label ?? link.url);
 }
 
 /** @param {string} url */
@@ -41,7 +41,7 @@ export function renderCityLinks(el, links) {
   function render() {
     el.hidden = safe.length === 0;
     // Only the footer's list is a landmark: two navigation landmarks with one name confuse screen readers (axe landmark-unique).
-    if (el.tagName === 'NAV') el.setAttribute('aria-label', HEADING[getLang() === 'en' ? 1 : 0]);
+    if (el.tagName === 'NAV') el.setAttribute('aria-label', HEADING[getLang()]);
     const ul = document.createElement('ul');
     ul.className = 'city-links';
     for (const l of safe) {

@@ -6,8 +6,14 @@ import { esc } from '../shared/messages.js';
 
 /** @param {{ listEl: HTMLElement }} deps the element the text list goes before */
 export function createClosureSegments(deps) {
+  /**
+   * The city's closed stretches of road (GET /api/closures, issue 13): only closures with a drawn segment.
+   * @type {{ id: string, reason: string, segment: { name: string, geometry: { coordinates: [number, number][] } } }[]}
+   */
   let segments = [];
+  /** @type {typeof import('leaflet') | undefined} */
   let L;
+  /** @type {import('leaflet').LayerGroup | undefined} */
   let layer;
   const box = document.createElement('section');
   box.className = 'closure-segments';
@@ -23,11 +29,11 @@ export function createClosureSegments(deps) {
   }
 
   function draw() {
-    if (!layer) return;
+    if (!layer || !L) return;
     layer.clearLayers();
     for (const c of segments) {
       const line = L.polyline(
-        c.segment.geometry.coordinates.map(([lon, lat]) => [lat, lon]),
+        c.segment.geometry.coordinates.map(([lon, lat]) => /** @type {[number, number]} */ ([lat, lon])),
         { color: '#b00020', weight: 7, opacity: 0.9, dashArray: '10 8', className: 'closure-segment' },
       );
       line.bindTooltip(`⛔ ${t('closureLabel')}: ${c.segment.name}（${c.reason}）`, { sticky: true });
@@ -40,7 +46,7 @@ export function createClosureSegments(deps) {
     try {
       const res = await fetch('/api/closures', { headers: { Accept: 'application/json' } });
       if (!res.ok) return;
-      segments = (await res.json()).closures.filter((c) => c.segment);
+      segments = (await res.json()).closures.filter((/** @type {{ segment?: unknown }} */ c) => c.segment);
     } catch {
       return; // offline: keep what is shown
     }
@@ -52,10 +58,14 @@ export function createClosureSegments(deps) {
   refresh();
   return {
     refresh,
-    /** Draw on the Leaflet map once it exists. */
+    /**
+     * Draw on the Leaflet map once it exists.
+     * @param {typeof import('leaflet')} leaflet
+     * @param {import('leaflet').Map} map
+     */
     attach(leaflet, map) {
       L = leaflet;
-      layer = L.layerGroup().addTo(map);
+      layer = leaflet.layerGroup().addTo(map);
       draw();
     },
   };

@@ -7,35 +7,37 @@
 // ガイドライン, 2021): 氾濫注意水位 ≈ alert level 2, 避難判断水位 ≈ level 3 (older people evacuate),
 // 氾濫危険水位 ≈ level 4 (everyone leaves dangerous places).
 import { getLang, onLangChange, t } from './i18n.js';
+
+/** @typedef {import('../shared/messages.js').Words} Words */
 import { DISPLAY_STATUSES, symbolSvg } from './sensor-store.js';
 
-/** @type {Record<'road' | 'river', Record<string, [string, string]>>} */
+/** @type {Record<'road' | 'river', Record<string, Words>>} */
 const ACTIONS = {
   road: {
-    normal: ['通行できます。雨の日は足元に気をつけてください。', 'Passable. Take care in the rain.'],
-    caution: ['路面に水があります。ゆっくり通り、深さに気をつけてください。', 'Water on the road. Go slowly and watch the depth.'],
-    warning: ['車は別の道へ。歩く人も水に入らないでください。', 'Drivers: use another road. On foot: keep out of the water.'],
-    danger: ['進入しないでください。車が止まってしまう深さです。', 'Do not enter. Deep enough to stop a car.'],
-    offline: ['データが届いていません。現地の状況はわかりません。', 'No data is arriving. The situation on site is unknown.'],
-    maintenance: ['点検中です。表示の値は参考です。', 'Under maintenance. Values are for reference only.'],
+    normal: { ja: '通行できます。雨の日は足元に気をつけてください。', en: 'Passable. Take care in the rain.' },
+    caution: { ja: '路面に水があります。ゆっくり通り、深さに気をつけてください。', en: 'Water on the road. Go slowly and watch the depth.' },
+    warning: { ja: '車は別の道へ。歩く人も水に入らないでください。', en: 'Drivers: use another road. On foot: keep out of the water.' },
+    danger: { ja: '進入しないでください。車が止まってしまう深さです。', en: 'Do not enter. Deep enough to stop a car.' },
+    offline: { ja: 'データが届いていません。現地の状況はわかりません。', en: 'No data is arriving. The situation on site is unknown.' },
+    maintenance: { ja: '点検中です。表示の値は参考です。', en: 'Under maintenance. Values are for reference only.' },
   },
   river: {
-    normal: ['川の水位は平常です。', 'The river is at its normal level.'],
-    caution: ['川に近づかないでください。避難の準備を。', 'Keep away from the river. Get ready to evacuate.'],
-    warning: ['高齢の方や避難に時間のかかる方は避難してください。', 'Older people and those who need time: evacuate now.'],
-    danger: ['危険な場所から全員避難してください。', 'Everyone: leave dangerous places now.'],
-    offline: ['データが届いていません。川の状況はわかりません。', 'No data is arriving. The river’s state is unknown.'],
-    maintenance: ['点検中です。表示の値は参考です。', 'Under maintenance. Values are for reference only.'],
+    normal: { ja: '川の水位は平常です。', en: 'The river is at its normal level.' },
+    caution: { ja: '川に近づかないでください。避難の準備を。', en: 'Keep away from the river. Get ready to evacuate.' },
+    warning: { ja: '高齢の方や避難に時間のかかる方は避難してください。', en: 'Older people and those who need time: evacuate now.' },
+    danger: { ja: '危険な場所から全員避難してください。', en: 'Everyone: leave dangerous places now.' },
+    offline: { ja: 'データが届いていません。川の状況はわかりません。', en: 'No data is arriving. The river’s state is unknown.' },
+    maintenance: { ja: '点検中です。表示の値は参考です。', en: 'Under maintenance. Values are for reference only.' },
   },
 };
 /** Issue 12: MLIT's two river levels that are not statuses, listed only where some gauge has them. */
 const RIVER_EXTRA = {
-  standby: { after: 'normal', symbol: 'normal', action: ['水防団が出動に備える水位です。避難の目安ではありません。川の情報に注意してください。', 'Flood-fighting teams get ready. Not an evacuation level: keep following the river news.'] },
-  planHighWater: { after: 'danger', symbol: 'danger', action: ['堤防が耐えるよう設計された水位を超えています。ただちに命を守る行動を。', 'Above what the levees are built for. Act now to save your life.'] },
+  standby: { after: 'normal', symbol: 'normal', action: { ja: '水防団が出動に備える水位です。避難の目安ではありません。川の情報に注意してください。', en: 'Flood-fighting teams get ready. Not an evacuation level: keep following the river news.' } },
+  planHighWater: { after: 'danger', symbol: 'danger', action: { ja: '堤防が耐えるよう設計された水位を超えています。ただちに命を守る行動を。', en: 'Above what the levees are built for. Act now to save your life.' } },
 };
-const HEADINGS = { road: ['道路の冠水センサー', 'Road flood sensors'], river: ['河川の水位計', 'River gauges'] };
-const SHARED = ['（目安 {v}）', ' (about {v})'];
-const VARIES = ['深さはセンサーごとに違います。各センサーの画面で確認できます。', 'Depths differ per sensor; each sensor’s panel shows its own.'];
+const HEADINGS = { road: { ja: '道路の冠水センサー', en: 'Road flood sensors' }, river: { ja: '河川の水位計', en: 'River gauges' } };
+const SHARED = { ja: '（目安 {v}）', en: ' (about {v})' };
+const VARIES = { ja: '深さはセンサーごとに違います。各センサーの画面で確認できます。', en: 'Depths differ per sensor; each sensor’s panel shows its own.' };
 
 /**
  * The one threshold every sensor of this kind shares for `status` (or a river's `standby` / `planHighWater`), or null.
@@ -78,7 +80,7 @@ function fillRow(li, symbolStatus, nameText, actionText) {
 export function createLegend(el, store) {
   let lastKey = '';
   function render(force = false) {
-    const en = getLang() === 'en' ? 1 : 0;
+    const en = getLang();
     const all = [...store.all()];
     const kinds = { road: all.filter((s) => s.site !== 'river'), river: all.filter((s) => s.site === 'river') };
     const shown = /** @type {('road'|'river')[]} */ (['road', 'river']).filter((k) => kinds[k].length || (k === 'road' && !all.length));

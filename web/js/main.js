@@ -13,18 +13,21 @@ const VIEW_KEY = 'kansui.view';
 /** Relative times ("3分前") and local offline checks refresh this often. */
 const TICK_MS = 15_000;
 
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 applyStaticText();
 const store = createSensorStore({ now: serverNow });
 const bannerReady = import('./conn-banner.js').then((m) => m.createConnBanner($('banner')));
 /** Run `fn` with the banner once its module is in (calls keep their order). */
-const withBanner = (fn) => void bannerReady.then(fn);
+const withBanner = (/** @type {(banner: ReturnType<typeof import('./conn-banner.js').createConnBanner>) => void} */ fn) => void bannerReady.then(fn);
 import('./summary-bar.js').then((m) => m.createSummaryBar($('summary'), store));
 /** The page's "as of" time (issue 12); `freshAt` is when the data shown was last known current. */
 /** @type {ReturnType<typeof import('./as-of.js').createAsOf> | null} */
 let asOf = null;
 let freshAt = /** @type {number|null} */ (null);
+/**
+ * @param {number} ms
+ */
 function markFresh(ms) {
   freshAt = ms;
   asOf?.set(ms, serverNow());
@@ -41,6 +44,10 @@ let panel = null;
 let mapView = null;
 const pending = { select: /** @type {string|null} */ (null) };
 
+/**
+ * @param {string} id
+ * @param {{ fromHash?: boolean }} [options]
+ */
 function select(id, { fromHash = false } = {}) {
   if (!panel) {
     pending.select = id;
@@ -98,6 +105,10 @@ import('./legend.js').then((m) => m.createLegend($('legend'), store));
 
 // --- map / list switch (remembered)
 const main = $('main');
+/**
+ * @param {string} view 'map' or 'list'
+ * @param {{ remember?: boolean }} [options]
+ */
 function setView(view, { remember = true } = {}) {
   main.dataset.view = view;
   for (const b of document.querySelectorAll('[data-view-btn]')) b.setAttribute('aria-pressed', String(b.getAttribute('data-view-btn') === view));
@@ -117,6 +128,7 @@ let loaded = false;
 let liveSince = Date.now();
 let fromCache = false;
 /** Stream events that arrive before the first snapshot are applied after it (none are lost). */
+/** @type {['r' | 's' | 'c', any][]} reading, status or closure events */
 let early = [];
 
 async function loadSensors() {
@@ -124,10 +136,11 @@ async function loadSensors() {
     try {
       const r = await fetchSensors();
       store.replaceAll(r.features);
-      fromCache = r.cachedAt !== null;
-      markFresh(fromCache ? r.cachedAt : serverNow());
+      const cachedAt = r.cachedAt;
+      fromCache = cachedAt !== null;
+      markFresh(cachedAt ?? serverNow());
       withBanner((banner) => {
-        if (fromCache) banner.offlineCopy(r.cachedAt);
+        if (cachedAt !== null) banner.offlineCopy(cachedAt);
         else if (banner.mode === 'load-failed' || banner.mode === 'offline-copy') banner.live();
       });
       return;
@@ -192,6 +205,7 @@ function openOnListWhenSerious() {
 }
 
 // --- freshness: tick for relative times, and exactly at the next offline boundary
+/** @type {ReturnType<typeof setTimeout> | undefined} */
 let tickTimer;
 function scheduleTick() {
   clearTimeout(tickTimer);

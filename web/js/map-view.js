@@ -29,7 +29,12 @@ export function loadLeaflet() {
 }
 
 /**
- * @param {{ L: any, container: HTMLElement, note: HTMLElement, config: any, store: any,
+ * What the map reads of a store: the public map's whole store, or the embed's chosen sensors.
+ * @typedef {Pick<import('./sensor-store.js').SensorStore, 'get' | 'subscribe'> & { all(): Iterable<import('./sensor-store.js').SensorView> }} MapStore
+ */
+
+/**
+ * @param {{ L: typeof import('leaflet'), container: HTMLElement, note: HTMLElement, config: any, store: MapStore,
  *           onSelect: (id: string) => void }} deps
  */
 export function createMapView(deps) {
@@ -55,22 +60,34 @@ export function createMapView(deps) {
     if (!deps.note.hidden) deps.note.textContent = t('tilesUnavailable');
   });
 
-  /** @type {Map<string, {marker: any, el: HTMLElement|null, status: string, label: string}>} */
+  /** @typedef {{marker: L.Marker, el: HTMLElement|null, status: string, label: string}} Entry */
+  /** @type {Map<string, Entry>} */
   const markers = new Map();
   let fitted = false;
 
+  /**
+   * @param {import('./sensor-store.js').SensorView} s
+   */
   function label(s) {
     const text = t('markerLabel', { name: sensorName(s), status: t(`status.${s.status}`), level: formatLevel(s.levelCm, s.stages, s.site) });
     return s.closure ? `${text}. ${t('closureLabel')}` : text;
   }
 
-  /** A road closed by the city (issue 13): a ⛔ badge on the marker, beside its status symbol. */
+  /**
+   * A road closed by the city (issue 13): a ⛔ badge on the marker, beside its status symbol.
+   * @param {HTMLElement} el
+   * @param {import('./sensor-store.js').SensorView} s
+   */
   function setClosed(el, s) {
     if (s.closure) el.dataset.closed = 'true';
     else delete el.dataset.closed;
   }
 
-  /** Issue 12: the place name beside each marker, shown by CSS from LABEL_ZOOM on (hidden labels cost no layout). */
+  /**
+   * Issue 12: the place name beside each marker, shown by CSS from LABEL_ZOOM on (hidden labels cost no layout).
+   * @param {HTMLElement} el
+   * @param {import('./sensor-store.js').SensorView} s
+   */
   function setLabel(el, s) {
     let span = /** @type {HTMLElement|null} */ (el.firstElementChild);
     if (!span) {
@@ -83,6 +100,10 @@ export function createMapView(deps) {
     if (span.textContent !== name) span.textContent = name;
   }
 
+  /**
+   * @param {Entry} entry
+   * @param {import('./sensor-store.js').SensorView} s
+   */
   function decorate(entry, s) {
     const el = entry.marker.getElement();
     if (!el) return;
@@ -97,6 +118,10 @@ export function createMapView(deps) {
     entry.status = s.status;
   }
 
+  /**
+   * @param {Entry} entry
+   * @param {import('./sensor-store.js').SensorView} s
+   */
   function update(entry, s) {
     const el = entry.el;
     if (!el) return decorate(entry, s);
@@ -114,6 +139,9 @@ export function createMapView(deps) {
     }
   }
 
+  /**
+   * @param {import('./sensor-store.js').SensorView} s
+   */
   function add(s) {
     const icon = L.divIcon({ className: 'mk ico', html: '', iconSize: [30, 30], iconAnchor: [15, 15] });
     const marker = L.marker([s.lat, s.lon], { icon, keyboard: true, zIndexOffset: SEVERITY[s.status] * 1000, riseOnHover: true });
@@ -126,6 +154,7 @@ export function createMapView(deps) {
 
   function renderAll() {
     for (const [id, entry] of markers) if (!store.get(id)) (entry.marker.remove(), markers.delete(id));
+    /** @type {L.LatLngTuple[]} */
     const latlngs = [];
     for (const s of store.all()) {
       const entry = markers.get(s.id);
@@ -174,10 +203,15 @@ export function createMapView(deps) {
     map,
     /** Issue 12: "show all" after looking at one sensor. */
     showAll() {
-      const latlngs = [...store.all()].map((s) => [s.lat, s.lon]);
+      const latlngs = [...store.all()].map((s) => /** @type {L.LatLngTuple} */ ([s.lat, s.lon]));
       if (latlngs.length) map.fitBounds(latlngs, { padding: [24, 24], maxZoom: 15, animate: false });
     },
-    /** Issue 12: the resident's own position (現在地), marked and centred at street level. */
+    /**
+     * Issue 12: the resident's own position (現在地), marked and centred at street level.
+     * @param {number} lat
+     * @param {number} lon
+     * @param {number} accuracyM
+     */
     showPosition(lat, lon, accuracyM) {
       here?.remove();
       const dot = L.circleMarker([lat, lon], { radius: 9, color: '#0057b8', weight: 3, fillColor: '#fff', fillOpacity: 1, interactive: false });
@@ -188,6 +222,8 @@ export function createMapView(deps) {
     /**
      * Centre on a sensor (share links, selection from the list), in the part
      * of the map the panel `cover` (an element, e.g. the open panel) leaves visible.
+     * @param {string} id
+     * @param {HTMLElement} [cover]
      */
     focus(id, cover) {
       const s = store.get(id);

@@ -10,18 +10,20 @@ import { esc } from '../shared/messages.js';
 const RANGES = { '24h': 24, '7d': 168 };
 
 /**
- * @param {{ el: HTMLElement, store: any, now: () => number, onClose: () => void,
+ * @param {{ el: HTMLElement, store: import('./sensor-store.js').SensorStore, now: () => number, onClose: () => void,
  *           notify?: { available: () => boolean, isFollowing: (id: string) => boolean, follow: (id: string) => void } }} deps
  */
 export function createSensorPanel(deps) {
   const { el, store } = deps;
   /** @type {string | null} */
   let id = null;
+  /** @type {keyof typeof RANGES} */
   let range = '24h';
   /** @type {{from:number, to:number, points:{t:number, v:number}[]} | null} */
   let series = null;
   let seriesState = 'loading';
   let loadSeq = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let chartTimer;
 
   el.innerHTML =
@@ -39,7 +41,7 @@ export function createSensorPanel(deps) {
     '<div class="panel-actions"><button type="button" class="btn" data-act="share" data-i18n="' + (typeof navigator.share === 'function' ? 'shareNative' : 'share') + '"></button>' +
     '<button type="button" class="btn" data-act="notify" hidden></button></div>' +
     '<p class="toast" role="status" aria-live="polite"></p>';
-  const q = (sel) => /** @type {HTMLElement} */ (el.querySelector(sel));
+  const q = (/** @type {string} */ sel) => /** @type {HTMLElement} */ (el.querySelector(sel));
   const parts = {
     sym: q('.panel-sym'), title: q('.panel-title'), status: q('.panel-status'), eta: q('.panel-eta'), note: q('.panel-note'), closure: q('.panel-closure'),
     level: q('.f-level'), trend: q('.f-trend'), time: q('.f-time'), addr: q('.f-addr'), addrRow: q('.f-addr-row'),
@@ -53,7 +55,7 @@ export function createSensorPanel(deps) {
     if (target.dataset.act === 'close') api.close();
     else if (target.dataset.act === 'share') share();
     else if (target.dataset.act === 'notify' && id) deps.notify?.follow(id);
-    else if (target.dataset.range && target.dataset.range !== range) {
+    else if ((target.dataset.range === '24h' || target.dataset.range === '7d') && target.dataset.range !== range) {
       range = target.dataset.range;
       load();
     }
@@ -62,6 +64,9 @@ export function createSensorPanel(deps) {
     if (e.key === 'Escape') api.close();
   });
 
+  /**
+   * @param {string} text
+   */
   function toast(text) {
     parts.toast.textContent = text;
   }
@@ -107,7 +112,10 @@ export function createSensorPanel(deps) {
     for (const b of parts.tabs.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.range === range));
   }
 
-  /** Issue 12: residents see why a sensor is in maintenance and until when, with its last reading. */
+  /**
+   * Issue 12: residents see why a sensor is in maintenance and until when, with its last reading.
+   * @param {import('./sensor-store.js').SensorView} s
+   */
   function maintenanceText(s) {
     const m = s.maintenance;
     const extra = [m?.reason ? t('maintenanceWhy', { reason: m.reason }) : '', m?.until ? t('maintenanceEnd', { time: formatDateTime(Date.parse(m.until)) }) : ''].filter(Boolean);
@@ -153,7 +161,7 @@ export function createSensorPanel(deps) {
     series = null;
     renderChart();
     try {
-      const r = await fetchReadings(/** @type {string} */ (/** @type {unknown} */ (id)), RANGES[range]);
+      const r = await fetchReadings(/** @type {string} */ (id), RANGES[range]);
       if (seq !== loadSeq) return;
       series = r;
       seriesState = 'ok';
@@ -186,6 +194,9 @@ export function createSensorPanel(deps) {
     get openId() {
       return id;
     },
+    /**
+     * @param {string} nextId
+     */
     open(nextId) {
       if (!store.get(nextId)) return false;
       const same = nextId === id;
