@@ -353,6 +353,18 @@ export function createAlerting(options: AlertingOptions) {
   const sweepTimer = options.passive ? undefined : setInterval(sweep, options.sweepMs ?? 5_000);
   sweepTimer?.unref();
 
+  /** Set by reloadRecipients (another process changed the stored recipients); they are read again when next asked for. */
+  let recipientsStale = false;
+  function freshenRecipients(): void {
+    if (!recipientsStale) return;
+    recipientsStale = false;
+    for (const [id, r] of recipients) if (r.source !== 'user') recipients.delete(id);
+    for (const r of options.envRecipients ?? []) recipients.set(r.id, r);
+    for (const r of recipientStore.list()) recipients.set(r.id, r);
+    residents = 0;
+    for (const r of recipients.values()) if (r.source === 'resident') residents++;
+  }
+
   function removeRecipient(id: string): boolean {
     const r = recipients.get(id);
     if (!r || r.source === 'env') return false;
@@ -392,10 +404,14 @@ export function createAlerting(options: AlertingOptions) {
       return r.alert;
     },
     recipients(): Recipient[] {
+      freshenRecipients();
       return [...recipients.values()];
     },
     /** How many residents' push subscriptions are held. */
-    residentCount: () => residents,
+    residentCount: () => {
+      freshenRecipients();
+      return residents;
+    },
     addRecipient(r: Recipient, extra: { unsubscribeHash?: string; client?: string; createdBy?: string }): void {
       recipientStore.add(r, { ...extra, now: now() });
       const replaced = recipients.get(r.id);
@@ -414,11 +430,8 @@ export function createAlerting(options: AlertingOptions) {
      * their preferences, are kept.
      */
     reloadRecipients(): void {
-      for (const [id, r] of recipients) if (r.source !== 'user') recipients.delete(id);
-      for (const r of options.envRecipients ?? []) recipients.set(r.id, r);
-      for (const r of recipientStore.list()) recipients.set(r.id, r);
-      residents = 0;
-      for (const r of recipients.values()) if (r.source === 'resident') residents++;
+      // Read when next asked, not now: a storm of residents' push subscriptions must not re-read them all per write.
+      recipientsStale = true;
     },
     /**
      * Replace one staff member's own recipients (their notification

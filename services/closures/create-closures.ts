@@ -143,8 +143,10 @@ export function createClosures(deps: ClosuresDeps) {
     version: () => version,
     /** Read the closures in force again: another process (the core, issue 15) changed them. */
     reload(): void {
+      const before = [...bySensor.values(), ...segments.values()].map((c) => c.id).sort().join();
       load();
-      version++;
+      // Only a real change rebuilds the cached /api/sensors body (the core announces every write, most change no closure).
+      if ([...bySensor.values(), ...segments.values()].map((c) => c.id).sort().join() !== before) version++;
     },
     routes,
   };
