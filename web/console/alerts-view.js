@@ -6,6 +6,7 @@ import { currentLang, t } from './i18n.js';
  * Active alerts with acknowledge (the alerts module's GET /api/alerts and
  * POST /api/alerts/{id}/ack). When that module is not installed the page
  * says so instead of failing.
+ * @param {HTMLElement} view
  */
 export async function renderAlerts(view) {
   const list = h('tbody');

@@ -2,6 +2,8 @@
 // refuses anything else, services/auth/request-guard.ts); the browser adds
 // the Origin header the server checks.
 
+/** The signed-in person (GET /api/session). @typedef {{ username: string, role: 'admin' | 'technician' | 'staff' }} Session */
+
 export class ApiError extends Error {
   /**
    * @param {number} status

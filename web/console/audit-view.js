@@ -7,7 +7,10 @@ function summary(value) {
   return JSON.stringify(value);
 }
 
-/** The audit log (admins): who changed what, when, before → after. */
+/**
+ * The audit log (admins): who changed what, when, before → after.
+ * @param {HTMLElement} view
+ */
 export async function renderAudit(view) {
   const { entries } = await api('GET', '/api/audit?limit=500');
   clear(view).append(

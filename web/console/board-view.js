@@ -52,6 +52,10 @@ function trendText(p) {
   return s;
 }
 
+/**
+ * @param {HTMLElement} view
+ * @param {import('./api.js').Session} session
+ */
 export function renderBoard(view, session) {
   // Technicians read the board; acknowledging and closing roads is staff work (the API says 403 otherwise).
   const acts = session?.role !== 'technician';
@@ -213,7 +217,7 @@ export function renderBoard(view, session) {
       item.alerts.length ? h('ul', { class: 'board-alerts' }, ...item.alerts.map((a) => alertRow(item, a))) : null,
       closureRow(item),
     );
-    if (focused) queueMicrotask(() => el.querySelector(`input[data-alert-id="${CSS.escape(focused)}"]`)?.focus());
+    if (focused) queueMicrotask(() => /** @type {HTMLInputElement | null} */ (el.querySelector(`input[data-alert-id="${CSS.escape(focused)}"]`))?.focus());
     return el;
   }
 
@@ -233,10 +237,10 @@ export function renderBoard(view, session) {
     view.dataset.count = String(items.length);
     if (keepFocus) {
       const sel = keepFocus.alertId ? `input[data-alert-id="${CSS.escape(keepFocus.alertId)}"]` : `[data-sensor-id="${CSS.escape(keepFocus.sensor ?? '')}"] input.${keepFocus.cls.split(' ')[0]}`;
-      const again = listEl.querySelector(sel);
+      const again = /** @type {HTMLInputElement | null} */ (listEl.querySelector(sel));
       if (again) {
         again.focus();
-        if (keepFocus.start !== null && keepFocus.start !== undefined) again.setSelectionRange?.(keepFocus.start, keepFocus.start);
+        if (keepFocus.start !== null && keepFocus.start !== undefined) again.setSelectionRange(keepFocus.start, keepFocus.start);
       }
     }
     if (prefs.view === 'map') map.show(items);
@@ -370,8 +374,10 @@ export function renderBoard(view, session) {
         const old = listEl.querySelector(`article[data-sensor-id="${CSS.escape(id)}"]`);
         if (!it || !old) continue;
         const fresh = card(it);
-        if (old.contains(document.activeElement)) old.querySelector('.board-facts')?.replaceWith(fresh.querySelector('.board-facts'));
-        else old.replaceWith(fresh);
+        if (old.contains(document.activeElement)) {
+          const facts = fresh.querySelector('.board-facts');
+          if (facts) old.querySelector('.board-facts')?.replaceWith(facts);
+        } else old.replaceWith(fresh);
       }
       dirtyCards.clear();
       if (prefs.view === 'map' && Date.now() - lastMapDraw > MAP_GAP_MS) {

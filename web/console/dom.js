@@ -2,7 +2,16 @@
 // sensor names and alert notes cannot inject markup.
 import { DEFAULT_TIME_ZONE } from '../shared/messages.js';
 
-/** h('button', { type: 'button', onclick: fn, class: 'x' }, 'text', child) */
+/** @typedef {Node | string | number | null | undefined | false} Child */
+
+/**
+ * h('button', { type: 'button', onclick: fn, class: 'x' }, 'text', child)
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, any> | null} [attrs] attributes; `on…` functions become listeners, `dataset` an object
+ * @param {...(Child | Child[])} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs ?? {})) {
@@ -10,7 +19,7 @@ export function h(tag, attrs = {}, ...children) {
     if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
     else if (key === 'class') el.className = value;
     else if (key === 'dataset') Object.assign(el.dataset, value);
-    else if (key === 'value') el.value = value;
+    else if (key === 'value') /** @type {HTMLInputElement} */ (el).value = value;
     else if (value === true) el.setAttribute(key, '');
     else el.setAttribute(key, String(value));
   }
@@ -21,6 +30,11 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/**
+ * @template {Element} E
+ * @param {E} el
+ * @returns {E}
+ */
 export function clear(el) {
   el.replaceChildren();
   return el;
@@ -48,13 +62,22 @@ export function toast(message) {
   toastTimer = setTimeout(() => el.classList.remove('show'), 4000);
 }
 
-/** A labelled input; returns [wrapper, input]. */
+/**
+ * A labelled input (or `tag: 'select'`); returns [wrapper, input].
+ * @param {string} labelText
+ * @param {Record<string, any>} [attrs]
+ * @returns {[HTMLDivElement, HTMLInputElement]}
+ */
 export function field(labelText, attrs = {}) {
   const id = attrs.id ?? `f-${attrs.name}`;
-  const input = attrs.tag === 'select' ? h('select', { ...attrs, tag: undefined, id }) : h('input', { ...attrs, id });
+  // A select reads and fills like an input here (value, append, required): typed as one.
+  const input = attrs.tag === 'select' ? /** @type {HTMLInputElement} */ (/** @type {unknown} */ (h('select', { ...attrs, tag: undefined, id }))) : h('input', { ...attrs, id });
   return [h('div', {}, h('label', { for: id }, labelText), input), input];
 }
 
+/**
+ * @param {string | number | null | undefined} iso
+ */
 export function formatTime(iso) {
   if (!iso) return '—';
   const d = typeof iso === 'number' ? new Date(iso) : new Date(iso);

@@ -1,4 +1,4 @@
-import { api } from './api.js';
+import { api, messageOf } from './api.js';
 import { clear, formatTime, h, toast } from './dom.js';
 import { currentLang, t } from './i18n.js';
 
@@ -21,6 +21,9 @@ function minutesBetween(a, b) {
   return `${Math.round((Date.parse(b) - Date.parse(a)) / 6000) / 10}`;
 }
 
+/**
+ * @param {HTMLElement} view
+ */
 export async function renderHistory(view) {
   const { features } = await fetch('/api/sensors', { credentials: 'same-origin' }).then((r) => r.json());
   const names = new Map(features.map((f) => [String(f.id), f.properties.name]));
@@ -88,7 +91,7 @@ export async function renderHistory(view) {
 
   clear(view).append(
     h('h1', {}, t('history')),
-    h('form', { class: 'row filters', onsubmit: (e) => (e.preventDefault(), load().catch((err) => toast(err.message))) },
+    h('form', { class: 'row filters', onsubmit: (/** @type {SubmitEvent} */ e) => (e.preventDefault(), load().catch((err) => toast(messageOf(err)))) },
       fromWrap, toWrap,
       h('div', {}, h('label', { for: 'h-sensor' }, t('sensor')), sensor),
       h('div', {}, h('label', { for: 'h-severity' }, t('severity')), severity),
@@ -104,6 +107,12 @@ export async function renderHistory(view) {
   await load();
 }
 
+/**
+ * @param {string} name
+ * @param {string} text
+ * @param {Record<string, any>} attrs
+ * @returns {[HTMLDivElement, HTMLInputElement]}
+ */
 function labelled(name, text, attrs) {
   const input = h('input', { id: `h-${name}`, name, ...attrs });
   return [h('div', {}, h('label', { for: `h-${name}` }, text), input), input];

@@ -2,7 +2,11 @@ import { api, statusOf } from './api.js';
 import { clear, field, h } from './dom.js';
 import { t } from './i18n.js';
 
-/** Sign-in form; resolves the session ({ username, role }) once signed in. */
+/**
+ * Sign-in form; resolves the session ({ username, role }) once signed in.
+ * @param {HTMLElement} view
+ * @param {(session: import('./api.js').Session) => void} onSignedIn
+ */
 export function renderLogin(view, onSignedIn) {
   const [userBox, username] = field(t('username'), { name: 'username', id: 'username', autocomplete: 'username', required: true, autocapitalize: 'none' });
   const [pwBox, password] = field(t('password'), { name: 'password', id: 'password', type: 'password', autocomplete: 'current-password', required: true });
@@ -12,7 +16,7 @@ export function renderLogin(view, onSignedIn) {
     'form',
     {
       id: 'login',
-      onsubmit: async (e) => {
+      onsubmit: async (/** @type {SubmitEvent} */ e) => {
         e.preventDefault();
         error.textContent = '';
         submit.disabled = true;

@@ -21,10 +21,12 @@ const whoami = byId('whoami');
 const logoutBtn = byId('logout');
 const langBtn = byId('lang');
 
+/** @type {import('./api.js').Session | undefined} */
 let session;
 let cleanup = () => {};
 
-function navLinks() {
+/** @param {import('./api.js').Session} session */
+function navLinks(session) {
   const links = [['#/board', 'navBoard'], ['#/sensors', 'navSensors'], ['#/alerts', 'navAlerts'], ['#/history', 'navHistory'], ['#/report', 'navReport'], ['#/plan', 'navPlan'], ['#/notifications', 'navNotifications']];
   if (session.role !== 'staff') links.splice(1, 0, ['#/sensors/new', 'navNew']);
   if (session.role === 'admin') links.push(['#/users', 'navUsers'], ['#/audit', 'navAudit']);
@@ -42,7 +44,7 @@ function chrome() {
   if (session) {
     whoami.textContent = `${session.username} (${session.role})`;
     logoutBtn.hidden = false;
-    navLinks();
+    navLinks(session);
   } else {
     whoami.textContent = '';
     logoutBtn.hidden = true;

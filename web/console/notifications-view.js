@@ -21,6 +21,10 @@ async function subscribeThisBrowser() {
   return sub.toJSON();
 }
 
+/**
+ * @param {HTMLElement} view
+ * @param {import('./api.js').Session} session
+ */
 export async function renderNotifications(view, session) {
   const admin = session.role === 'admin';
   const [{ features }, mine, everyone] = await Promise.all([
@@ -129,9 +133,9 @@ export async function renderNotifications(view, session) {
               h('td', {}, [u.prefs.email && 'e-mail', u.prefs.line && 'LINE', u.prefs.webpush && 'Web Push'].filter(Boolean).join(', ') || '—'),
               h('td', {}, `${t(u.prefs.min_severity)} ${t('orAbove')}`),
               h('td', {}, u.prefs.quiet_hours ? `${u.prefs.quiet_hours.start}–${u.prefs.quiet_hours.end}` : '—'),
-              h('td', {}, h('button', { type: 'button', class: 'secondary', onclick: () => (fill(u.username, u.prefs), view.querySelector('#n-email, #n-severity')?.focus()) }, t('edit'))),
+              h('td', {}, h('button', { type: 'button', class: 'secondary', onclick: () => (fill(u.username, u.prefs), /** @type {HTMLElement | null} */ (view.querySelector('#n-email, #n-severity'))?.focus()) }, t('edit'))),
             ))))))
-      : null,
+      : '', // Element.append writes null out as the text "null"
   );
   fill(session.username, mine.prefs);
 }

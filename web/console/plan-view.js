@@ -5,6 +5,9 @@ import { t } from './i18n.js';
 // Action-plan indicators (issue 13): map views per day and month (counted without cookies or
 // addresses) and subscribers per channel, with CSV for the city's report.
 
+/**
+ * @param {HTMLElement} view
+ */
 export async function renderPlan(view) {
   const [days, months] = await Promise.all([api('GET', '/api/plan/indicators?by=day'), api('GET', '/api/plan/indicators?by=month')]);
   const table = (id, rows, label) =>

@@ -1,4 +1,4 @@
-import { api } from './api.js';
+import { api, messageOf } from './api.js';
 import { clear, h, toast } from './dom.js';
 import { t } from './i18n.js';
 import { isoToLocal, localToIso } from './history-view.js';
@@ -11,6 +11,10 @@ const clock = new Intl.DateTimeFormat('ja-JP', { timeZone: DEFAULT_TIME_ZONE, ye
 const when = (iso) => (iso ? clock.format(Date.parse(iso)) : '—');
 const num = (v) => (v === null || v === undefined ? '—' : String(v));
 
+/**
+ * @param {HTMLElement} view
+ * @param {import('./api.js').Session} session
+ */
 export function renderReport(view, session) {
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const from = h('input', { id: 'r-from', type: 'datetime-local', value: params.get('from') ?? isoToLocal(Date.now() - 24 * 3600_000) });
@@ -53,7 +57,7 @@ export function renderReport(view, session) {
   clear(view).append(
     h('div', { class: 'no-print' },
       h('h1', {}, t('report')),
-      h('form', { class: 'row', onsubmit: (e) => (e.preventDefault(), load().catch((err) => toast(err.message))) },
+      h('form', { class: 'row', onsubmit: (/** @type {SubmitEvent} */ e) => (e.preventDefault(), load().catch((err) => toast(messageOf(err)))) },
         h('div', {}, h('label', { for: 'r-from' }, t('periodFrom')), from),
         h('div', {}, h('label', { for: 'r-to' }, t('periodTo')), to),
         h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'report-make' }, t('makeReport')), csv, h('button', { type: 'button', class: 'secondary', onclick: () => window.print() }, t('print'))),
@@ -61,5 +65,5 @@ export function renderReport(view, session) {
     ),
     doc,
   );
-  load().catch((err) => toast(err.message));
+  load().catch((err) => toast(messageOf(err)));
 }

@@ -45,7 +45,7 @@ export function segmentForm(deps) {
   const el = h('form', {
     class: 'panel segment-form',
     id: 'segment-form',
-    onsubmit: async (e) => {
+    onsubmit: async (/** @type {SubmitEvent} */ e) => {
       e.preventDefault();
       if (points.length < 2) return toast(t('segmentTooShort'));
       if (!name.value.trim() || !reason.value.trim()) return toast(t('segmentNeedsText'));

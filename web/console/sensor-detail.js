@@ -7,7 +7,12 @@ import { sensorForm } from './sensor-form.js';
 import { savePreset } from './sensor-new.js';
 import { statusBadge } from './status-badge.js';
 
-/** One sensor: health, edit/move/retire, credentials rotate/revoke, set zero, calibration history. */
+/**
+ * One sensor: health, edit/move/retire, credentials rotate/revoke, set zero, calibration history.
+ * @param {HTMLElement} view
+ * @param {import('./api.js').Session} session
+ * @param {string} id
+ */
 export async function renderSensorDetail(view, session, id) {
   const [{ sensors }, cal] = await Promise.all([api('GET', '/api/console/sensors'), api('GET', `/api/sensors/${encodeURIComponent(id)}/calibrations`)]);
   const s = sensors.find((x) => x.id === id);
@@ -27,7 +32,7 @@ export async function renderSensorDetail(view, session, id) {
     'form',
     {
       id: 'sensor-edit',
-      onsubmit: async (e) => {
+      onsubmit: async (/** @type {SubmitEvent} */ e) => {
         e.preventDefault();
         error.textContent = '';
         try {
@@ -91,7 +96,7 @@ export async function renderSensorDetail(view, session, id) {
       h('div', {}, h('dt', {}, t('perHour')), h('dd', {}, String(s.readingsLastHour))),
       h('div', {}, h('dt', {}, t('rejected')), h('dd', {}, Object.entries(s.rejected).map(([r, n]) => `${r}: ${n}`).join(', ') || '0')),
     ),
-    s.hasCredentials ? null : h('p', { class: 'warn' }, t('noCredentials')),
+    s.hasCredentials ? '' : h('p', { class: 'warn' }, t('noCredentials')), // Element.append writes null out as the text "null"
     message,
     error,
     canEdit
@@ -100,9 +105,9 @@ export async function renderSensorDetail(view, session, id) {
           h('button', { type: 'button', id: 'revoke', class: 'danger', onclick: revoke }, t('revoke')),
           s.kind === 'distance' ? h('button', { type: 'button', id: 'zero', class: 'secondary', onclick: zero }, t('zero')) : null,
         )
-      : null,
+      : '',
     secrets,
-    canEdit ? editForm : null,
+    canEdit ? editForm : '',
     h('h2', {}, t('calibrations')),
     history,
   );

@@ -126,12 +126,12 @@ export function sensorForm(sensor, currentPreset = '', presets = {}) {
       intervalS: num(interval),
     };
     // Optional text: omitted when empty on create, cleared (null) on edit.
-    for (const [key, input] of [['nameEn', nameEn], ['address', address], ['addressEn', addressEn]]) {
+    for (const [key, input] of /** @type {[string, HTMLInputElement][]} */ ([['nameEn', nameEn], ['address', address], ['addressEn', addressEn]])) {
       const v = input.value.trim();
       if (v) out[key] = v;
       else if (editing) out[key] = null;
     }
-    for (const [key, input] of [['mountHeightMm', mount], ['minRangeMm', minRange]]) {
+    for (const [key, input] of /** @type {['mountHeightMm' | 'minRangeMm', HTMLInputElement][]} */ ([['mountHeightMm', mount], ['minRangeMm', minRange]])) {
       const v = kind.value === 'distance' ? num(input) : undefined;
       if (v !== undefined) out[key] = v;
       else if (editing && sensor[key] !== undefined) out[key] = null;

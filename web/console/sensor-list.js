@@ -31,7 +31,11 @@ function integrationRows(list) {
   );
 }
 
-/** Every sensor with its health at a glance (GET /api/console/sensors), refreshed every 30 s. */
+/**
+ * Every sensor with its health at a glance (GET /api/console/sensors), refreshed every 30 s.
+ * @param {HTMLElement} view
+ * @param {import('./api.js').Session} session
+ */
 export function renderSensorList(view, session) {
   const body = h('tbody');
   const stamp = h('span', { class: 'muted' });

@@ -13,7 +13,10 @@ export async function savePreset(id, preset) {
   });
 }
 
-/** Register a sensor; on success its credentials are shown once. */
+/**
+ * Register a sensor; on success its credentials are shown once.
+ * @param {HTMLElement} view
+ */
 export async function renderSensorNew(view) {
   const form = sensorForm(undefined, '', await loadPresetDefaults());
   const error = h('p', { class: 'error', role: 'alert' });
@@ -23,7 +26,7 @@ export async function renderSensorNew(view) {
     'form',
     {
       id: 'sensor-new',
-      onsubmit: async (e) => {
+      onsubmit: async (/** @type {SubmitEvent} */ e) => {
         e.preventDefault();
         error.textContent = '';
         submit.disabled = true;

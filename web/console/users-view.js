@@ -8,7 +8,10 @@ function roleSelect(value) {
   return h('select', { 'aria-label': t('role') }, ...ROLES.map((r) => h('option', { value: r, selected: r === value || undefined }, r)));
 }
 
-/** Users and their API tokens (admins). */
+/**
+ * Users and their API tokens (admins).
+ * @param {HTMLElement} view
+ */
 export async function renderUsers(view) {
   const error = h('p', { class: 'error', role: 'alert' });
   const secret = h('div');
@@ -46,7 +49,7 @@ export async function renderUsers(view) {
   const newRole = roleSelect('staff');
   const [pwBox, password] = field(t('newPassword'), { name: 'new-password', type: 'password', required: true, minlength: 15, autocomplete: 'new-password' });
   const add = h('form', {
-    onsubmit: async (e) => {
+    onsubmit: async (/** @type {SubmitEvent} */ e) => {
       e.preventDefault();
       try {
         await api('POST', '/api/users', { username: username.value.trim(), role: newRole.value, password: password.value });
