@@ -51,7 +51,11 @@ export interface EventHubOptions {
    * events (a web process fed by the bus, issue 15); `publish` then throws.
    */
   local?: boolean;
-  /** Origins remembered at most (each restart of a process on the bus is a new one); the least recently heard is forgotten first. */
+  /**
+   * Origins remembered at most (each restart of a process on the bus is a new one); the least recently heard is
+   * forgotten first. Every SSE id carries one mark per origin (~35 bytes), so this bounds the id at ~600 bytes:
+   * a core and a few ingest workers leave room for a dozen restarts before a dead origin is forgotten.
+   */
   maxOrigins?: number;
 }
 
@@ -101,7 +105,7 @@ export function parseEventId(id: string): Map<string, number> | undefined {
  */
 export function createEventHub(options: EventHubOptions = {}): EventHub {
   const size = options.replay ?? 10_000;
-  const maxOrigins = options.maxOrigins ?? 64;
+  const maxOrigins = options.maxOrigins ?? 16;
   const local = options.local === false ? undefined : (options.bootId ?? Date.now().toString(36));
   const ring: Stored[] = [];
   let start = 0; // index in ring of the oldest event
