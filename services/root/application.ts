@@ -267,6 +267,9 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   let broker: EmbeddedBroker | undefined;
   let external: ExternalSubscriber | undefined;
   let mqttPort: number | undefined;
+  let trendSeeding: Promise<void> | undefined;
+  /** Set by stop(): background work ends early. */
+  let closing = false;
   const onBrokerEvent = createMqttEventLog({ metrics, logger });
   // Sensor logins in an external Mosquitto (issue 15): password file + SIGHUP, or its dynamic-security plugin. The core provisions; web processes never write.
   const mosquitto = role === 'web' ? undefined : createMosquittoProvisioning(config);
@@ -283,6 +286,9 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
     });
     // Readings stored between the first look at the store and the subscription: found now (newer-only).
     await relay.start();
+    // A web process started mid-storm shows the trend the others show (and a restarted core pushes the same one):
+    // its trend window is filled from the store in the background, for the sensors that reported within it.
+    trendSeeding = seedTrendWindow().catch((err: unknown) => logger.warn({ err }, 'could not fill the trend window from the store'));
   } else if (config.MQTT_URL) {
     external = await connectExternalSubscriber(subscriberOptions(config, ingest, onBrokerEvent));
   } else {
@@ -300,6 +306,18 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
       },
     });
     mqttPort = await broker.listen(config.MQTT_PORT, config.MQTT_HOST);
+  }
+
+  async function seedTrendWindow(): Promise<void> {
+    const t = now();
+    for (const sensor of registry.list()) {
+      if (closing) return;
+      const keepMs = Math.max(trendWindowMs, 2 * sensor.intervalS * 1000);
+      const latest = ingest.latest.get(sensor.id);
+      if (!latest || latest.observedAt < t - keepMs) continue;
+      // Out of order and duplicates are fine: the window sorts and drops them (services/core/trend.ts).
+      for (const p of await store.range({ sensorId: sensor.id, from: latest.observedAt - keepMs, to: latest.observedAt, limit: 10_000 })) trends.add(sensor.id, p, keepMs);
+    }
   }
 
   /** What the bus brings (issue 15): stored readings from the ingest workers; in a web process also the core's events. */
@@ -461,12 +479,14 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
+    closing = true;
     stopping ??= (async () => {
       statusSweep.stop();
       // Stop taking readings first, let in-flight ones commit, then close the stores.
       await broker?.close();
       await external?.close();
       await bus?.close();
+      await trendSeeding;
       await integrations.close();
       await mosquitto?.close();
       await ingest.drain();

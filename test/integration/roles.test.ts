@@ -263,6 +263,22 @@ describe('roles: core + 2 ingest + 2 web over the broker as the bus', () => {
     expect((await post({})).status).toBe(401);
   });
 
+  it('a web process started later shows the trend the others show (its window filled from the store)', async () => {
+    const client = await waitFor(() => connectMqtt(mosquitto.url, sensor).catch(() => undefined), { what: 'sensor accepted by mosquitto' });
+    try {
+      // 30 s apart (device time, within the 5-minute skew allowed): a trend needs a minute of readings (services/core/trend.ts).
+      for (const level of [50, 52, 54, 56]) await client.publishAsync('flood/role-1/reading', JSON.stringify({ level_cm: level, ts: (lastTs = Math.max(lastTs, Date.now()) + 30_000) }), { qos: 1 });
+      const trendOn = async (k: KansuiProcess) => (await (await fetch(url(k, '/api/sensors/role-1'))).json()).properties;
+      await waitFor(async () => (await trendOn(web1)).level_cm === 56, { what: 'the last reading on web1' });
+      const web3 = await start('web', 'w3');
+      const expected = (await trendOn(web1)).trend;
+      expect(expected).not.toBeNull();
+      await waitFor(async () => JSON.stringify((await trendOn(web3)).trend) === JSON.stringify(expected), { what: `web3's trend to be web1's ${JSON.stringify(expected)}` });
+    } finally {
+      await client.endAsync();
+    }
+  });
+
   it('a web process refuses writes with 405 and says where they go; the ingest worker serves no map', async () => {
     const res = await fetch(url(web1, '/api/closures'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(405);
