@@ -197,7 +197,9 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   alertMetrics.watchChannels(alerting.channels);
 
   // Residents on LINE (issue 14): state behind its port on the shared metadata connection; HTTP through the same outbound policy as the channels.
-  if (config.LINE_CHANNEL_SECRET && config.LINE_CHANNEL_TOKEN && role !== 'web') {
+  // The residents' subscriptions are in kansui.db: a web process counts them for the plan indicators without running LINE.
+  const lineRepo = config.LINE_CHANNEL_SECRET && config.LINE_CHANNEL_TOKEN ? createSqliteLineSubscriptions(db) : undefined;
+  if (lineRepo && config.LINE_CHANNEL_SECRET && config.LINE_CHANNEL_TOKEN && role !== 'web') {
     const publicUrl = readPublicUrl(config);
     line = createLineResidents({
       token: config.LINE_CHANNEL_TOKEN,
@@ -211,7 +213,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
           logOutboundRefused(`outbound:${r.host}:${r.port}`, 'alert delivery refused by the outbound policy (ALERT_ALLOW_PRIVATE_TARGETS)', { channel: r.channel, host: r.host, port: r.port, address_class: r.class });
         },
       }),
-      repo: createSqliteLineSubscriptions(db),
+      repo: lineRepo,
       registry,
       trendOf,
       statusOf: (id) => tracker.current(id),
@@ -425,7 +427,7 @@ export async function startKansui(config: Config, options: StartOptions = {}): P
   // The action plan's indicators (issue 13): map views per day without cookies or addresses, subscribers per channel.
   const plan = createPlanIndicators({
     repo: createSqlitePlanCounters(db),
-    subscribers: () => ({ line: line?.repo.counts().users, webpush: alerting.residentCount() }),
+    subscribers: () => ({ line: lineRepo?.counts().users, webpush: alerting.residentCount() }),
     timeZone,
     now,
     onError: (err) => logger.error({ err }, 'plan indicators failed'),
