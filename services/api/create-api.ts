@@ -1,8 +1,9 @@
+import type { HttpBindings } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { compress } from 'hono/compress';
-import { streamSSE } from 'hono/streaming';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
@@ -18,11 +19,12 @@ import { TimeParamSchema, validate } from '../core/validate.ts';
 import type { Metrics } from '../metrics.ts';
 import { authenticate, type AuthEnv, type Authenticator } from '../auth/middleware.ts';
 import { errorBody, handleError } from './errors.ts';
-import type { EventHub, HubEvent } from './event-hub.ts';
+import type { EventHub } from './event-hub.ts';
 import { toFeature } from './geojson.ts';
 import { createSensorsSnapshot, sendSnapshot, type SensorsSnapshot } from './sensors-snapshot.ts';
 import { CACHE_POLICY } from './cache-policy.ts';
 import { cacheStatic } from './static-cache.ts';
+import { createSseFanout } from './sse-fanout.ts';
 import { LEAFLET_VERSION as PAGES_LEAFLET_VERSION } from '../../web/shared/messages.js';
 
 export interface ApiDeps {
@@ -76,11 +78,8 @@ if (LEAFLET_VERSION !== PAGES_LEAFLET_VERSION) {
 /** Raw rows returned at most; wider ranges are downsampled into about this many buckets. */
 const MAX_RAW_POINTS = 10_000;
 const TARGET_BUCKETS = 2_000;
-/** An SSE client further behind than this many events is dropped; it reconnects with Last-Event-ID. */
-const SSE_MAX_QUEUE = 5_000;
-/** Comment line every 15 s keeps proxies and mobile carriers from closing an idle stream. */
-const SSE_HEARTBEAT_MS = 15_000;
-
+/** @hono/node-server's header saying the route wrote the answer itself (its RESPONSE_ALREADY_SENT). */
+const ALREADY_SENT = [...RESPONSE_ALREADY_SENT.headers.keys()][0] as string;
 const ReadingsQuery = z
   .object({
     from: TimeParamSchema.optional(),
@@ -88,27 +87,6 @@ const ReadingsQuery = z
     bucket: z.coerce.number().int().min(1).max(86_400 * 31).optional(),
   })
   .strict();
-
-/**
- * Every SSE client sends the same bytes for an event: build them once per
- * event, not once per client (100 clients × 1,000 events/s in the benchmark).
- */
-const frames = new WeakMap<HubEvent, string>();
-
-/**
- * Shortest gap between two writes to one SSE client (ms). Each write goes
- * through web streams into the socket; at 1,000 readings/s and 100 clients,
- * one write per group commit per client saturated a core (bench: pipeline).
- * Coalescing to at most one write per 10 ms per client adds ≤ 10 ms to the
- * 50 ms p99 budget and caps writes at 100/s per client.
- */
-const SSE_COALESCE_MS = 10;
-
-function frame(e: HubEvent): string {
-  let f = frames.get(e);
-  if (f === undefined) frames.set(e, (f = `id: ${e.id}\nevent: ${e.event}\ndata: ${e.data}\n\n`));
-  return f;
-}
 
 /**
  * The HTTP app: public read API, SSE stream, health and metrics, the web
@@ -187,61 +165,34 @@ export function createApi(deps: ApiDeps): Hono<AuthEnv> {
     });
   });
 
+  // The live stream (issue 15): written straight to node's ServerResponse by one
+  // fan-out for all viewers (services/api/sse-fanout.ts), not a web stream per client.
+  const sse = createSseFanout({ hub: deps.hub, metrics: deps.metrics });
   app.get('/api/events', (c) => {
+    const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+    if (!outgoing) return c.json(errorBody('not_implemented', 'the live stream needs @hono/node-server'), 501);
     const lastEventId = c.req.header('Last-Event-ID') ?? c.req.query('lastEventId');
+    const start = sse.attach(outgoing, lastEventId);
+    // Tell @hono/node-server the answer is written here, but let the app-wide middleware
+    // (security headers) add its headers to this marker first; the head goes out once
+    // the whole chain has run, which is before the next turn of the event loop.
+    c.header(ALREADY_SENT, 'true');
+    c.header('Content-Type', 'text/event-stream');
     c.header('Cache-Control', 'no-cache');
     c.header('X-Accel-Buffering', 'no'); // nginx: do not buffer the stream
-    return streamSSE(c, async (stream) => {
-      let queue: string[] = [];
-      let wake: (() => void) | undefined;
-      let closed = false;
-      const sub = deps.hub.subscribe((e) => {
-        if (queue.length >= SSE_MAX_QUEUE) closed = true;
-        else queue.push(frame(e));
-        wake?.();
-      }, lastEventId);
-      // Where this client starts, taken in the same tick as subscribing.
-      const position = deps.hub.lastId();
-      deps.metrics.sseClients.inc();
-      stream.onAbort(() => {
-        closed = true;
-        wake?.();
+    setImmediate(() => {
+      const headers: Record<string, string> = {};
+      c.res.headers.forEach((value, name) => {
+        if (name !== ALREADY_SENT) headers[name] = value;
       });
-      try {
-        await stream.write('retry: 3000\n\n');
-        if (sub.resync) await stream.write(`event: resync\ndata: {}\n\n`);
-        if (sub.missed.length) queue = sub.missed.map(frame).concat(queue);
-        // A client with nothing to replay learns its position at once (an id-only
-        // block sets EventSource's lastEventId, HTML §9.2.6), so if it drops before
-        // the first event it still resumes with Last-Event-ID instead of a resync.
-        else await stream.write(`id: ${position}\n\n`);
-        let lastWrite = 0;
-        while (!closed) {
-          if (queue.length) {
-            const wait = lastWrite + SSE_COALESCE_MS - performance.now();
-            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-            if (closed) break;
-            const chunk = queue.join('');
-            queue = [];
-            lastWrite = performance.now();
-            await stream.write(chunk);
-            continue;
-          }
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, SSE_HEARTBEAT_MS);
-            wake = () => {
-              clearTimeout(timer);
-              wake = undefined;
-              resolve();
-            };
-          });
-          if (!queue.length && !closed) await stream.write(': keep-alive\n\n');
-        }
-      } finally {
-        sub.unsubscribe();
-        deps.metrics.sseClients.dec();
-      }
+      start(headers);
     });
+    const marker = c.body(null, 200);
+    // @hono/node-server answers a Response it still holds in its light form (null body,
+    // nothing read yet) itself, marker or not (responseViaCache): reading .body makes it
+    // a real Response, which it leaves alone when it carries the marker.
+    void marker.body;
+    return marker;
   });
 
   for (const mount of deps.routes ?? []) mount(app);
