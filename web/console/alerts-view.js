@@ -16,7 +16,7 @@ export async function renderAlerts(view) {
     // Names, not ids (issue 13): staff know places, not sensor ids.
     const names = await fetch('/api/sensors', { credentials: 'same-origin' })
       .then((r) => r.json())
-      .then((c) => new Map(c.features.map((f) => [String(f.id), f.properties.name])))
+      .then((c) => new Map(c.features.map((/** @type {{ id: string, properties: { name: string } }} */ f) => [String(f.id), f.properties.name])))
       .catch(() => new Map());
     try {
       const body = await api('GET', '/api/alerts?active=true');

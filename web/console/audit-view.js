@@ -2,6 +2,9 @@ import { api } from './api.js';
 import { clear, formatTime, h } from './dom.js';
 import { currentLang, t } from './i18n.js';
 
+/**
+ * @param {unknown} value a before/after field of an audit entry
+ */
 function summary(value) {
   if (value === null || value === undefined) return '';
   return JSON.stringify(value);
@@ -18,7 +21,7 @@ export async function renderAudit(view) {
     h('div', { class: 'scroll' },
       h('table', { id: 'audit-table' },
         h('thead', {}, h('tr', {}, ...['when', 'who', 'what', 'target', 'change'].map((k) => h('th', { scope: 'col' }, t(k))))),
-        h('tbody', {}, ...entries.map((e) =>
+        h('tbody', {}, ...entries.map((/** @type {any} an audit entry of GET /api/audit */ e) =>
           h('tr', {},
             h('td', {}, formatTime(e.at)),
             h('td', {}, e.actor, e.address ? h('div', { class: 'muted' }, e.address) : null),

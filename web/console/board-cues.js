@@ -5,6 +5,7 @@
  * @param {{ prefs: { sound: boolean, notify: boolean }, onCue?: () => void }} deps
  */
 export function createBoardCues(deps) {
+  /** @type {AudioContext | undefined} */
   let ctx;
 
   /** Browsers start audio only after a user gesture: the first tap on the board unlocks it. */
@@ -42,7 +43,10 @@ export function createBoardCues(deps) {
       if (Notification.permission === 'default') return Notification.requestPermission();
       return Notification.permission;
     },
-    /** A new or escalated alert: sound and notification, each unless muted. */
+    /**
+     * A new or escalated alert: sound and notification, each unless muted.
+     * @param {{ title: string, body: string, tag: string }} message
+     */
     cue(message) {
       deps.onCue?.();
       if (deps.prefs.sound) beep();

@@ -1,6 +1,9 @@
 import { h, toast } from './dom.js';
 import { t } from './i18n.js';
 
+/**
+ * @param {string} text
+ */
 async function copy(text) {
   try {
     await navigator.clipboard.writeText(text);
@@ -15,6 +18,9 @@ async function copy(text) {
   toast(t('copied'));
 }
 
+/**
+ * @param {string} s
+ */
 function shellQuote(s) {
   return `'${String(s).replace(/'/g, `'\\''`)}'`;
 }

@@ -4,18 +4,29 @@ import { currentLang, t } from './i18n.js';
 
 // Alert history with filters and each alert's delivery log (issue 13, "after the storm").
 
+/** @type {Record<string, string>} */
 const KIND_KEYS = { flood: 'kindFlood', offline: 'kindOffline', low_battery: 'kindBattery', sensor_fault: 'kindFault' };
 
-/** `2026-07-01T16:05` (datetime-local, Japan time) → ISO 8601 with offset, as the API takes it. */
+/**
+ * `2026-07-01T16:05` (datetime-local, Japan time) → ISO 8601 with offset, as the API takes it.
+ * @param {string} v
+ */
 export function localToIso(v) {
   return v ? `${v.length === 16 ? `${v}:00` : v}+09:00` : '';
 }
-/** ISO or epoch → `2026-07-01T16:05` in Japan time, for a datetime-local input. */
+/**
+ * ISO or epoch → `2026-07-01T16:05` in Japan time, for a datetime-local input.
+ * @param {number} ms
+ */
 export function isoToLocal(ms) {
   const d = new Date(ms + 9 * 3600_000);
   return d.toISOString().slice(0, 16);
 }
 
+/**
+ * @param {string | null | undefined} a
+ * @param {string | null | undefined} b
+ */
 function minutesBetween(a, b) {
   if (!a || !b) return '—';
   return `${Math.round((Date.parse(b) - Date.parse(a)) / 6000) / 10}`;
@@ -26,10 +37,11 @@ function minutesBetween(a, b) {
  */
 export async function renderHistory(view) {
   const { features } = await fetch('/api/sensors', { credentials: 'same-origin' }).then((r) => r.json());
-  const names = new Map(features.map((f) => [String(f.id), f.properties.name]));
+  /** @typedef {{ id: string, properties: { name: string } }} Feature */
+  const names = new Map(features.map((/** @type {Feature} */ f) => [String(f.id), f.properties.name]));
   const [fromWrap, from] = labelled('from', t('periodFrom'), { type: 'datetime-local', value: isoToLocal(Date.now() - 24 * 3600_000) });
   const [toWrap, to] = labelled('to', t('periodTo'), { type: 'datetime-local', value: isoToLocal(Date.now() + 60_000) });
-  const sensor = h('select', { id: 'h-sensor', name: 'sensor' }, h('option', { value: '' }, t('all')), ...features.map((f) => h('option', { value: f.id }, f.properties.name)));
+  const sensor = h('select', { id: 'h-sensor', name: 'sensor' }, h('option', { value: '' }, t('all')), ...features.map((/** @type {Feature} */ f) => h('option', { value: f.id }, f.properties.name)));
   const severity = h('select', { id: 'h-severity', name: 'severity' }, h('option', { value: '' }, t('all')), ...['caution', 'warning', 'danger'].map((s) => h('option', { value: s }, `${t(s)} ${t('orAbove')}`)));
   const kind = h('select', { id: 'h-kind', name: 'kind' }, h('option', { value: '' }, t('all')), ...Object.entries(KIND_KEYS).map(([k, key]) => h('option', { value: k }, t(key))));
   const ackBy = h('input', { id: 'h-ack-by', name: 'acknowledged_by', maxlength: 64 });
@@ -66,16 +78,21 @@ export async function renderHistory(view) {
     }
   }
 
+  /**
+   * @param {string} id
+   * @param {HTMLElement} row
+   */
   async function toggleDeliveries(id, row) {
     row.hidden = !row.hidden;
     if (row.hidden) return;
     const { deliveries } = await api('GET', `/api/alert-deliveries?alert=${encodeURIComponent(id)}&limit=1000`);
     const cell = row.firstElementChild;
+    if (!cell) return;
     clear(cell).append(
       deliveries.length
         ? h('table', { class: 'deliveries' },
             h('thead', {}, h('tr', {}, ...['when', 'event', 'channel', 'target', 'attempt', 'outcome', 'latency'].map((k) => h('th', { scope: 'col' }, t(k))))),
-            h('tbody', {}, ...deliveries.map((d) =>
+            h('tbody', {}, ...deliveries.map((/** @type {any} a delivery log row (GET /api/alert-deliveries) */ d) =>
               h('tr', { dataset: { ok: String(d.ok) } },
                 h('td', {}, formatTime(d.at)),
                 h('td', {}, d.event),

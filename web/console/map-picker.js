@@ -1,5 +1,6 @@
 import { h } from './dom.js';
 
+/** @type {Promise<{ center: [number, number], zoom: number, tile_url: string, attribution: string }> | undefined} */
 let configPromise;
 function mapConfig() {
   configPromise ??= fetch('/api/config').then((r) => r.json()).then((c) => c.map);
@@ -15,9 +16,16 @@ function mapConfig() {
  */
 export function mapPicker(inputs) {
   const el = h('div', { class: 'map-picker', id: 'map-picker', role: 'application', 'aria-label': 'map' });
+  /** @type {L.Map | undefined} */
   let map;
+  /** @type {L.CircleMarker | undefined} */
   let marker;
 
+  /**
+   * @param {number} lat
+   * @param {number} lon
+   * @param {boolean} [pan]
+   */
   function place(lat, lon, pan) {
     if (!map || !Number.isFinite(lat) || !Number.isFinite(lon)) return;
     if (!marker) marker = window.L.circleMarker([lat, lon], { radius: 9, color: '#0b3d5c', weight: 3, fillColor: '#E69F00', fillOpacity: 0.9 }).addTo(map);
@@ -29,6 +37,7 @@ export function mapPicker(inputs) {
   queueMicrotask(async () => {
     const cfg = await mapConfig();
     const L = window.L;
+    /** @type {L.LatLngTuple} */
     const start = inputs.lat.value && inputs.lon.value ? [Number(inputs.lat.value), Number(inputs.lon.value)] : cfg.center;
     map = L.map(el, { center: start, zoom: inputs.lat.value ? 16 : cfg.zoom });
     L.tileLayer(cfg.tile_url, { attribution: cfg.attribution, maxZoom: 19 }).addTo(map);

@@ -10,6 +10,11 @@ import { t } from './i18n.js';
  */
 export async function renderPlan(view) {
   const [days, months] = await Promise.all([api('GET', '/api/plan/indicators?by=day'), api('GET', '/api/plan/indicators?by=month')]);
+  /**
+   * @param {string} id
+   * @param {{ period: string, map_views: number, subscribers_line: number | null, subscribers_webpush: number | null }[]} rows
+   * @param {string} label
+   */
   const table = (id, rows, label) =>
     h('table', { id },
       h('thead', {}, h('tr', {}, ...[label, t('planViews'), t('planLine'), t('planPush')].map((x) => h('th', { scope: 'col' }, x)))),

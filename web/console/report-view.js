@@ -8,8 +8,8 @@ import { DEFAULT_TIME_ZONE } from '../shared/messages.js';
 // (print stylesheet in console.css); the same numbers as CSV for the spreadsheet.
 
 const clock = new Intl.DateTimeFormat('ja-JP', { timeZone: DEFAULT_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
-const when = (iso) => (iso ? clock.format(Date.parse(iso)) : '—');
-const num = (v) => (v === null || v === undefined ? '—' : String(v));
+const when = (/** @type {string | null | undefined} */ iso) => (iso ? clock.format(Date.parse(iso)) : '—');
+const num = (/** @type {number | null | undefined} */ v) => (v === null || v === undefined ? '—' : String(v));
 
 /**
  * @param {HTMLElement} view
@@ -26,7 +26,8 @@ export function renderReport(view, session) {
     const q = new URLSearchParams({ from: localToIso(from.value), to: localToIso(to.value) });
     csv.href = `/api/reports/event?${q}&format=csv`;
     const r = await api('GET', `/api/reports/event?${q}`);
-    const rows = r.sensors.filter((s) => s.readings > 0 || s.alerts_raised > 0 || s.closures.length > 0);
+    /** @typedef {{ sensor_id: string, readings: number, alerts_raised: number, alerts_acknowledged: number, minutes_to_ack: number[], closures: { since: string, lifted_at: string | null, reason: string }[], [k: string]: any }} ReportRow */
+    const rows = /** @type {ReportRow[]} */ (r.sensors).filter((s) => s.readings > 0 || s.alerts_raised > 0 || s.closures.length > 0);
     clear(doc).append(
       h('h1', { class: 'report-title' }, '道路冠水・河川水位 事象報告書'),
       h('dl', { class: 'report-meta' },

@@ -5,6 +5,7 @@ import { t } from './i18n.js';
 // Close a stretch of road that is not one sensor's (issue 13): tap points along the road on a
 // map, name it, give the reason. The same POST /api/closures as a sensor's road.
 
+/** @type {Promise<{ center: [number, number], zoom: number, tile_url: string, attribution: string }> | undefined} */
 let configPromise;
 function mapConfig() {
   configPromise ??= fetch('/api/config').then((r) => r.json()).then((c) => c.map);
@@ -13,8 +14,11 @@ function mapConfig() {
 
 /** @param {{ onDone: () => void }} deps */
 export function segmentForm(deps) {
+  /** @type {[number, number][]} [lon, lat] as GeoJSON has them */
   const points = [];
+  /** @type {L.Map | undefined} */
   let map;
+  /** @type {L.Polyline | undefined} */
   let line;
   const mapEl = h('div', { class: 'map-picker segment-map', id: 'segment-map', role: 'application', 'aria-label': t('segmentMapHint') });
   const count = h('span', { class: 'muted', id: 'segment-count' });
@@ -24,7 +28,7 @@ export function segmentForm(deps) {
   function redraw() {
     count.textContent = t('segmentPoints').replace('{n}', String(points.length));
     if (!map) return;
-    const latlngs = points.map(([lon, lat]) => [lat, lon]);
+    const latlngs = points.map(([lon, lat]) => /** @type {L.LatLngTuple} */ ([lat, lon]));
     if (!line) line = window.L.polyline(latlngs, { color: '#b00020', weight: 6, dashArray: '10 8' }).addTo(map);
     else line.setLatLngs(latlngs);
   }

@@ -1,4 +1,4 @@
-import { api } from './api.js';
+import { api, messageOf, statusOf } from './api.js';
 import { clear, formatTime, h, toast } from './dom.js';
 import { t } from './i18n.js';
 import { credentialsPanel } from './credentials-panel.js';
@@ -15,7 +15,7 @@ import { statusBadge } from './status-badge.js';
  */
 export async function renderSensorDetail(view, session, id) {
   const [{ sensors }, cal] = await Promise.all([api('GET', '/api/console/sensors'), api('GET', `/api/sensors/${encodeURIComponent(id)}/calibrations`)]);
-  const s = sensors.find((x) => x.id === id);
+  const s = sensors.find((/** @type {{ id: string }} */ x) => x.id === id);
   if (!s) {
     clear(view).append(h('p', { class: 'error' }, `unknown sensor ${id}`));
     return;
@@ -24,7 +24,7 @@ export async function renderSensorDetail(view, session, id) {
   const message = h('p', { role: 'status' });
   const error = h('p', { class: 'error', role: 'alert' });
   const secrets = h('div');
-  const fail = (err) => (error.textContent = err.status === 403 ? t('forbidden') : err.message);
+  const fail = (/** @type {unknown} */ err) => (error.textContent = statusOf(err) === 403 ? t('forbidden') : messageOf(err));
 
   const settings = await api('GET', `/api/sensors/${encodeURIComponent(id)}/alert-settings`).catch(() => null);
   const form = sensorForm(s, settings?.preset ?? '', await loadPresetDefaults());
@@ -82,7 +82,7 @@ export async function renderSensorDetail(view, session, id) {
 
   const history = h('table', { id: 'calibrations' },
     h('thead', {}, h('tr', {}, ...['version', 'mountHeight', 'minRange', 'source', 'validFrom', 'setBy'].map((k) => h('th', { scope: 'col' }, t(k))))),
-    h('tbody', {}, ...cal.versions.map((v) => h('tr', {}, h('td', {}, `v${v.version}`), h('td', {}, v.mountHeightMm ?? '—'), h('td', {}, v.minRangeMm ?? '—'), h('td', {}, v.source, v.distanceMm !== null ? ` (${v.distanceMm} mm)` : ''), h('td', {}, formatTime(v.validFrom)), h('td', {}, v.setBy)))),
+    h('tbody', {}, ...cal.versions.map((/** @type {any} a calibration version (services/core/calibration.ts) */ v) => h('tr', {}, h('td', {}, `v${v.version}`), h('td', {}, v.mountHeightMm ?? '—'), h('td', {}, v.minRangeMm ?? '—'), h('td', {}, v.source, v.distanceMm !== null ? ` (${v.distanceMm} mm)` : ''), h('td', {}, formatTime(v.validFrom)), h('td', {}, v.setBy)))),
   );
 
   clear(view).append(

@@ -5,13 +5,20 @@ import { statusBadge } from './status-badge.js';
 
 const POLL_MS = 30_000;
 
+/**
+ * @param {Record<string, number> | null | undefined} rejected
+ */
 function rejectedSummary(rejected) {
   const entries = Object.entries(rejected ?? {});
   if (!entries.length) return '0';
   return entries.map(([reason, n]) => `${reason}: ${n}`).join(', ');
 }
 
-/** Battery as the device reports it: volts, or percent for LoRaWAN devices that report percent (issue 11). */
+/**
+ * Battery as the device reports it: volts, or percent for LoRaWAN devices that report percent (issue 11).
+ * @param {{ batteryV: number | null, batteryPct?: number | null }} s
+ * @param {{ battery_pct?: number, battery_v?: number } | null | undefined} reported
+ */
 function batteryText(s, reported) {
   if (s.batteryV !== null) return `${s.batteryV} V`;
   if (s.batteryPct !== null && s.batteryPct !== undefined) return `${s.batteryPct} %`;
@@ -20,7 +27,10 @@ function batteryText(s, reported) {
   return '—';
 }
 
-/** One line per LoRaWAN integration: when it last spoke and what became of its messages, so a silent one is noticed. */
+/**
+ * One line per LoRaWAN integration: when it last spoke and what became of its messages, so a silent one is noticed.
+ * @param {any[]} list GET /api/integrations (services/integrations)
+ */
 function integrationRows(list) {
   return list.map((i) =>
     h('tr', { dataset: { source: i.source } },

@@ -5,7 +5,11 @@ import { credentialsPanel } from './credentials-panel.js';
 import { loadPresetDefaults } from './presets.js';
 import { sensorForm } from './sensor-form.js';
 
-/** Tell the alerts module which level names apply; a console without that module just skips it. */
+/**
+ * Tell the alerts module which level names apply; a console without that module just skips it.
+ * @param {string} id
+ * @param {string} preset ''  for none
+ */
 export async function savePreset(id, preset) {
   if (!preset) return;
   await api('PUT', `/api/sensors/${encodeURIComponent(id)}/alert-settings`, { preset }).catch((err) => {

@@ -1,9 +1,12 @@
-import { api } from './api.js';
+import { api, messageOf } from './api.js';
 import { clear, field, formatTime, h, toast } from './dom.js';
 import { t } from './i18n.js';
 
 const ROLES = ['admin', 'technician', 'staff'];
 
+/**
+ * @param {string} value
+ */
 function roleSelect(value) {
   return h('select', { 'aria-label': t('role') }, ...ROLES.map((r) => h('option', { value: r, selected: r === value || undefined }, r)));
 }
@@ -15,7 +18,7 @@ function roleSelect(value) {
 export async function renderUsers(view) {
   const error = h('p', { class: 'error', role: 'alert' });
   const secret = h('div');
-  const fail = (err) => (error.textContent = err.message);
+  const fail = (/** @type {unknown} */ err) => (error.textContent = messageOf(err));
   const reload = () => renderUsers(view).catch(fail);
   const { users } = await api('GET', '/api/users');
 
@@ -39,7 +42,7 @@ export async function renderUsers(view) {
       },
     }, t('newToken'));
     const { tokens } = await api('GET', `/api/users/${u.id}/tokens`);
-    const tokenList = h('ul', {}, ...tokens.map((tk) =>
+    const tokenList = h('ul', {}, ...tokens.map((/** @type {{ id: number, name: string, createdAt: number, revokedAt?: number }} */ tk) =>
       h('li', {}, `${tk.name} #${tk.id} (${formatTime(tk.createdAt)})`, tk.revokedAt ? ` — ${t('revoked')}` : h('button', { type: 'button', class: 'link', onclick: () => api('DELETE', `/api/tokens/${tk.id}`).then(reload, fail) }, ' ', t('revokeToken'))),
     ));
     rows.push(h('tr', { dataset: { userId: u.id } }, h('td', {}, u.username), h('td', {}, role), h('td', {}, toggle), h('td', {}, pw, reset), h('td', {}, tokenList, tokenName, issue)));
