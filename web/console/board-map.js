@@ -3,21 +3,28 @@
 // closed the road. Leaflet is already on the console page; tiles may not load (then the
 // markers still show on a plain background).
 
+/** @type {Record<string, string>} */
 const COLOURS = { normal: '#009E73', caution: '#F0E442', warning: '#E69F00', danger: '#D55E00', offline: '#BBBBBB' };
 
+/** @type {Promise<{ center: [number, number], zoom: number, tile_url: string, attribution: string }> | undefined} */
 let configPromise;
 function mapConfig() {
   configPromise ??= fetch('/api/config').then((r) => r.json()).then((c) => c.map);
   return configPromise;
 }
 
+/** @typedef {{ sensor_id: string, lat: number, lon: number, status: string, closure?: unknown, [k: string]: any }} BoardItem a board entry (GET /api/board) */
+
 /**
  * @param {HTMLElement} el
  * @param {{ onSelect: (sensorId: string) => void }} deps
  */
 export function createBoardMap(el, deps) {
+  /** @type {L.Map | undefined} */
   let map;
+  /** @type {L.LayerGroup | undefined} */
   let layer;
+  /** @type {BoardItem[] | undefined} */
   let pending;
   let fitted = false;
 
@@ -31,8 +38,14 @@ export function createBoardMap(el, deps) {
     return map;
   }
 
+  /**
+   * @param {BoardItem[]} items
+   */
   function draw(items) {
+    if (!map || !layer) return;
+    const group = layer;
     layer.clearLayers();
+    /** @type {L.LatLngTuple[]} */
     const points = [];
     for (const it of items) {
       const colour = COLOURS[it.status] ?? COLOURS.offline;
@@ -41,7 +54,7 @@ export function createBoardMap(el, deps) {
       const label = `${it.closure ? '⛔ ' : ''}${it.name} ${depth} ${it.status_name?.ja ?? ''}`;
       m.bindTooltip(label, { permanent: true, direction: 'right', className: `board-tip board-tip-${it.status}` });
       m.on('click', () => deps.onSelect(it.sensor_id));
-      m.addTo(layer);
+      m.addTo(group);
       const dom = m.getElement?.();
       if (dom instanceof HTMLElement) {
         dom.dataset.sensorId = it.sensor_id;
@@ -57,6 +70,9 @@ export function createBoardMap(el, deps) {
   }
 
   return {
+    /**
+     * @param {BoardItem[]} items
+     */
     async show(items) {
       pending = items;
       await ensure();

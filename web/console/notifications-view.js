@@ -6,6 +6,9 @@ import { SERVICE_WORKER_URL } from '../shared/messages.js';
 // Staff notification preferences (issue 13): my channels, sensors or areas, lowest severity and
 // quiet hours (危険 always comes through); admins see everyone's and can set them.
 
+/**
+ * @param {string} base64url
+ */
 function keyBytes(base64url) {
   const b64 = base64url.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (base64url.length % 4)) % 4);
   return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -34,13 +37,14 @@ export async function renderNotifications(view, session) {
   ]);
   const channels = mine.channels;
   let editing = session.username;
-  let pushChange; // undefined: keep; null: remove; object: new subscription
+  /** @type {PushSubscriptionJSON | null | undefined} undefined: keep; null: remove; else a new subscription */
+  let pushChange;
 
   const email = h('input', { id: 'n-email', type: 'email', autocomplete: 'email' });
   const line = h('input', { id: 'n-line', maxlength: 64 });
   const pushState = h('span', { class: 'muted', id: 'n-push-state' });
   const allSensors = h('input', { type: 'checkbox', id: 'n-all' });
-  const sensors = h('select', { id: 'n-sensors', multiple: true, size: 6 }, ...features.map((f) => h('option', { value: f.id }, f.properties.name)));
+  const sensors = h('select', { id: 'n-sensors', multiple: true, size: 6 }, ...features.map((/** @type {{ id: string, properties: { name: string } }} */ f) => h('option', { value: f.id }, f.properties.name)));
   const areas = h('input', { id: 'n-areas', placeholder: t('areasHint') });
   const severity = h('select', { id: 'n-severity' }, ...['caution', 'warning', 'danger'].map((s) => h('option', { value: s }, `${t(s)} ${t('orAbove')}`)));
   const quietOn = h('input', { type: 'checkbox', id: 'n-quiet' });
@@ -49,6 +53,10 @@ export async function renderNotifications(view, session) {
   const lang = h('select', { id: 'n-lang' }, h('option', { value: 'ja' }, '日本語'), h('option', { value: 'en' }, 'English'));
   const who = h('p', { id: 'n-who', class: 'muted' });
 
+  /**
+   * @param {string} username
+   * @param {any} p the person's preferences (GET /api/users/{username}/notifications)
+   */
   function fill(username, p) {
     editing = username;
     pushChange = undefined;
@@ -65,6 +73,9 @@ export async function renderNotifications(view, session) {
     lang.value = p.lang;
   }
 
+  /**
+   * @param {SubmitEvent} e
+   */
   async function save(e) {
     e.preventDefault();
     const picked = [...sensors.selectedOptions].map((o) => o.value);
@@ -127,7 +138,7 @@ export async function renderNotifications(view, session) {
       ? h('section', {}, h('h2', {}, t('everyone')),
           h('div', { class: 'scroll' }, h('table', { id: 'n-users' },
             h('thead', {}, h('tr', {}, ...['username', 'role', 'channels', 'severity', 'quietHours', ''].map((k) => h('th', { scope: 'col' }, k ? t(k) : '')))),
-            h('tbody', {}, ...everyone.users.map((u) => h('tr', { dataset: { username: u.username } },
+            h('tbody', {}, ...everyone.users.map((/** @type {any} a person and their preferences */ u) => h('tr', { dataset: { username: u.username } },
               h('td', {}, u.username, u.disabled ? h('span', { class: 'muted' }, ` (${t('disabled')})`) : null),
               h('td', {}, u.role),
               h('td', {}, [u.prefs.email && 'e-mail', u.prefs.line && 'LINE', u.prefs.webpush && 'Web Push'].filter(Boolean).join(', ') || '—'),

@@ -5,11 +5,19 @@ import { mapPicker } from './map-picker.js';
 /** Payload codecs kansui knows (services/core/codecs/index.ts). */
 const CODECS = ['milesight-em500-udl', 'milesight-em310-udl', 'dragino-ldds75', 'dragino-ldds20', 'floodnet', 'json'];
 
-/** ms → `2026-07-01T18:00` in Japan time, what a datetime-local input shows (the service's zone, services/core/time.ts). */
+/**
+ * ms → `2026-07-01T18:00` in Japan time, what a datetime-local input shows (the service's zone, services/core/time.ts).
+ * @param {number} ms
+ */
 function toLocalInput(ms) {
   return new Date(ms + 9 * 3600_000).toISOString().slice(0, 16);
 }
 
+/**
+ * @param {string} value
+ * @param {string} label
+ * @param {boolean} [selected]
+ */
 function option(value, label, selected) {
   return h('option', { value, selected: selected || undefined }, label);
 }
@@ -18,6 +26,9 @@ function option(value, label, selected) {
  * The fields of a sensor, for registering (`sensor` undefined) or editing.
  * `read()` returns what the API takes: POST /api/sensors or PATCH /api/sensors/{id}.
  * `presets`: each alert preset's default levels (presets.js loadPresetDefaults).
+ * @param {any} [sensor] a sensor of GET /api/console/sensors; none to register a new one
+ * @param {string} [currentPreset]
+ * @param {Record<string, import('./presets.js').Levels>} [presets]
  */
 export function sensorForm(sensor, currentPreset = '', presets = {}) {
   const editing = sensor !== undefined;
@@ -77,9 +88,9 @@ export function sensorForm(sensor, currentPreset = '', presets = {}) {
   preset.addEventListener('change', () => {
     const p = presets[preset.value];
     if (!p) return;
-    caution.value = p.caution;
-    warning.value = p.warning;
-    danger.value = p.danger;
+    caution.value = String(p.caution);
+    warning.value = String(p.warning);
+    danger.value = String(p.danger);
   });
   const [intervalBox, interval] = field(t('interval'), { name: 'intervalS', type: 'number', min: 10, max: 86400, step: 1, value: s.intervalS });
   const [stateBox, state] = field(t('state'), { name: 'state', tag: 'select' });
@@ -110,8 +121,9 @@ export function sensorForm(sensor, currentPreset = '', presets = {}) {
     h('fieldset', {}, h('legend', {}, t('thresholds')), presetBox, h('div', { class: 'row' }, cautionBox, warningBox, dangerBox), riverFields),
   );
 
-  const num = (input) => (input.value === '' ? undefined : Number(input.value));
+  const num = (/** @type {HTMLInputElement} */ input) => (input.value === '' ? undefined : Number(input.value));
   function read() {
+    /** @type {Record<string, any>} the body of POST /api/sensors or PATCH /api/sensors/{id} */
     const out = {
       name: name.value.trim(),
       lat: num(lat),
