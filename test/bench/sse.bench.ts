@@ -1,0 +1,212 @@
+import mqtt from 'mqtt';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { registerSimSensors } from '../../firmware-sim/credentials.ts';
+import { makeTempDir } from '../helpers/kansui.ts';
+import { fmt, jsonLines, sleep, stopAll, stopChild, track } from './children.ts';
+import { startService } from './service.ts';
+import type { BenchModule, BenchRow } from './types.ts';
+
+/**
+ * SSE fan-out (issue 15): one reading to 10,000 viewers of one process, kansui against a bare
+ * node:http SSE loop (the floor) in the same run, 3 rounds, alternating which goes first.
+ * Viewers are raw sockets spread over READERS processes (test/bench/sse-reader.ts). Delivery
+ * latency of a viewer = when its socket got the reading − just before the reading was sent
+ * (kansui: the MQTT publish, so ingest and the SQLite commit are in it; the floor: the HTTP
+ * request that makes it write). RSS per viewer = (process RSS after GC with the viewers − after
+ * GC without) / viewers, GC run in the server by test/bench/gc-on-signal.mjs.
+ */
+const here = fileURLToPath(new URL('.', import.meta.url));
+const VIEWERS = Number(process.env.BENCH_SSE_VIEWERS ?? 10_000);
+const READERS = 3;
+const ROUNDS = 3;
+const READINGS = 5;
+const GC_PRELOAD = join(here, 'gc-on-signal.mjs');
+
+const now = () => performance.timeOrigin + performance.now();
+const log = (m: string) => process.stderr.write(`  sse: ${m}\n`);
+const ms = (n: number) => `${Math.round(n)} ms`;
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+function httpGet(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    request(url, (res) => res.resume().on('end', resolve)).on('error', reject).end();
+  });
+}
+
+/** RSS (bytes) of a process with the gc preload, right after a full GC. */
+async function rssAfterGc(pid: number, file: string): Promise<number> {
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const n = existsSync(file) ? Number(readFileSync(file, 'utf8')) : NaN;
+    if (n > 0) return n;
+    if (Date.now() > deadline) throw new Error(`no RSS from ${pid} after GC`);
+    await sleep(20);
+  }
+}
+
+interface Reader {
+  child: ChildProcess;
+  lines: ReturnType<typeof jsonLines>;
+  send(o: unknown): void;
+}
+
+function startReader(): Reader {
+  const child = track(spawn(process.execPath, ['--import', 'tsx', join(here, 'sse-reader.ts')], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  return { child, lines: jsonLines(child), send: (o) => child.stdin?.write(JSON.stringify(o) + '\n') };
+}
+
+/** Connect `total` viewers spread over the readers (each its own loopback source address). */
+export async function connectViewers(readers: Reader[], port: number, total: number, reconnect = false, host = '127.0.0.1'): Promise<number> {
+  const share = (i: number) => Math.floor(total / readers.length) + (i < total % readers.length ? 1 : 0);
+  readers.forEach((r, i) => r.send({ cmd: 'connect', host, port, count: share(i), localAddress: `127.0.0.${i + 2}`, reconnect }));
+  const answers = await Promise.all(readers.map((r) => r.lines.next((o) => 'connected' in o, 180_000, 'viewers connect')));
+  const failed = answers.reduce((s, a) => s + Number(a.failed), 0);
+  if (failed) throw new Error(`${failed} of ${total} viewers could not connect`);
+  return answers.reduce((s, a) => s + Number(a.connected), 0);
+}
+
+export async function closeViewers(readers: Reader[]): Promise<void> {
+  for (const r of readers) r.send({ cmd: 'close' });
+  await Promise.all(readers.map((r) => r.lines.next((o) => 'closed' in o, 30_000, 'viewers close')));
+}
+
+/** Wait until every open viewer has `level` (or the deadline); the latencies from t0, sorted, and how many never got it. */
+export async function collect(readers: Reader[], level: number, t0: number, timeoutMs = 30_000): Promise<{ latencies: number[]; missing: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const r of readers) r.send({ cmd: 'count', level });
+    const counts = await Promise.all(readers.map((r) => r.lines.next((o) => o.counted === level, 30_000, 'count')));
+    if (counts.every((c) => Number(c.count) >= Number(c.open)) || Date.now() > deadline) break;
+    await sleep(50);
+  }
+  for (const r of readers) r.send({ cmd: 'report', level });
+  const reports = await Promise.all(readers.map((r) => r.lines.next((o) => o.level === level && 'times' in o, 30_000, 'report')));
+  const latencies = reports.flatMap((r) => (r.times as number[]).map((t) => t - t0)).sort((a, b) => a - b);
+  return { latencies, missing: reports.reduce((s, r) => s + Math.max(0, Number(r.missing)), 0) };
+}
+
+interface Side {
+  name: string;
+  pid: number;
+  port: number;
+  gcFile: string;
+  fire(level: number): Promise<void>;
+}
+
+interface RoundResult {
+  p50: number;
+  p99: number;
+  max: number;
+  perViewerKb: number;
+  missing: number;
+}
+
+async function measure(side: Side, readers: Reader[], levelBase: number): Promise<RoundResult> {
+  const before = await rssAfterGc(side.pid, side.gcFile);
+  const connected = await connectViewers(readers, side.port, VIEWERS);
+  // Let the viewers' first bytes and the server's per-connection buffers settle before GC.
+  await sleep(1000);
+  const after = await rssAfterGc(side.pid, side.gcFile);
+  const all: number[] = [];
+  let missing = 0;
+  for (let k = 0; k < READINGS; k++) {
+    const level = levelBase + k;
+    const t0 = now();
+    await side.fire(level);
+    const got = await collect(readers, level, t0);
+    all.push(...got.latencies);
+    missing += got.missing;
+    await sleep(300);
+  }
+  await closeViewers(readers);
+  await sleep(1000); // the server notices the closes
+  all.sort((a, b) => a - b);
+  const r = { p50: percentile(all, 50), p99: percentile(all, 99), max: all.at(-1) ?? NaN, perViewerKb: (after - before) / connected / 1024, missing };
+  log(`${side.name}: p50 ${ms(r.p50)} p99 ${ms(r.p99)} max ${ms(r.max)}, ${r.perViewerKb.toFixed(1)} KB/viewer, missing ${missing}`);
+  return r;
+}
+
+export const bench: BenchModule = {
+  key: 'sse',
+  async run() {
+    const temp = makeTempDir('kansui-bench-sse-');
+    const readers: Reader[] = [];
+    try {
+      const dataDir = join(temp.dir, 'data');
+      const [cred] = await registerSimSensors(dataDir, [{ id: 'sse-bench', name: 'SSE bench', lat: 34.27, lon: 135.4 }]);
+      const nodeOptions = `--expose-gc --import=${GC_PRELOAD}`;
+
+      // Fresh processes every round: RSS does not shrink after viewers leave, so a second
+      // measurement in the same process would count memory the first left behind.
+      const startSides = async () => {
+        const floorGc = join(temp.dir, 'floor.rss');
+        const floorChild = track(spawn(process.execPath, ['--import', 'tsx', join(here, 'sse-floor-server.ts')], {
+          stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: nodeOptions, BENCH_GC_FILE: floorGc },
+        }));
+        const { port: floorPort } = (await jsonLines(floorChild).next((o) => typeof o.port === 'number', 30_000, 'floor server')) as { port: number };
+        const floor: Side = { name: 'bare node:http', pid: floorChild.pid as number, port: floorPort, gcFile: floorGc, fire: (level) => httpGet(`http://127.0.0.1:${floorPort}/fire?level=${level}`) };
+        const kansuiGc = join(temp.dir, 'kansui.rss');
+        const service = await startService(dataDir, { NODE_OPTIONS: nodeOptions, BENCH_GC_FILE: kansuiGc });
+        const client = await mqtt.connectAsync(service.url, { username: cred!.mqtt.username, password: cred!.mqtt.password, clientId: 'sse-bench', protocolVersion: 4 });
+        const kansui: Side = {
+          name: 'kansui', pid: service.pid, port: service.httpPort, gcFile: kansuiGc,
+          fire: async (level) => void (await client.publishAsync('flood/sse-bench/reading', JSON.stringify({ ts: Date.now(), level_cm: level }), { qos: 1 })),
+        };
+        const stop = async () => {
+          await client.endAsync();
+          await service.stop();
+          await stopChild(floorChild);
+        };
+        return { floor, kansui, stop };
+      };
+
+      for (let i = 0; i < READERS; i++) readers.push(startReader());
+      const results: { floor: RoundResult; kansui: RoundResult }[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        log(`round ${round + 1}`);
+        const { floor, kansui, stop } = await startSides();
+        const order = round % 2 === 0 ? [floor, kansui] : [kansui, floor];
+        const r: Partial<{ floor: RoundResult; kansui: RoundResult }> = {};
+        for (const side of order) r[side === floor ? 'floor' : 'kansui'] = await measure(side, readers, 100 + round * 20 + (side === floor ? 0 : 10));
+        results.push(r as { floor: RoundResult; kansui: RoundResult });
+        await stop();
+      }
+
+      const med = (side: 'floor' | 'kansui', k: keyof RoundResult) => median(results.map((r) => r[side][k]));
+      const ratios = results.map((r) => r.kansui.p99 / r.floor.p99);
+      const ratio = median(ratios);
+      const perViewer = med('kansui', 'perViewerKb');
+      const missing = results.reduce((s, r) => s + r.kansui.missing + r.floor.missing, 0);
+      const rows: BenchRow[] = [
+        { metric: `bare node:http SSE loop, one reading to ${fmt(VIEWERS)} viewers: p50 / p99 / last viewer (median of ${ROUNDS} rounds)`, value: `${ms(med('floor', 'p50'))} / ${ms(med('floor', 'p99'))} / ${ms(med('floor', 'max'))}` },
+        { metric: `kansui, one process, MQTT publish → ${fmt(VIEWERS)} viewers: p50 / p99 / last viewer (median of ${ROUNDS} rounds)`, value: `${ms(med('kansui', 'p50'))} / ${ms(med('kansui', 'p99'))} / ${ms(med('kansui', 'max'))}` },
+        { metric: 'kansui p99 ÷ floor p99 (median of the rounds\' ratios; each round\'s)', value: `${ratio.toFixed(2)}× (${ratios.map((x) => x.toFixed(2)).join(', ')})`, target: '≤ 2×', pass: ratio <= 2 },
+        { metric: 'RSS per viewer after GC, kansui (floor)', value: `${perViewer.toFixed(1)} KB (${med('floor', 'perViewerKb').toFixed(1)} KB)`, target: '≤ 12 KB', pass: perViewer <= 12 },
+        { metric: 'viewers that missed a reading (all rounds, both sides)', value: fmt(missing), target: '0', pass: missing === 0 },
+      ];
+      return {
+        key: 'sse',
+        title: 'SSE fan-out: one reading to 10,000 viewers of one process (issue 15)',
+        method: `${fmt(VIEWERS)} SSE viewers as raw sockets (HTTP/1.0 GET /api/events) over ${READERS} reader processes (test/bench/sse-reader.ts), against kansui as \`npm start\` runs it (single process, embedded broker, SQLite) and against a bare node:http SSE loop writing one shared Buffer to every response (test/bench/sse-floor-server.ts), ${ROUNDS} rounds alternating which goes first, ${READINGS} readings per round and side, 300 ms apart. A viewer's latency runs from just before the reading is sent (kansui: the MQTT QoS 1 publish, so ingest, the SQLite group commit and the hub are in it; floor: the HTTP request that makes it write) to its arrival on that viewer's socket; p50/p99 over all viewers and readings of a round. RSS per viewer: (server RSS after a forced GC with the viewers − without) ÷ viewers.`,
+        rows,
+        notes: [
+          'The readers, the bench and the server share the same 2 cores, and other agents use the machine: the ratios in one run are what to compare, not the absolute times.',
+        ],
+      };
+    } finally {
+      for (const r of readers) r.child.stdin?.end();
+      await stopAll();
+      temp.remove();
+    }
+  },
+};
