@@ -67,13 +67,20 @@ sw.addEventListener('activate', (event) => {
   );
 });
 
-/** Re-wrap a cached API response so the page knows it is an old copy, and from when. */
+/**
+ * Re-wrap a cached API response so the page knows it is an old copy, and from when.
+ * @param {Response} res
+ */
 async function markCached(res) {
   const headers = new Headers(res.headers);
   headers.set('X-Kansui-Cached-At', String(Date.parse(res.headers.get('Date') ?? '') || Date.now()));
   return new Response(await res.blob(), { status: res.status, statusText: res.statusText, headers });
 }
 
+/**
+ * @param {Request} request
+ * @param {boolean} isApi
+ */
 async function networkFirst(request, isApi) {
   const cache = await caches.open(CACHE);
   try {

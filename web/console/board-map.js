@@ -13,7 +13,7 @@ function mapConfig() {
   return configPromise;
 }
 
-/** @typedef {{ sensor_id: string, lat: number, lon: number, status: string, closure?: unknown, [k: string]: any }} BoardItem a board entry (GET /api/board) */
+/** @typedef {{ sensor_id: string, name: string, name_en?: string | null, lat: number, lon: number, status: string, closure?: any, [k: string]: any }} BoardItem a board entry (GET /api/board) */
 
 /**
  * @param {HTMLElement} el

@@ -11,7 +11,9 @@ import { DEFAULT_TIME_ZONE } from '../shared/messages.js';
 // for the wall screen. Data: GET /api/board (server-side order and episode peaks), trend and
 // time to the next level from /api/sensors where the server gives them, SSE /api/events.
 
+/** @type {Record<string, string>} */
 const ICONS = { normal: '✓', caution: '!', warning: '‼', danger: '✕', offline: '—' };
+/** @type {Record<string, string>} */
 const KIND_KEYS = { flood: 'kindFlood', offline: 'kindOffline', low_battery: 'kindBattery', sensor_fault: 'kindFault' };
 /** Re-render at most this often under a stream of readings. */
 const RENDER_GAP_MS = 250;
@@ -21,23 +23,36 @@ const MAP_GAP_MS = 2_000;
 const REFETCH_DEBOUNCE_MS = 200;
 
 const clockFmt = new Intl.DateTimeFormat('en-GB', { timeZone: DEFAULT_TIME_ZONE, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+/**
+ * @param {string | number | null | undefined} iso
+ */
 function clock(iso) {
   return iso ? clockFmt.format(typeof iso === 'number' ? iso : Date.parse(iso)) : '—';
 }
+/**
+ * @param {string | null | undefined} iso
+ */
 function ago(iso) {
   if (!iso) return '';
   const min = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60_000));
   return currentLang() === 'en' ? `${min} min ago` : `${min}分前`;
 }
-/** A river stage in metres with two decimals (as 川の防災情報 shows them, issue 12), a road's depth in cm. */
+/**
+ * A river stage in metres with two decimals (as 川の防災情報 shows them, issue 12), a road's depth in cm.
+ * @param {number | null | undefined} cm
+ * @param {string} [site]
+ */
 function level(cm, site) {
   if (cm === null || cm === undefined) return '—';
   return site === 'river' ? `${(cm / 100).toFixed(2)} m` : `${cm} cm`;
 }
-const nameOf = (x) => (currentLang() === 'en' && x.name_en ? x.name_en : x.name);
-const lang = (pair) => (pair ? (currentLang() === 'en' ? pair.en : pair.ja) : '');
+const nameOf = (/** @type {{ name: string, name_en?: string | null }} */ x) => (currentLang() === 'en' && x.name_en ? x.name_en : x.name);
+const lang = (/** @type {{ ja: string, en: string } | null | undefined} */ pair) => (pair ? (currentLang() === 'en' ? pair.en : pair.ja) : '');
 
-/** Trend and time to the next level, when /api/sensors carries them (`trend`, `next_level`, `eta_s`). */
+/**
+ * Trend and time to the next level, when /api/sensors carries them (`trend`, `next_level`, `eta_s`).
+ * @param {any} p a sensor's properties from /api/sensors
+ */
 function trendText(p) {
   if (!p || !p.trend) return null;
   const rate = p.trend.rate_cm_per_h;
@@ -67,8 +82,11 @@ export function renderBoard(view, session) {
     get view() { return localStorage.getItem('kansui-board-view') === 'map' ? 'map' : 'list'; },
     set view(v) { localStorage.setItem('kansui-board-view', v); },
   };
+  /** @typedef {import('./board-map.js').BoardItem} BoardItem an entry of GET /api/board (services/core/board.ts) */
+  /** @type {BoardItem[]} */
   let items = [];
   /** Extra properties per sensor from /api/sensors (trend, eta, site where the server has them). */
+  /** @type {Map<string, any>} */
   let props = new Map();
   /** Notes being typed, by alert id: a live re-render must never lose them. */
   const drafts = new Map();
@@ -77,9 +95,12 @@ export function renderBoard(view, session) {
   let liveSince = Date.now();
   let lastEventAt = Date.now();
   let closed = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let renderTimer;
   let lastRender = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let refetchTimer;
+  /** @type {EventSource | undefined} */
   let source;
 
   const cues = createBoardCues({ prefs, onCue: () => (view.dataset.cues = String(Number(view.dataset.cues ?? 0) + 1)) });
@@ -88,20 +109,22 @@ export function renderBoard(view, session) {
   const lineEl = h('div', { id: 'board-line', class: 'board-line', hidden: true });
   /** Road segments the city closed (drawn, not one sensor's road): listed with a lift button. */
   const segmentsEl = h('div', { id: 'board-segments', class: 'board-segments', hidden: true });
+  /** @type {any[]} closures with a drawn segment (GET /api/closures) */
   let segments = [];
   const listEl = h('div', { id: 'board-list', class: 'board-list' });
   const empty = h('p', { class: 'muted', id: 'board-empty', hidden: true }, t('boardEmpty'));
   const mapBox = h('div', { id: 'board-map', class: 'board-map', hidden: true });
   const map = createBoardMap(mapBox, { onSelect: (id) => document.querySelector(`article[data-sensor-id="${CSS.escape(id)}"]`)?.scrollIntoView({ block: 'center' }) });
 
-  const soundBox = h('input', { type: 'checkbox', id: 'board-sound', checked: prefs.sound, onchange: (e) => ((prefs.sound = e.target.checked), cues.unlock()) });
+  const soundBox = h('input', { type: 'checkbox', id: 'board-sound', checked: prefs.sound, onchange: (/** @type {Event} */ e) => ((prefs.sound = /** @type {HTMLInputElement} */ (e.target).checked), cues.unlock()) });
   const notifyBox = h('input', {
     type: 'checkbox',
     id: 'board-notify',
     checked: prefs.notify,
-    onchange: async (e) => {
-      prefs.notify = e.target.checked;
-      if (e.target.checked) await cues.askPermission();
+    onchange: async (/** @type {Event} */ e) => {
+      const on = /** @type {HTMLInputElement} */ (e.target).checked;
+      prefs.notify = on;
+      if (on) await cues.askPermission();
     },
   });
   const viewBtn = h('button', { type: 'button', class: 'secondary', id: 'board-view-toggle', onclick: () => ((prefs.view = prefs.view === 'map' ? 'list' : 'map'), applyView()) });
@@ -120,6 +143,10 @@ export function renderBoard(view, session) {
     liveEl.textContent = live === 'live' ? `● ${t('boardLive')}（${clock(lastEventAt)}）` : `○ ${t('boardNotLive').replace('{time}', clock(liveSince))}`;
   }
 
+  /**
+   * @param {BoardItem} item
+   * @param {any} a one of the item's alerts
+   */
   function alertRow(item, a) {
     const waiting = a.state === 'raised';
     // The server names every kind (level_name); our own words only where we have them, so a new kind never shows as a key.
@@ -137,7 +164,7 @@ export function renderBoard(view, session) {
     }
     const note = h('input', {
       name: 'note', class: 'board-note', maxlength: 500, 'aria-label': `${t('note')} (${nameOf(item)})`, placeholder: t('boardNoteHint'),
-      value: drafts.get(a.id) ?? '', oninput: (e) => drafts.set(a.id, e.target.value), dataset: { alertId: a.id },
+      value: drafts.get(a.id) ?? '', oninput: (/** @type {Event} */ e) => drafts.set(a.id, /** @type {HTMLInputElement} */ (e.target).value), dataset: { alertId: a.id },
     });
     const btn = h('button', {
       type: 'button', class: 'board-ack', dataset: { alertId: a.id },
@@ -158,6 +185,9 @@ export function renderBoard(view, session) {
     return h('li', { class: 'board-alert board-alert-waiting', dataset: { alertId: a.id, state: a.state } }, ...bits, h('div', { class: 'board-ack-form' }, note, btn));
   }
 
+  /**
+   * @param {BoardItem} item
+   */
   function closureRow(item) {
     if (!acts) return item.closure ? h('div', { class: 'board-closure', dataset: { closureId: item.closure.id } }, `⛔ ${t('closureLabel')} ${clock(item.closure.since)}〜：${item.closure.reason}`) : null;
     if (item.closure) {
@@ -169,12 +199,15 @@ export function renderBoard(view, session) {
     if (!closing.has(item.sensor_id)) {
       return h('div', { class: 'board-closure-actions' }, h('button', { type: 'button', class: 'secondary board-close-road', onclick: () => (closing.set(item.sensor_id, ''), render(true)) }, t('closureSet')));
     }
-    const reason = h('input', { class: 'board-closure-reason', maxlength: 500, 'aria-label': t('closureReason'), placeholder: t('closureReason'), value: closing.get(item.sensor_id), oninput: (e) => closing.set(item.sensor_id, e.target.value) });
+    const reason = h('input', { class: 'board-closure-reason', maxlength: 500, 'aria-label': t('closureReason'), placeholder: t('closureReason'), value: closing.get(item.sensor_id), oninput: (/** @type {Event} */ e) => closing.set(item.sensor_id, /** @type {HTMLInputElement} */ (e.target).value) });
     return h('div', { class: 'board-closure-actions' }, reason,
       h('button', { type: 'button', class: 'danger board-close-confirm', onclick: () => closeRoad(item.sensor_id) }, t('closureConfirm')),
       h('button', { type: 'button', class: 'secondary', onclick: () => (closing.delete(item.sensor_id), render(true)) }, t('cancel')));
   }
 
+  /**
+   * @param {string} sensorId
+   */
   async function closeRoad(sensorId) {
     const reason = (closing.get(sensorId) ?? '').trim();
     if (!reason) return toast(t('closureReason'));
@@ -186,6 +219,9 @@ export function renderBoard(view, session) {
       toast(messageOf(err));
     }
   }
+  /**
+   * @param {string} id
+   */
   async function lift(id) {
     try {
       await api('DELETE', `/api/closures/${encodeURIComponent(id)}`);
@@ -195,6 +231,9 @@ export function renderBoard(view, session) {
     }
   }
 
+  /**
+   * @param {BoardItem} item
+   */
   function card(item) {
     const p = props.get(item.sensor_id);
     const site = p?.site ?? item.site;
@@ -214,7 +253,7 @@ export function renderBoard(view, session) {
         h('span', { class: 'board-site' }, t(site === 'river' ? 'siteRiver' : 'siteRoad'))),
       item.address ? h('p', { class: 'board-addr muted' }, item.address) : null,
       h('dl', { class: 'board-facts' }, ...facts.map(([k, ...v]) => h('div', {}, h('dt', {}, k), h('dd', {}, ...v)))),
-      item.alerts.length ? h('ul', { class: 'board-alerts' }, ...item.alerts.map((a) => alertRow(item, a))) : null,
+      item.alerts.length ? h('ul', { class: 'board-alerts' }, ...item.alerts.map((/** @type {any} */ a) => alertRow(item, a))) : null,
       closureRow(item),
     );
     if (focused) queueMicrotask(() => /** @type {HTMLInputElement | null} */ (el.querySelector(`input[data-alert-id="${CSS.escape(focused)}"]`))?.focus());
@@ -254,7 +293,7 @@ export function renderBoard(view, session) {
       api('GET', '/api/closures').catch(() => ({ closures: [] })),
     ]);
     if (closed) return;
-    segments = closures.closures.filter((c) => c.segment);
+    segments = closures.closures.filter((/** @type {{ segment?: unknown }} */ c) => c.segment);
     renderSegments();
     items = board.items;
     // Readings that arrived over the stream while the board was being fetched are newer than it: keep them.
@@ -262,7 +301,7 @@ export function renderBoard(view, session) {
       const seen = latest.get(item.sensor_id);
       if (seen && (!item.observed_at || Date.parse(seen.ts) > Date.parse(item.observed_at))) applyReading(item, seen);
     }
-    if (sensors?.features) props = new Map(sensors.features.map((f) => [String(f.id), f.properties]));
+    if (sensors?.features) props = new Map(sensors.features.map((/** @type {{ id: string, properties: any }} */ f) => [String(f.id), f.properties]));
     render(true);
   }
   /**
@@ -325,6 +364,9 @@ export function renderBoard(view, session) {
     }
   }
 
+  /**
+   * @param {any} e an `alert` event's data
+   */
   function onAlertEvent(e) {
     if (e.event === 'raised' || e.event === 'escalated') {
       const name = items.find((x) => x.sensor_id === e.sensor_id);
@@ -336,6 +378,10 @@ export function renderBoard(view, session) {
 
   /** The newest reading the stream brought per sensor (a refetch may answer with an older one). */
   const latest = new Map();
+  /**
+   * @param {BoardItem} item
+   * @param {any} e a reading event
+   */
   function applyReading(item, e) {
     item.level_cm = e.level_cm;
     item.observed_at = e.ts;
@@ -344,6 +390,9 @@ export function renderBoard(view, session) {
     if (!item.peak || e.level_cm > item.peak.level_cm) item.peak = { level_cm: e.level_cm, at: e.ts };
   }
 
+  /**
+   * @param {any} e a `reading` event's data
+   */
   function onReading(e) {
     if (e.latest !== false) latest.set(e.sensor_id, e);
     const item = items.find((x) => x.sensor_id === e.sensor_id);
@@ -364,7 +413,11 @@ export function renderBoard(view, session) {
    * replaced.
    */
   const dirtyCards = new Set();
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let cardTimer;
+  /**
+   * @param {BoardItem} item
+   */
   function redrawCard(item) {
     dirtyCards.add(item.sensor_id);
     cardTimer ??= setTimeout(() => {
@@ -389,6 +442,7 @@ export function renderBoard(view, session) {
   let lastMapDraw = 0;
 
   let retryMs = 1000;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let retryTimer;
   function connect() {
     clearTimeout(retryTimer);
