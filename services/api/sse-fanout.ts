@@ -164,10 +164,15 @@ export function createSseFanout(options: SseFanoutOptions): SseFanout {
       const position = hub.lastId();
       clients.add(c);
       metrics.sseClients.inc();
-      res.once('close', () => drop(c));
+      const onClose = () => drop(c);
+      res.once('close', onClose);
       return (headers) => {
         if (!clients.has(c)) return;
         if (res.headersSent || res.destroyed) return drop(c); // something else answered
+        // @hono/node-server's own 'close' handler keeps its Request (and the Headers the middleware
+        // read) alive as long as the stream lasts, only to abort that request's signal, which nothing
+        // uses once the route has answered; node:http itself listens to no 'close' on a response.
+        for (const l of res.listeners('close')) if (l !== onClose) res.off('close', l as () => void);
         res.writeHead(200, headers);
         if (res.req.method === 'HEAD') {
           res.end();
