@@ -1,5 +1,5 @@
 // Bench-only preload (NODE_OPTIONS='--expose-gc --import=…/gc-on-signal.mjs'): on SIGUSR2 run a full
-// garbage collection and write the process's RSS (bytes) to $BENCH_GC_FILE, so the SSE bench measures
+// garbage collection and write the process's RSS, V8 heap used and external memory (bytes) to $BENCH_GC_FILE, so the SSE bench measures
 // memory per viewer after GC in a process it did not write (kansui as `npm start` runs it).
 import { writeFileSync } from 'node:fs';
 
@@ -8,6 +8,7 @@ if (file && typeof globalThis.gc === 'function') {
   process.on('SIGUSR2', () => {
     globalThis.gc();
     globalThis.gc();
-    writeFileSync(file, String(process.memoryUsage.rss()));
+    const m = process.memoryUsage();
+    writeFileSync(file, `${m.rss} ${m.heapUsed} ${m.external + m.arrayBuffers}`);
   });
 }

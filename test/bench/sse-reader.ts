@@ -20,6 +20,8 @@ interface Viewer {
   gotHead: boolean;
   /** Levels this viewer has had, carried over its reconnects. */
   seen: Set<number>;
+  /** Opened to resume: tried again whatever the outcome. */
+  resume: boolean;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -29,6 +31,8 @@ let target = { host: '127.0.0.1', port: 0, localAddress: undefined as string | u
 let reconnects = 0;
 let resyncs = 0;
 let duplicates = 0;
+/** The status line of the last refused attempt, for the bench's error message. */
+let lastRefusal = '';
 const out = (o: unknown) => process.stdout.write(JSON.stringify(o) + '\n');
 
 function onBlock(v: Viewer, block: string): void {
@@ -38,7 +42,8 @@ function onBlock(v: Viewer, block: string): void {
     v.lastId = block.slice(id + 4, end < 0 ? undefined : end);
   }
   if (block.includes('event: resync')) resyncs++;
-  const at = block.indexOf('"level_cm":');
+  // Only the reading itself: a status event may carry the level too.
+  const at = block.includes('event: reading') ? block.indexOf('"level_cm":') : -1;
   if (at >= 0) {
     const level = parseInt(block.slice(at + 11, at + 24), 10);
     if (v.seen.has(level)) return void duplicates++;
@@ -51,7 +56,7 @@ function onBlock(v: Viewer, block: string): void {
 
 function open(lastId: string | undefined, seen: Set<number>, onReady?: (ok: boolean) => void): void {
   const socket = connect({ host: target.host, port: target.port, ...(target.localAddress && { localAddress: target.localAddress }) });
-  const v: Viewer = { socket, rest: '', lastId, gotHead: false, seen };
+  const v: Viewer = { socket, rest: '', lastId, gotHead: false, seen, resume: !onReady };
   let settled = false;
   const settle = (ok: boolean) => {
     if (!settled) (settled = true), onReady?.(ok);
@@ -65,7 +70,10 @@ function open(lastId: string | undefined, seen: Set<number>, onReady?: (ok: bool
     if (!v.gotHead) {
       const end = text.indexOf('\r\n\r\n');
       if (end < 0) return void (v.rest = text);
-      if (!text.startsWith('HTTP/1.1 200') && !text.startsWith('HTTP/1.0 200')) return void (settle(false), socket.destroy());
+      if (!text.startsWith('HTTP/1.1 200') && !text.startsWith('HTTP/1.0 200')) {
+        lastRefusal = text.slice(0, text.indexOf('\r\n'));
+        return void (settle(false), socket.destroy());
+      }
       v.gotHead = true;
       viewers.add(v);
       text = text.slice(end + 4);
@@ -78,11 +86,11 @@ function open(lastId: string | undefined, seen: Set<number>, onReady?: (ok: bool
     }
     v.rest = text;
   });
-  socket.on('error', () => {});
+  socket.on('error', (err) => void (lastRefusal = err.message));
   socket.on('close', () => {
     const was = viewers.delete(v);
     settle(false);
-    if (was && target.reconnect) {
+    if ((was || v.resume) && target.reconnect) {
       reconnects++;
       // EventSource waits `retry` (3 s here) before it reconnects; spread them like many browsers would.
       setTimeout(() => open(v.lastId, v.seen), 200 + Math.random() * 1000);
@@ -100,11 +108,15 @@ async function connectMany(count: number): Promise<{ connected: number; failed: 
       if (connected + failed === count) return resolve();
       if (started >= count) return;
       started++;
-      open(undefined, new Set(), (ok) => {
-        if (ok) connected++;
-        else failed++;
-        next();
-      });
+      // Like EventSource, try again a few times before giving up on a viewer.
+      const attempt = (left: number) =>
+        open(undefined, new Set(), (ok) => {
+          if (ok) connected++;
+          else if (left > 0) return void setTimeout(() => attempt(left - 1), 200 + Math.random() * 300);
+          else failed++;
+          next();
+        });
+      attempt(5);
     };
     for (let k = 0; k < Math.min(inFlight, count); k++) next();
   });
@@ -115,7 +127,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   const cmd = JSON.parse(line) as Record<string, unknown>;
   if (cmd.cmd === 'connect') {
     target = { host: String(cmd.host ?? '127.0.0.1'), port: Number(cmd.port), localAddress: cmd.localAddress as string | undefined, reconnect: Boolean(cmd.reconnect) };
-    out(await connectMany(Number(cmd.count)));
+    out({ ...(await connectMany(Number(cmd.count))), lastRefusal });
   } else if (cmd.cmd === 'report') {
     const times = arrivals.get(Number(cmd.level)) ?? [];
     let missing = 0;
