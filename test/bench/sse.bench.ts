@@ -356,6 +356,9 @@ export const bench: BenchModule = {
         rows,
         notes: [
           'The readers, the bench and the server share the same 2 cores, and other agents use the machine: the ratios in one run are what to compare, not the absolute times.',
+          'Behind nginx every process (Mosquitto, core, ingest, 2 web, 4 nginx workers, 3 readers) shares the same 2 cores: the latency there is a correctness run under load, not a capacity figure.',
+          `The failover run holds ${fmt(FAILOVER_VIEWERS)} viewers, not ${fmt(NGINX_VIEWERS)}: the surviving web process must hold all of them and a process here may open at most 20,000 files (hard limit, not raisable in this container); production units set LimitNOFILE=65536. Reconnect attempts exceed the viewers where nginx answered 502 while the survivor's accept queue was full; the viewer then tried again, as EventSource does.`,
+          'RSS per viewer is the process RSS after a forced GC with the viewers minus without, divided by the viewers; it includes V8 heap pages a burst of 10,000 connects left committed, so the V8 heap figure is the part that is live objects.',
         ],
       };
     } finally {
