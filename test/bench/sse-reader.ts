@@ -22,6 +22,8 @@ interface Viewer {
   seen: Set<number>;
   /** Opened to resume: tried again whatever the outcome. */
   resume: boolean;
+  /** Failed resume attempts in a row before this one. */
+  failures: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -54,9 +56,9 @@ function onBlock(v: Viewer, block: string): void {
   }
 }
 
-function open(lastId: string | undefined, seen: Set<number>, onReady?: (ok: boolean) => void): void {
+function open(lastId: string | undefined, seen: Set<number>, onReady?: (ok: boolean) => void): Viewer {
   const socket = connect({ host: target.host, port: target.port, ...(target.localAddress && { localAddress: target.localAddress }) });
-  const v: Viewer = { socket, rest: '', lastId, gotHead: false, seen, resume: !onReady };
+  const v: Viewer = { socket, rest: '', lastId, gotHead: false, seen, resume: !onReady, failures: 0 };
   let settled = false;
   const settle = (ok: boolean) => {
     if (!settled) (settled = true), onReady?.(ok);
@@ -92,10 +94,18 @@ function open(lastId: string | undefined, seen: Set<number>, onReady?: (ok: bool
     settle(false);
     if ((was || v.resume) && target.reconnect) {
       reconnects++;
-      // EventSource waits `retry` (3 s here) before it reconnects; spread them like many browsers would.
-      setTimeout(() => open(v.lastId, v.seen), 200 + Math.random() * 1000);
+      // EventSource waits `retry` (kansui sends 3 s) before it reconnects, and browsers back off
+      // when that fails too (WHATWG HTML §9.2.3 allows it; Chrome and Firefox do): 1–4 s first
+      // (jitter: many browsers), doubling after each failure up to 30 s.
+      const failures = was ? 0 : v.failures + 1;
+      const delay = Math.min(30_000, 1000 * 2 ** failures) + Math.random() * 3000;
+      setTimeout(() => {
+        const next = open(v.lastId, v.seen);
+        next.failures = failures;
+      }, delay);
     }
   });
+  return v;
 }
 
 async function connectMany(count: number): Promise<{ connected: number; failed: number }> {
