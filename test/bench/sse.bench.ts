@@ -82,10 +82,15 @@ function startReader(): Reader {
   return { child, lines: jsonLines(child), send: (o) => child.stdin?.write(JSON.stringify(o) + '\n') };
 }
 
-/** Connect `total` viewers spread over the readers (each its own loopback source address). */
-export async function connectViewers(readers: Reader[], port: number, total: number, reconnect = false, host = '127.0.0.1'): Promise<number> {
+/**
+ * Connect `total` viewers spread over the readers; reader i connects to `hosts[i]` (default all
+ * 127.0.0.1). No source address is bound: a bound one gives a reader one 28,000-port range for
+ * every destination, TIME_WAIT included, which ran out during the failover; unbound, the range is
+ * per destination address, so the nginx run gives each reader its own listening address.
+ */
+export async function connectViewers(readers: Reader[], port: number, total: number, reconnect = false, hosts: readonly string[] = []): Promise<number> {
   const share = (i: number) => Math.floor(total / readers.length) + (i < total % readers.length ? 1 : 0);
-  readers.forEach((r, i) => r.send({ cmd: 'connect', host, port, count: share(i), localAddress: `127.0.0.${i + 2}`, reconnect }));
+  readers.forEach((r, i) => r.send({ cmd: 'connect', host: hosts[i] ?? '127.0.0.1', port, count: share(i), reconnect }));
   const answers = await Promise.all(readers.map((r) => r.lines.next((o) => 'connected' in o, 180_000, 'viewers connect')));
   const failed = answers.reduce((s, a) => s + Number(a.failed), 0);
   if (failed) throw new Error(`${failed} of ${total} viewers could not connect (last refusal: ${answers.map((a) => a.lastRefusal).filter(Boolean).join('; ')})`);
@@ -183,6 +188,7 @@ async function behindNginx(dir: string, dataDir: string, cred: CredentialLine, r
 
     if (!NGINX) throw new Error('nginx not installed (Debian package nginx)');
     const port = await getFreePort();
+    const readerHosts = readers.map((_, i) => `127.0.0.${i + 2}`);
     for (const d of ['tmp']) mkdirSync(join(dir, d), { recursive: true });
     const conf = join(dir, 'nginx.conf');
     writeFileSync(conf, [
@@ -195,7 +201,7 @@ async function behindNginx(dir: string, dataDir: string, cred: CredentialLine, r
       '  access_log off;',
       ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, 'tmp', t)};`),
       `  upstream kansui_web { least_conn; server 127.0.0.1:${web1.port}; server 127.0.0.1:${web2.port}; keepalive 64; }`,
-      `  server { listen 127.0.0.1:${port} backlog=4096 reuseport;`,
+      `  server { ${readerHosts.map((h) => `listen ${h}:${port} backlog=4096 reuseport;`).join(' ')}`,
       '    proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $http_host;',
       '    proxy_next_upstream error timeout http_502 http_503; proxy_connect_timeout 2s;',
       '    location = /api/events { proxy_pass http://kansui_web; proxy_buffering off; proxy_cache off; proxy_read_timeout 1h; }',
@@ -204,12 +210,12 @@ async function behindNginx(dir: string, dataDir: string, cred: CredentialLine, r
       '}',
     ].join('\n'));
     nginx = track(spawn(NGINX, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] }));
-    await waitFor(() => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false), { timeoutMs: 30_000, what: 'nginx in front of the web pool' });
+    await waitFor(() => fetch(`http://${readerHosts[0]}:${port}/healthz`).then((r) => r.ok, () => false), { timeoutMs: 30_000, what: 'nginx in front of the web pool' });
 
     const client = await mqtt.connectAsync(mosq.url, { username: cred.mqtt.username, password: cred.mqtt.password, clientId: 'sse-bench', protocolVersion: 4 });
     const publish = (level: number) => client.publishAsync('flood/sse-bench/reading', JSON.stringify({ ts: Date.now(), level_cm: level }), { qos: 1 });
     try {
-      const connected = await connectViewers(readers, port, NGINX_VIEWERS, true);
+      const connected = await connectViewers(readers, port, NGINX_VIEWERS, true, readerHosts);
       const held = [await web1.metric('kansui_sse_clients'), await web2.metric('kansui_sse_clients')];
       log(`behind nginx: ${connected} viewers, web processes hold ${held.join(' + ')}`);
       // One reading to all of them, 3 times.
@@ -229,7 +235,7 @@ async function behindNginx(dir: string, dataDir: string, cred: CredentialLine, r
       log(`behind nginx: p50 ${p50s.map(ms).join(', ')}; p99 ${p99s.map(ms).join(', ')}; missing ${missingBefore}`);
       await closeViewers(readers);
       await waitFor(async () => (await web1.metric('kansui_sse_clients')) + (await web2.metric('kansui_sse_clients')) === 0, { timeoutMs: 60_000, what: 'the web processes to see the viewers go' });
-      const failoverViewers = await connectViewers(readers, port, FAILOVER_VIEWERS, true);
+      const failoverViewers = await connectViewers(readers, port, FAILOVER_VIEWERS, true, readerHosts);
 
       // Kill one web process; readings keep coming while its viewers reconnect through nginx to the other.
       const killedAt = now();
