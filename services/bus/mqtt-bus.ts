@@ -38,8 +38,12 @@ export interface Bus {
   readonly origin: string;
   /** Publish one event (QoS 1). */
   publish(event: string, data: unknown): void;
-  /** Publish stored readings, in commit order, as `readings` messages. */
-  publishReadings(readings: readonly Reading[]): void;
+  /**
+   * Publish stored readings, in commit order, as `readings` messages.
+   * Resolves once the broker has acknowledged all of them (QoS 1 PUBACK);
+   * rejects when it refused one.
+   */
+  publishReadings(readings: readonly Reading[]): Promise<void>;
   connected(): boolean;
   /** Messages handed to the broker and not yet acknowledged (and queued while disconnected). */
   pending(): number;
@@ -118,11 +122,12 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     clearTimeout(timer);
   }
 
-  function send(event: string, first: number, data: unknown): void {
+  function send(event: string, first: number, data: unknown, done?: (err?: Error) => void): void {
     unacked++;
     client.publish(busTopic(options.prefix, options.kind, event), JSON.stringify({ o: options.origin, s: first, e: event, d: data }), { qos: 1 }, (err) => {
       unacked--;
       if (err) onEvent('bus-publish-failed', { event, err: err.message });
+      done?.(err);
       if (unacked === 0) {
         const waiting = idle;
         idle = [];
@@ -137,12 +142,14 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
       send(event, ++seq, data);
     },
     publishReadings(readings) {
+      const sent: Promise<void>[] = [];
       for (let i = 0; i < readings.length; i += maxBatch) {
         const part = readings.slice(i, i + maxBatch);
         const first = seq + 1;
         seq += part.length;
-        send(READINGS_EVENT, first, part);
+        sent.push(new Promise<void>((resolve, reject) => send(READINGS_EVENT, first, part, (err) => (err ? reject(err) : resolve()))));
       }
+      return Promise.all(sent).then(() => undefined);
     },
     connected: () => client.connected,
     pending: () => unacked,
