@@ -75,6 +75,21 @@ describe('one vocabulary (issue 16)', () => {
     expect(() => catalogue.saveLang(blocked, 'en')).not.toThrow();
   });
 
+  it('both pages find their storage one way: a page whose localStorage throws on access (blocked) still gets Japanese', () => {
+    const before = Object.getOwnPropertyDescriptor(globalThis, 'localStorage');
+    try {
+      Object.defineProperty(globalThis, 'localStorage', { configurable: true, get: () => { throw new Error('SecurityError'); } });
+      expect(catalogue.pageStorage()).toBeUndefined();
+      expect(catalogue.readLang(catalogue.pageStorage())).toBe('ja');
+      const mine = { getItem: () => 'en', setItem: () => {}, removeItem: () => {} };
+      Object.defineProperty(globalThis, 'localStorage', { configurable: true, value: mine });
+      expect(catalogue.pageStorage()).toBe(mine);
+    } finally {
+      if (before) Object.defineProperty(globalThis, 'localStorage', before);
+      else delete (globalThis as { localStorage?: unknown }).localStorage;
+    }
+  });
+
   it('one markup escape, safe in text and in either quote', () => {
     expect(catalogue.esc(`<a href="x" title='y'>A&B</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;A&amp;B&lt;/a&gt;');
   });

@@ -1,6 +1,6 @@
 // Japanese first, English second. The choice is remembered per browser, under the key every kansui
 // page shares (web/shared/messages.js).
-import { ALERT_KIND_WORDS, readLang, RIVER_STAGE_WORDS, saveLang, SENSOR_STATE_WORDS, STATUS_WORDS, translate } from '../shared/messages.js';
+import { ALERT_KIND_WORDS, pageStorage, readLang, RIVER_STAGE_WORDS, saveLang, SENSOR_STATE_WORDS, STATUS_WORDS, translate } from '../shared/messages.js';
 
 /** @typedef {import('../shared/messages.js').Words} Words */
 
@@ -245,17 +245,8 @@ const MESSAGES = {
   everyone: { ja: '全員の通知設定', en: 'Everyone\'s preferences' },
 };
 
-/** The page's localStorage, or none where even reading the property throws (blocked storage). */
-function storage() {
-  try {
-    return localStorage;
-  } catch {
-    return undefined;
-  }
-}
-
 // The same key as the public map (the console's old key is moved over once, web/shared/messages.js).
-let lang = readLang(storage());
+let lang = readLang(pageStorage());
 
 /**
  * @param {string} key
@@ -271,7 +262,7 @@ export function currentLang() {
 
 export function toggleLang() {
   lang = lang === 'ja' ? 'en' : 'ja';
-  saveLang(storage(), lang);
+  saveLang(pageStorage(), lang);
   document.documentElement.lang = lang;
 }
 

@@ -71,6 +71,19 @@ export const ALERT_KIND_WORDS = Object.freeze({
 export const RIVER_FLOOD_WORDS = words('増水', 'High water');
 
 /**
+ * The page's localStorage, or none where even reading the property throws (blocked storage,
+ * some private modes) or where there is none (the server imports this catalogue too).
+ * @returns {LangStorage | undefined}
+ */
+export function pageStorage() {
+  try {
+    return globalThis.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * @typedef {{ getItem(key: string): string | null, setItem(key: string, value: string): void, removeItem(key: string): void }} LangStorage
  */
 
