@@ -243,7 +243,7 @@ export function renderActiveCap(alerts: readonly Alert[], ctx: FeedContext): str
       identifier: `kansui-active-${sent.toString(36)}-${list.length}${closures.length ? `-c${closures.length}` : ''}`,
       sent,
       msgType: 'Alert',
-      ...(list.length === 0 && closures.length === 0 && { note: 'No active flood alerts. / 現在、冠水警報はありません。' }),
+      ...(list.length === 0 && closures.length === 0 && { note: '現在、発表中の水位の警報はありません。 / No active water-level alerts.' }),
     },
     [...list.flatMap((a) => capInfos(a, ctx)), ...closures.flatMap((c) => closureInfos(c, ctx))],
     ctx,
@@ -323,7 +323,8 @@ export function renderAtom(alerts: readonly Alert[], ctx: FeedContext): string {
     '<?xml version="1.0" encoding="utf-8"?>',
     '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="ja">',
     `  <id>urn:kansui:${esc(host)}:alerts</id>`,
-    '  <title>kansui 冠水警報 / Flood alerts</title>',
+    // One feed for road sensors (冠水) and river gauges (増水): named for what both measure.
+    '  <title>kansui 水位の警報 / Water-level alerts</title>',
     `  <updated>${iso(updated)}</updated>`,
     '  <author><name>kansui</name></author>',
     `  <link rel="self" type="application/atom+xml" href="${esc(`${ctx.baseUrl}/api/alerts.atom`)}"/>`,
