@@ -138,7 +138,7 @@ export function parsePostback(data: string): LinePostback | undefined {
   return undefined;
 }
 
-type SensorLike = Pick<Sensor, 'id' | 'name' | 'nameEn' | 'lat' | 'lon' | 'state'> & { address?: string | undefined };
+type SensorLike = Pick<Sensor, 'id' | 'name' | 'nameEn' | 'lat' | 'lon' | 'state'> & { address?: string | undefined; site?: Sensor['site'] };
 
 /** Sensors whose id equals the query, or whose name (either language) or address contains it; exact id first. */
 export function findSensors<S extends SensorLike>(sensors: readonly S[], query: string): S[] {
@@ -189,6 +189,21 @@ const LEVEL_EN: Record<AlertSeverity, string> = STATUS_EN;
 
 export function levelWord(level: AlertSeverity, lang: LineLang): string {
   return lang === 'ja' ? LEVEL_JA[level] : LEVEL_EN[level];
+}
+
+/**
+ * A level as a reader of this sensor knows it: a road's 警戒; a river gauge's 警戒 with MLIT's
+ * name beside it, 警戒（避難判断水位） (issue 12: as the map's long status words say it).
+ */
+function siteLevelWord(level: AlertSeverity, lang: LineLang, site: SensorLike['site']): string {
+  if (site !== 'river') return levelWord(level, lang);
+  return lang === 'ja' ? `${LEVEL_JA[level]}（${RIVER_LEVEL_JA[level]}）` : `${LEVEL_EN[level]} (${RIVER_LEVEL_EN[level].toLowerCase()})`;
+}
+
+/** A status in a list: the level's name for a river gauge at a level, else the plain status word. */
+function siteStatusWord(status: Status, lang: LineLang, site: SensorLike['site']): string {
+  if (status === 'caution' || status === 'warning' || status === 'danger') return siteLevelWord(status, lang, site);
+  return lang === 'ja' ? STATUS_JA[status] : STATUS_EN[status];
 }
 
 function label(s: string): string {
@@ -244,7 +259,8 @@ export function buildSearchResult(lang: LineLang, query: string, found: readonly
   const shown = found.slice(0, LINE_LIMITS.quickReplyMax);
   const lines = shown.map((s) => {
     const st = s.status ?? 'normal';
-    return `・${sensorName(s, lang)}${lang === 'ja' ? `（${STATUS_JA[st]}）` : ` (${STATUS_EN[st]})`}${opts.baseUrl ? `\n  ${mapLink(opts.baseUrl, s.id)}` : ''}`;
+    const word = siteStatusWord(st, lang, s.site);
+    return `・${sensorName(s, lang)}${lang === 'ja' ? `（${word}）` : ` (${word})`}${opts.baseUrl ? `\n  ${mapLink(opts.baseUrl, s.id)}` : ''}`;
   });
   const more = found.length > shown.length ? (lang === 'ja' ? `\nほか${found.length - shown.length}件。もう少し詳しく入力してください。` : `\n${found.length - shown.length} more: type a longer name.`) : '';
   const head = lang === 'ja' ? `「${query}」のセンサー：` : `Sensors matching "${query}":`;
@@ -264,8 +280,8 @@ export function buildSubscribed(lang: LineLang, sensor: SensorLike, level: Alert
   const others = (['caution', 'warning', 'danger'] as const).filter((l) => l !== level);
   const msg =
     lang === 'ja'
-      ? `${changed ? '通知レベルを変更しました' : '登録しました'}：${name}\n「${LEVEL_JA[level]}」以上になったとき、上がったとき、平常に戻ったときにお知らせします。`
-      : `${changed ? 'Level changed' : 'Subscribed'}: ${name}\nYou will be told when it reaches ${LEVEL_EN[level]} or above, when it gets worse, and when it is back to normal.`;
+      ? `${changed ? '通知レベルを変更しました' : '登録しました'}：${name}\n「${siteLevelWord(level, lang, sensor.site)}」以上になったとき、上がったとき、平常に戻ったときにお知らせします。`
+      : `${changed ? 'Level changed' : 'Subscribed'}: ${name}\nYou will be told when it reaches ${siteLevelWord(level, lang, sensor.site)} or above, when it gets worse, and when it is back to normal.`;
   return text(
     msg,
     others.map((l) => ({
@@ -277,7 +293,10 @@ export function buildSubscribed(lang: LineLang, sensor: SensorLike, level: Alert
 
 export function buildList(lang: LineLang, subs: readonly { sensor: SensorLike | undefined; sensorId: string; minLevel: AlertSeverity }[]): LineTextMessage {
   if (!subs.length) return text(lang === 'ja' ? '登録はありません。地名の一部を送ると探せます。' : 'You have no subscriptions. Send part of a place name to find sensors.');
-  const lines = subs.map((s) => `・${s.sensor ? sensorName(s.sensor, lang) : s.sensorId}${lang === 'ja' ? `（${LEVEL_JA[s.minLevel]}以上）` : ` (${LEVEL_EN[s.minLevel]} and above)`}`);
+  const lines = subs.map((s) => {
+    const word = siteLevelWord(s.minLevel, lang, s.sensor?.site);
+    return `・${s.sensor ? sensorName(s.sensor, lang) : s.sensorId}${lang === 'ja' ? `（${word}以上）` : ` (${word} and above)`}`;
+  });
   return text(
     `${lang === 'ja' ? '登録中：' : 'Your subscriptions:'}\n${lines.join('\n')}`,
     subs.slice(0, LINE_LIMITS.quickReplyMax).map((s) => ({

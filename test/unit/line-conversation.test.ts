@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildAlertPush,
+  buildList,
   buildSearchResult,
+  buildSubscribed,
   buildWelcome,
   distanceM,
   toLevelTrend,
@@ -115,5 +117,23 @@ describe('trend and time to the next level', () => {
     const river = toLevelTrend(computeTrend([at(0, 363.33), at(5, 366.67), at(10, 370)], { thresholds: { caution: 250, warning: 330, danger: 380 }, intervalS: 300 })!, { caution: 250, warning: 330, danger: 380 }, 'river');
     expect(buildAlertPush('ja', { event: 'raised', text }, river).text).toContain('傾向：上昇中（毎時 0.40 m、氾濫危険水位まで約15分）');
     expect(buildAlertPush('en', { event: 'raised', text }, river).text).toContain('Trend: rising (0.40 m/h; Flood danger level in about 15 min)');
+  });
+});
+
+describe('a river gauge is named by its MLIT stage, a road by its level (issue 12)', () => {
+  const river = { id: 'kinokawa-r1', name: '紀の川 船戸', nameEn: 'Kinokawa Funato', lat: 34.27, lon: 135.4, state: 'active' as const, site: 'river' as const };
+  const road = { ...sensors[0]!, site: 'road' as const };
+
+  it('in search results, subscriptions and the list', () => {
+    expect(buildSearchResult('ja', '船戸', [{ ...river, status: 'danger' }], {}).text).toContain('紀の川 船戸（危険（氾濫危険水位））');
+    expect(buildSearchResult('en', 'Funato', [{ ...river, status: 'warning' }], {}).text).toContain('Kinokawa Funato (Warning (evacuation decision level))');
+    expect(buildSearchResult('ja', '船戸', [{ ...river, status: 'normal' }], {}).text).toContain('（平常）');
+    expect(buildSubscribed('ja', river, 'caution', false).text).toContain('「注意（氾濫注意水位）」以上');
+    expect(buildList('ja', [{ sensor: river, sensorId: river.id, minLevel: 'warning' }]).text).toContain('警戒（避難判断水位）以上');
+    // A road keeps its plain words, and no reply from a reading says 通行止め.
+    const roadTexts = [buildSearchResult('ja', '打田', [{ ...road, status: 'danger' }], {}).text, buildSubscribed('ja', road, 'danger', false).text];
+    expect(roadTexts[0]).toContain('（危険）');
+    expect(roadTexts[1]).toContain('「危険」以上');
+    expect([...roadTexts, buildSubscribed('ja', river, 'danger', false).text].join()).not.toMatch(/通行止め/);
   });
 });
