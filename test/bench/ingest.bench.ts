@@ -1,0 +1,285 @@
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { registerSimSensors } from '../../firmware-sim/credentials.ts';
+import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.ts';
+import { makeTempDir } from '../helpers/kansui.ts';
+import { getFreePort } from '../helpers/ports.ts';
+import { buildIfStale, npmScriptArgs } from '../helpers/process.ts';
+import { children, fmt, jsonLines, sleep, stopChild, track } from './children.ts';
+import { runBurst, startPlainMosquitto, TUNED_MOSQUITTO } from './peer.ts';
+import { metricValue } from './service.ts';
+import type { BenchModule, BenchRow, BenchSection } from './types.ts';
+
+/**
+ * The ingest benchmark of issue 15 ("Speed", production path): kansui's
+ * ingest workers (KANSUI_ROLE=ingest, the compiled dist/ as `npm start` runs
+ * it) behind Debian's Mosquitto, against the floor of a bare mqtt.js QoS 1
+ * subscriber draining the same backlog from the same broker; one worker
+ * against two on one shared subscription; live publishers into influxd
+ * against the Node-RED peer; and a worker SIGKILLed mid-stream.
+ * Every party is its own process on loopback; this process orchestrates,
+ * prepares the persistent sessions and reads /metrics and the stores.
+ */
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+/** `npm start`'s node arguments, flags included, with the entry point made absolute (as test/bench/service.ts). */
+const START = npmScriptArgs('start', root).map((a) => (/\.[jt]s$/.test(a) ? join(root, a) : a));
+const DRAIN_SUBSCRIBER = join(root, 'test/bench/drain-subscriber.ts');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SENSORS = 1_000;
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 60_000);
+const GENERATORS = 2;
+
+const log = (s: string) => process.stderr.write(`bench(ingest): ${s}\n`);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const list = (xs: number[], f: (x: number) => string = fmt) => xs.map(f).join(', ');
+const ratio = (x: number) => `${x.toFixed(2)} ×`;
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * A persistent session (clean=false) with a QoS 1 subscription to `filter`,
+ * left disconnected: the broker queues for `clientId` from now on. The
+ * consumer that connects later under that id finds its backlog waiting.
+ */
+async function prepareSession(url: string, clientId: string, filter: string): Promise<void> {
+  const c = mqtt.connect(url, { clientId, clean: false, protocolVersion: 4, reconnectPeriod: 0 });
+  await new Promise<void>((resolve, reject) => {
+    c.once('connect', () => resolve());
+    c.once('error', reject);
+  });
+  await c.subscribeAsync(filter, { qos: 1 });
+  await c.endAsync(false);
+}
+
+interface Worker {
+  readonly child: ChildProcess;
+  port: number;
+  /** When this process's external subscriber got its CONNACK (its log line, Date.now() clock). */
+  connackAt(): Promise<number>;
+  metric(name: string): Promise<number>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Start again with the same environment, port and client id (what systemd's Restart= does). */
+  restart(): Promise<void>;
+}
+
+/**
+ * One kansui ingest worker as deployed: `node dist/services/main.js` with
+ * `npm start`'s flags, KANSUI_ROLE=ingest, its own HTTP port for /metrics.
+ * LOG_LEVEL=debug only for the subscriber's 'connected' line (its pino time
+ * is when the CONNACK arrived); nothing on the reading path logs at debug.
+ */
+async function startWorker(o: { mqttUrl: string; dataDir: string; clientId: string; instance: string; shareGroup?: string; env: Record<string, string> }): Promise<Worker> {
+  const port = await getFreePort();
+  const env = {
+    ...process.env, ...o.env,
+    KANSUI_ROLE: 'ingest', KANSUI_INSTANCE: o.instance, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), DATA_DIR: o.dataDir,
+    MQTT_URL: o.mqttUrl, MQTT_CLIENT_ID: o.clientId, LOG_LEVEL: 'debug',
+    ...(o.shareGroup && { MQTT_SHARE_GROUP: o.shareGroup }),
+  };
+  let child!: ChildProcess;
+  let connack!: Promise<number>;
+  const launch = async () => {
+    child = track(spawn(process.execPath, START, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const lines = jsonLines(child);
+    connack = lines.next((l) => l.msg === 'mqtt' && l.event === 'connected', 120_000, `kansui ingest ${o.instance} CONNACK`).then((l) => Date.parse(String(l.time)));
+    connack.catch(() => {});
+  };
+  await launch();
+  return {
+    get child() {
+      return child;
+    },
+    port,
+    connackAt: () => connack,
+    metric: (name) => metricValue(port, name),
+    kill: (signal = 'SIGTERM') => stopChild(child, signal),
+    async restart() {
+      await launch();
+      await connack;
+    },
+  };
+}
+
+/**
+ * Wait until `read()` reaches `target` and return when it did (Date.now()).
+ * Polls every 100 ms while far off and every 10 ms once the last rate says
+ * less than half a second is left, so the end is known to ~10 ms without
+ * scraping a worker's /metrics 100 times a second throughout.
+ */
+async function whenReached(read: () => Promise<number>, target: number, what: string, stallMs = 30_000): Promise<number> {
+  let prev = { t: Date.now(), v: 0 };
+  let lastGrowth = Date.now();
+  for (;;) {
+    const v = await read();
+    const t = Date.now();
+    if (v >= target) return t;
+    if (v > prev.v) lastGrowth = t;
+    if (t - lastGrowth > stallMs) throw new Error(`${what}: stuck at ${fmt(v)} of ${fmt(target)} for ${stallMs / 1000} s`);
+    const rate = (v - prev.v) / Math.max(1, t - prev.t);
+    prev = { t, v };
+    await sleep(rate > 0 && (target - v) / rate < 500 ? 10 : 100);
+  }
+}
+
+/** The floor: a bare mqtt.js QoS 1 subscriber (own process) drains its session's backlog. */
+async function drainBare(url: string, clientId: string, filter: string, n: number): Promise<DrainResult> {
+  const child = track(spawn(process.execPath, ['--import', 'tsx', DRAIN_SUBSCRIBER, 'drain', url, clientId, filter, String(n)], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const out = jsonLines(child);
+  const connack = await out.next((l) => l.event === 'connack', 60_000, 'bare subscriber CONNACK');
+  const cpu0 = cpuSeconds(child.pid as number);
+  const done = await out.next((l) => l.event === 'done', 300_000, 'bare subscriber drain');
+  const cpu = cpuSeconds(child.pid as number) - cpu0;
+  await stopChild(child);
+  const ms = Number(done.at) - Number(connack.at);
+  return { ms, perS: (n * 1000) / ms, cpuUs: (cpu * 1e6) / n };
+}
+
+interface DrainResult {
+  ms: number;
+  perS: number;
+  /** Consumer CPU per reading over the drain (µs), all its processes' CPU summed. */
+  cpuUs: number;
+}
+
+/** A fresh DATA_DIR holding the registered sensors (a copy of the template's kansui.db). */
+function freshDataDir(template: string, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(template, 'kansui.db'), join(dir, 'kansui.db'));
+  return dir;
+}
+
+/** kansui ingest workers (one or more, own processes) drain their sessions' backlog of `n` into the store. */
+async function drainKansui(workers: Promise<Worker>[], n: number, what: string): Promise<DrainResult & { workers: Worker[]; spreadMs: number }> {
+  const ws = await Promise.all(workers);
+  const connacks = await Promise.all(ws.map((w) => w.connackAt()));
+  const cpu0 = ws.map((w) => cpuSeconds(w.child.pid as number));
+  const t0 = Math.min(...connacks);
+  // Its HTTP port opens a moment after the subscriber connects: until then it counts as 0.
+  const sum = async () => (await Promise.all(ws.map((w) => w.metric('kansui_readings_accepted_total').catch(() => 0)))).reduce((a, b) => a + b, 0);
+  const end = await whenReached(sum, n, what);
+  const cpu = ws.reduce((s, w, i) => s + cpuSeconds(w.child.pid as number) - (cpu0[i] as number), 0);
+  const ms = end - t0;
+  return { ms, perS: (n * 1000) / ms, cpuUs: (cpu * 1e6) / n, workers: ws, spreadMs: Math.max(...connacks) - t0 };
+}
+
+function sqliteCount(dataDir: string): number {
+  const db = new Database(join(dataDir, 'readings.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+async function influxCount(influx: RunningInfluxd, db: string): Promise<number> {
+  const r = await influx.query('SELECT COUNT(level_cm) FROM water_level', db);
+  return (r.results[0]?.series?.[0]?.values[0]?.[1] as number | undefined) ?? 0;
+}
+
+export const bench: BenchModule = {
+  key: 'ingest',
+  async run(): Promise<BenchSection> {
+    const temp = makeTempDir('kansui-bench-ingest-');
+    const load0 = loadavg()[0] ?? 0;
+    let influx: RunningInfluxd | undefined;
+    const rows: BenchRow[] = [];
+    const notes: string[] = [];
+    try {
+      buildIfStale(root); // npm start's prestart (issue 15)
+      const template = join(temp.dir, 'template');
+      const creds = await registerSimSensors(
+        template,
+        Array.from({ length: SENSORS }, (_, i) => ({ id: `sim-${String(i).padStart(4, '0')}`, name: `bench ${i}`, lat: 34.27, lon: 135.4 })),
+      );
+      if (!existsSync(join(template, 'kansui.db'))) throw new Error('registerSimSensors wrote no kansui.db');
+      const credentials = join(temp.dir, 'creds.jsonl');
+      writeFileSync(credentials, creds.map((c) => JSON.stringify(c)).join('\n') + '\n');
+      influx = await startInfluxd();
+      const inf = influx;
+      const storeEnv = (store: 'sqlite' | 'influx', db: string): Record<string, string> =>
+        store === 'sqlite' ? { STORE: 'sqlite' } : { STORE: 'influx', INFLUX_URL: inf.url, INFLUX_DATABASE: db };
+
+      // 1. Drain: one backlog per round queued for each consumer's own persistent session, drained one consumer at a time.
+      const floor: DrainResult[] = [];
+      const sqlite: DrainResult[] = [];
+      const influxDrain: DrainResult[] = [];
+      const verify: string[] = [];
+      for (let r = 1; r <= ROUNDS; r++) {
+        const mosq = await startPlainMosquitto(temp.dir, true);
+        const ids = { floor: `floor-r${r}`, sqlite: `kansui-sq-r${r}`, influx: `kansui-ix-r${r}` };
+        for (const id of Object.values(ids)) await prepareSession(mosq.url, id, 'flood/+/reading');
+        const burst = await runBurst(mosq.url, credentials, BACKLOG, GENERATORS);
+        if (burst.acked !== BACKLOG) throw new Error(`round ${r}: Mosquitto acknowledged ${burst.acked} of ${BACKLOG}`);
+        log(`round ${r}: ${fmt(BACKLOG)} queued for each of 3 sessions in ${burst.publishS.toFixed(1)} s`);
+        // Rotate the order so no consumer always goes first (a warmer or cooler machine).
+        const order = (['floor', 'sqlite', 'influx'] as const).map((_, i, a) => a[(i + r - 1) % a.length] as 'floor' | 'sqlite' | 'influx');
+        for (const which of order) {
+          if (which === 'floor') {
+            const d = await drainBare(mosq.url, ids.floor, 'flood/+/reading', BACKLOG);
+            floor.push(d);
+            log(`round ${r}: bare mqtt.js ${fmt(d.perS)}/s (${d.ms} ms)`);
+            continue;
+          }
+          const db = `drain_r${r}`;
+          if (which === 'influx') await inf.query(`CREATE DATABASE ${db}`, '');
+          const dataDir = freshDataDir(template, join(temp.dir, `${which}-r${r}`));
+          const d = await drainKansui([startWorker({ mqttUrl: mosq.url, dataDir, clientId: ids[which], instance: `${which}-r${r}`, env: storeEnv(which, db) })], BACKLOG, `kansui ${which} drain`);
+          const w = d.workers[0] as Worker;
+          const spool = which === 'influx' ? await w.metric('kansui_store_spool_readings') : 0;
+          await w.kill();
+          const stored = which === 'sqlite' ? sqliteCount(dataDir) : await influxCount(inf, db);
+          if (stored !== BACKLOG || spool !== 0) verify.push(`round ${r} ${which}: ${fmt(stored)} stored of ${fmt(BACKLOG)}, spool ${spool}`);
+          (which === 'sqlite' ? sqlite : influxDrain).push(d);
+          log(`round ${r}: kansui ${which} ${fmt(d.perS)}/s (${d.ms} ms), ${fmt(stored)} in the store`);
+        }
+        await stopChild(mosq.child);
+      }
+      const perRound = (xs: DrainResult[]) => xs.map((x, i) => x.perS / (floor[i] as DrainResult).perS);
+      const rSqlite = perRound(sqlite);
+      const rInflux = perRound(influxDrain);
+      const rates = (xs: DrainResult[]) => `${fmt(median(xs.map((x) => x.perS)))} readings/s (rounds: ${list(xs.map((x) => x.perS))}); ${median(xs.map((x) => x.cpuUs)).toFixed(1)} µs CPU per reading`;
+      rows.push(
+        { metric: `drain of ${fmt(BACKLOG)} queued QoS 1 readings: bare mqtt.js subscriber (the floor)`, value: rates(floor) },
+        { metric: '… one kansui ingest worker, SQLite store', value: rates(sqlite) },
+        { metric: '… one kansui ingest worker, STORE=influx (influxd 1.6)', value: rates(influxDrain) },
+        { metric: 'kansui (SQLite) ÷ floor, median of the per-round ratios', value: `${ratio(median(rSqlite))} (rounds: ${list(rSqlite, ratio)})`, target: '≥ 0.8 ×', pass: median(rSqlite) >= 0.8 },
+        { metric: 'kansui (InfluxDB) ÷ floor, median of the per-round ratios', value: `${ratio(median(rInflux))} (rounds: ${list(rInflux, ratio)})`, target: '≥ 0.8 ×', pass: median(rInflux) >= 0.8 },
+        { metric: 'every drained reading in the store (count in readings.db / InfluxDB)', value: verify.length ? verify.join('; ') : `yes, ${fmt(BACKLOG)} each run`, target: 'all', pass: verify.length === 0 },
+      );
+
+      const load1 = loadavg()[0] ?? 0;
+      notes.unshift(`Load average (1 min) ${load0.toFixed(2)} at the start and ${load1.toFixed(2)} at the end: two cores shared by Mosquitto, the consumers, influxd, the publishers and other engineers' work.`);
+      return {
+        key: 'ingest',
+        title: 'Ingest workers behind Mosquitto: backlog drain, one and two workers, live against Node-RED, SIGKILL (issue 15)',
+        method: [
+          `Every party is its own process on loopback. Broker: Debian's Mosquitto 2.0, fresh for each round, anonymous clients without ACL (a private broker on loopback, so the publishers need no provisioning; production uses dynamic security), no persistence file, ${TUNED_MOSQUITTO.join(', ')}.`,
+          `kansui: the compiled \`dist/\` started as \`npm start\` does (\`node ${npmScriptArgs('start', root).join(' ')}\`, after \`npm run build\`) with KANSUI_ROLE=ingest, MQTT_URL, its own MQTT_CLIENT_ID (a persistent session), DATA_DIR holding ${fmt(SENSORS)} registered sensors, STORE=sqlite or STORE=influx.`,
+          `Drain: for each consumer a persistent session (clean=false) subscribed at QoS 1 to \`flood/+/reading\` is created and left disconnected; ${GENERATORS} publisher processes (test/bench/burst-publisher.ts, mqtt.js, one connection per sensor, QoS 1, 8 in flight each) publish exactly ${fmt(BACKLOG)} readings, which Mosquitto queues for every session; then the consumers connect one at a time (the order rotates per round) and drain their own copy.`,
+          `The time runs from the consumer's CONNACK (the bare subscriber's 'connect' event; the worker's subscriber log line) to its last reading: the bare subscriber's ${fmt(BACKLOG)}th message, the worker's \`kansui_readings_accepted_total\` reaching ${fmt(BACKLOG)} (a reading counts once its batch is committed and announced on the bus, which is also when its PUBACK leaves; polled every 10 ms near the end).`,
+          `The floor is test/bench/drain-subscriber.ts: mqtt.js 5.16 in its own process, PUBACK on receipt, nothing else. ${ROUNDS} rounds; medians reported with every round.`,
+        ].join(' '),
+        rows,
+        notes,
+      };
+    } finally {
+      await Promise.all([...children].map((c) => stopChild(c, 'SIGKILL')));
+      await influx?.stop();
+      temp.remove();
+    }
+  },
+};
