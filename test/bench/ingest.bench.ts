@@ -33,6 +33,8 @@ const DRAIN_SUBSCRIBER = join(root, 'test/bench/drain-subscriber.ts');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SENSORS = 1_000;
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 60_000);
+/** Item 2's backlog: two workers against one. */
+const TWO_BACKLOG = 2 * BACKLOG;
 const GENERATORS = 2;
 
 const log = (s: string) => process.stderr.write(`bench(ingest): ${s}\n`);
@@ -258,9 +260,57 @@ export const bench: BenchModule = {
         { metric: '… one kansui ingest worker, STORE=influx (influxd 1.6)', value: rates(influxDrain) },
         { metric: 'kansui (SQLite) ÷ floor, median of the per-round ratios', value: `${ratio(median(rSqlite))} (rounds: ${list(rSqlite, ratio)})`, target: '≥ 0.8 ×', pass: median(rSqlite) >= 0.8 },
         { metric: 'kansui (InfluxDB) ÷ floor, median of the per-round ratios', value: `${ratio(median(rInflux))} (rounds: ${list(rInflux, ratio)})`, target: '≥ 0.8 ×', pass: median(rInflux) >= 0.8 },
-        { metric: 'every drained reading in the store (count in readings.db / InfluxDB)', value: verify.length ? verify.join('; ') : `yes, ${fmt(BACKLOG)} each run`, target: 'all', pass: verify.length === 0 },
       );
 
+      // 2. Two workers against one: each configuration its own shared-subscription group (one member, or two), so one
+      // publish queues TWO_BACKLOG for the single member and half each for the two; drained one configuration at a time.
+      const stores = ['sqlite', 'influx'] as const;
+      const scale: Record<(typeof stores)[number], { one: DrainResult[]; two: (DrainResult & { spreadMs: number })[] }> = { sqlite: { one: [], two: [] }, influx: { one: [], two: [] } };
+      for (let r = 1; r <= ROUNDS; r++) {
+        const mosq = await startPlainMosquitto(temp.dir, true);
+        const group = (store: string, n: number) => `${n === 1 ? 'one' : 'two'}-${store}-r${r}`;
+        const filter = (g: string) => `$share/${g}/flood/+/reading`;
+        for (const store of stores) {
+          await prepareSession(mosq.url, `k1-${store}-r${r}`, filter(group(store, 1)));
+          for (const m of ['a', 'b']) await prepareSession(mosq.url, `k2${m}-${store}-r${r}`, filter(group(store, 2)));
+        }
+        const burst = await runBurst(mosq.url, credentials, TWO_BACKLOG, GENERATORS);
+        if (burst.acked !== TWO_BACKLOG) throw new Error(`round ${r}: Mosquitto acknowledged ${burst.acked} of ${TWO_BACKLOG}`);
+        log(`round ${r}: ${fmt(TWO_BACKLOG)} queued for each of ${stores.length * 2} groups in ${burst.publishS.toFixed(1)} s`);
+        const runs = stores.flatMap((store) => [1, 2].map((n) => ({ store, n })));
+        for (let i = 0; i < runs.length; i++) {
+          const { store, n } = runs[(i + r - 1) % runs.length] as { store: (typeof stores)[number]; n: number };
+          const db = `scale_${store}_${n}_r${r}`;
+          if (store === 'influx') await inf.query(`CREATE DATABASE ${db}`, '');
+          // Two workers on one machine share its DATA_DIR (readings.db for SQLite), as the roles do.
+          const dataDir = freshDataDir(template, join(temp.dir, db));
+          const ids = n === 1 ? [`k1-${store}-r${r}`] : [`k2a-${store}-r${r}`, `k2b-${store}-r${r}`];
+          const d = await drainKansui(
+            ids.map((clientId, j) => startWorker({ mqttUrl: mosq.url, dataDir, clientId, instance: `${db}-${j}`, shareGroup: group(store, n), env: storeEnv(store, db) })),
+            TWO_BACKLOG,
+            `${n} worker(s) ${store}`,
+          );
+          await Promise.all(d.workers.map((w) => w.kill()));
+          const stored = store === 'sqlite' ? sqliteCount(dataDir) : await influxCount(inf, db);
+          if (stored !== TWO_BACKLOG) verify.push(`round ${r} ${n} worker(s) ${store}: ${fmt(stored)} stored of ${fmt(TWO_BACKLOG)}`);
+          if (n === 1) scale[store].one.push(d);
+          else scale[store].two.push(d);
+          log(`round ${r}: ${n} worker(s) ${store} ${fmt(d.perS)}/s (${d.ms} ms), ${fmt(stored)} in the store`);
+        }
+        await stopChild(mosq.child);
+      }
+      for (const store of stores) {
+        const { one, two } = scale[store];
+        const gain = two.map((x, i) => x.perS / (one[i] as DrainResult).perS);
+        const name = store === 'sqlite' ? 'SQLite (one readings.db)' : 'STORE=influx';
+        rows.push(
+          { metric: `drain of ${fmt(TWO_BACKLOG)} queued readings, one worker (a shared subscription of one), ${name}`, value: rates(one) },
+          { metric: `… two workers on one shared subscription (MQTT_SHARE_GROUP), ${name}`, value: `${rates(two)}; the second CONNACK ${list(two.map((x) => x.spreadMs))} ms after the first` },
+          { metric: `… two ÷ one, ${name}`, value: `${ratio(median(gain))} (rounds: ${list(gain, ratio)})`, target: '> 1 × where the cores allow', pass: median(gain) > 1 },
+        );
+      }
+
+      rows.push({ metric: 'every drained reading in the store, every run above (count in readings.db / InfluxDB)', value: verify.length ? verify.join('; ') : 'yes', target: 'all', pass: verify.length === 0 });
       const load1 = loadavg()[0] ?? 0;
       notes.unshift(`Load average (1 min) ${load0.toFixed(2)} at the start and ${load1.toFixed(2)} at the end: two cores shared by Mosquitto, the consumers, influxd, the publishers and other engineers' work.`);
       return {
