@@ -11,7 +11,8 @@ import { makeTempDir } from '../helpers/kansui.ts';
 import { getFreePort } from '../helpers/ports.ts';
 import { buildIfStale, npmScriptArgs } from '../helpers/process.ts';
 import { children, fmt, jsonLines, sleep, stopChild, track } from './children.ts';
-import { runBurst, startPlainMosquitto, TUNED_MOSQUITTO } from './peer.ts';
+import { countIn, installNodeRed, NODE_RED_DIR, NODE_RED_PACKAGES, runBurst, settle, startNodeRed, startPlainMosquitto, TUNED_MOSQUITTO } from './peer.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { metricValue } from './service.ts';
 import type { BenchModule, BenchRow, BenchSection } from './types.ts';
 
@@ -35,6 +36,10 @@ const SENSORS = 1_000;
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 60_000);
 /** Item 2's backlog: two workers against one. */
 const TWO_BACKLOG = 2 * BACKLOG;
+/** Item 3: readings per live run (kansui and Node-RED each). */
+const LIVE = Number(process.env.BENCH_LIVE ?? 150_000);
+/** Item 4: readings published while one of two workers is SIGKILLed. */
+const KILL_LIVE = Number(process.env.BENCH_KILL ?? 100_000);
 const GENERATORS = 2;
 
 const log = (s: string) => process.stderr.write(`bench(ingest): ${s}\n`);
@@ -308,6 +313,103 @@ export const bench: BenchModule = {
           { metric: `… two workers on one shared subscription (MQTT_SHARE_GROUP), ${name}`, value: `${rates(two)}; the second CONNACK ${list(two.map((x) => x.spreadMs))} ms after the first` },
           { metric: `… two ÷ one, ${name}`, value: `${ratio(median(gain))} (rounds: ${list(gain, ratio)})`, target: '> 1 × where the cores allow', pass: median(gain) > 1 },
         );
+      }
+
+      // 3. Live: publishers into Mosquitto while the consumer takes them, kansui (one worker) and the Node-RED peer
+      // each on its own turn on the same broker, into the same influxd (own databases); the order alternates per round.
+      if (process.env.BENCH_NODE_RED !== '0') {
+        installNodeRed();
+        const live: Record<'kansui' | 'node-red', { perS: number; acked: number; stored: number; publishS: number }[]> = { kansui: [], 'node-red': [] };
+        for (let r = 1; r <= ROUNDS; r++) {
+          const mosq = await startPlainMosquitto(temp.dir, true);
+          const sides = r % 2 ? (['kansui', 'node-red'] as const) : (['node-red', 'kansui'] as const);
+          for (const side of sides) {
+            const db = `live_${side === 'kansui' ? 'kansui' : 'nodered'}_r${r}`;
+            await inf.query(`CREATE DATABASE ${db}`, '');
+            const clientId = `live-k-r${r}`;
+            let stop: () => Promise<void>;
+            if (side === 'kansui') {
+              const w = await startWorker({ mqttUrl: mosq.url, dataDir: freshDataDir(template, join(temp.dir, db)), clientId, instance: db, env: storeEnv('influx', db) });
+              await w.connackAt();
+              // Subscribed and serving once /healthz says so (its HTTP port opens after the subscription is made).
+              await waitFor(() => fetch(`http://127.0.0.1:${w.port}/healthz`).then((x) => x.ok, () => false), { timeoutMs: 60_000, what: 'live worker healthy' });
+              stop = async () => {
+                await w.kill();
+                // Its persistent session would queue the peer's turn too: end it (clean session, same id).
+                const c = await mqtt.connectAsync(mosq.url, { clientId, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
+                await c.endAsync();
+              };
+            } else {
+              const child = await startNodeRed(temp.dir, mosq.port, inf, db);
+              stop = () => stopChild(child);
+            }
+            const b = await runBurst(mosq.url, credentials, LIVE, GENERATORS);
+            const settled = await settle(() => countIn(inf, db, 'sim-'), b.acked, 10_000, 300_000);
+            await stop();
+            const perS = settled.value / ((settled.lastGrowthAt - b.goAt) / 1000);
+            live[side].push({ perS, acked: b.acked, stored: settled.value, publishS: b.publishS });
+            log(`round ${r}: live ${side} ${fmt(perS)}/s into InfluxDB, ${fmt(settled.value)} of ${fmt(b.acked)} (publishers done in ${b.publishS.toFixed(1)} s)`);
+          }
+          await stopChild(mosq.child);
+        }
+        const k = live.kansui;
+        const n = live['node-red'];
+        const gain = k.map((x, i) => x.perS / (n[i] as { perS: number }).perS);
+        const liveRate = (xs: typeof k) => `${fmt(median(xs.map((x) => x.perS)))} readings/s into InfluxDB (rounds: ${list(xs.map((x) => x.perS))}; publishers done in ${list(xs.map((x) => x.publishS), (v) => `${v.toFixed(1)} s`)})`;
+        const lost = (xs: typeof k) => xs.map((x) => x.acked - x.stored);
+        rows.push(
+          { metric: `live: ${fmt(LIVE)} QoS 1 readings from ${fmt(SENSORS)} sensors as fast as they go → Mosquitto → one kansui ingest worker → influxd`, value: liveRate(k) },
+          { metric: '… same, the Node-RED peer (mqtt in → join 1,000 msgs or 0.5 s → influxdb batch)', value: liveRate(n) },
+          { metric: '… kansui ÷ Node-RED, median of the per-round ratios', value: `${ratio(median(gain))} (rounds: ${list(gain, ratio)})`, target: '≥ 1.5 ×', pass: median(gain) >= 1.5 },
+          { metric: '… lost, kansui (acknowledged by Mosquitto − in InfluxDB), per round', value: list(lost(k)), target: '0', pass: lost(k).every((x) => x === 0) },
+          { metric: '… lost, Node-RED peer, per round', value: list(lost(n)) },
+        );
+        notes.push(`Live: ${GENERATORS} publisher processes (test/bench/burst-publisher.ts) publish ${fmt(LIVE)} readings as fast as 8 in flight per connection allow, while the consumer is connected; rate = points in InfluxDB ÷ time from the start of publishing to the last new point (the count polled every 100 ms). Node-RED ${NODE_RED_PACKAGES.join(', ')} (installed with npm into ${NODE_RED_DIR}, never a project dependency), clean session, same Mosquitto config.`);
+      } else {
+        notes.push('Live comparison with Node-RED skipped (BENCH_NODE_RED=0).');
+      }
+
+      // 4. SIGKILL: two workers on one shared subscription into InfluxDB, live publishers; one worker SIGKILLed mid-stream
+      // and restarted under its own client id (its persistent session kept its share meanwhile).
+      {
+        const mosq = await startPlainMosquitto(temp.dir, true);
+        const db = 'sigkill';
+        await inf.query(`CREATE DATABASE ${db}`, '');
+        const dataDir = freshDataDir(template, join(temp.dir, db));
+        const [w1, w2] = (await Promise.all([1, 2].map((i) => startWorker({ mqttUrl: mosq.url, dataDir, clientId: `kansui-ingest-${i}`, instance: `ingest-${i}`, shareGroup: 'kansui', env: storeEnv('influx', db) })))) as [Worker, Worker];
+        await Promise.all([w1, w2].map((w) => w.connackAt()));
+        await waitFor(async () => (await Promise.all([w1, w2].map((w) => fetch(`http://127.0.0.1:${w.port}/healthz`).then((x) => x.ok, () => false)))).every(Boolean), { timeoutMs: 60_000, what: 'both workers healthy' });
+        let publishing = true;
+        const burst = runBurst(mosq.url, credentials, KILL_LIVE, GENERATORS).finally(() => (publishing = false));
+        const killAfter = Math.round(KILL_LIVE / 10);
+        await waitFor(async () => (await w1.metric('kansui_readings_accepted_total').catch(() => 0)) >= killAfter, { timeoutMs: 120_000, intervalMs: 50, what: `worker 1 to store ${killAfter} readings` });
+        const acceptedBefore = await w1.metric('kansui_readings_accepted_total');
+        const whilePublishing = publishing;
+        const killedAt = Date.now();
+        await w1.kill('SIGKILL');
+        await w1.restart();
+        const restartMs = Date.now() - killedAt;
+        const b = await burst;
+        const settled = await settle(() => countIn(inf, db, 'sim-'), b.acked, 15_000, 180_000);
+        const keys = new Set<string>();
+        let points = 0;
+        const q = await inf.query('SELECT level_cm FROM water_level GROUP BY sensor_id', db);
+        for (const series of q.results[0]?.series ?? []) {
+          for (const row of series.values) {
+            points++;
+            keys.add(`${series.tags?.sensor_id}@${row[0]}`);
+          }
+        }
+        await Promise.all([w1, w2].map((w) => w.kill()));
+        await stopChild(mosq.child);
+        notes.push('SIGKILL: InfluxDB keeps one point per (series, time), so a reading redelivered after the kill and written again overwrites itself; "each once" is the count of points equal to the number published, every (sensor, time) distinct.');
+        log(`sigkill: ${fmt(points)} points (${fmt(keys.size)} distinct) of ${fmt(b.acked)} acknowledged`);
+        rows.push({
+          metric: `SIGKILL: two workers (MQTT_SHARE_GROUP=kansui, STORE=influx), ${fmt(KILL_LIVE)} readings published live; worker 1 SIGKILLed after storing ${fmt(acceptedBefore)}${whilePublishing ? ' while the publishers ran' : ' (the publishers had finished; its backlog was still draining)'}, restarted under its client id (healthy again after ${fmt(restartMs)} ms)`,
+          value: `${fmt(points)} points in InfluxDB, ${fmt(keys.size)} distinct (sensor, time), of ${fmt(b.acked)} acknowledged by Mosquitto: ${fmt(b.acked - keys.size)} lost`,
+          target: '0 lost, each once',
+          pass: keys.size === b.acked && points === keys.size && settled.value === b.acked,
+        });
       }
 
       rows.push({ metric: 'every drained reading in the store, every run above (count in readings.db / InfluxDB)', value: verify.length ? verify.join('; ') : 'yes', target: 'all', pass: verify.length === 0 });
