@@ -1,6 +1,6 @@
 // Japanese first, English second. The choice is remembered per browser, under the key every kansui
 // page shares (web/shared/messages.js).
-import { ALERT_KIND_WORDS, pageStorage, readLang, RIVER_STAGE_WORDS, saveLang, SENSOR_STATE_WORDS, STATUS_WORDS, translate } from '../shared/messages.js';
+import { ALERT_KIND_WORDS, readLang, RIVER_STAGE_WORDS, saveLang, SENSOR_STATE_WORDS, STATUS_WORDS, translate } from '../shared/messages.js';
 
 /** @typedef {import('../shared/messages.js').Words} Words */
 
@@ -246,7 +246,7 @@ const MESSAGES = {
 };
 
 // The same key as the public map (the console's old key is moved over once, web/shared/messages.js).
-let lang = readLang(pageStorage());
+let lang = readLang(() => localStorage);
 
 /**
  * @param {string} key
@@ -262,7 +262,7 @@ export function currentLang() {
 
 export function toggleLang() {
   lang = lang === 'ja' ? 'en' : 'ja';
-  saveLang(pageStorage(), lang);
+  saveLang(() => localStorage, lang);
   document.documentElement.lang = lang;
 }
 

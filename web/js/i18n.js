@@ -2,7 +2,7 @@
 // localStorage under the key every kansui page shares), and numbers and times as residents read
 // them, always in the service's zone. One module (plus the shared word catalogue) because the
 // first screen needs all of it (fewer requests on slow 4G).
-import { DEFAULT_TIME_ZONE, prefixed, pageStorage, readLang, RIVER_STAGE_WORDS, saveLang, SENSOR_STATE_WORDS, STATUS_WORDS, translate } from '../shared/messages.js';
+import { DEFAULT_TIME_ZONE, prefixed, readLang, RIVER_STAGE_WORDS, saveLang, SENSOR_STATE_WORDS, STATUS_WORDS, translate } from '../shared/messages.js';
 
 
 /** @typedef {import('../shared/messages.js').Lang} Lang */
@@ -136,7 +136,7 @@ const MESSAGES = {
   notifyThisOn: { ja: '通知設定中', en: 'Alerts on' },
 };
 
-let lang = readLang(pageStorage());
+let lang = readLang(() => localStorage);
 /** @type {Set<(lang: Lang) => void>} */
 const listeners = new Set();
 
@@ -151,7 +151,7 @@ export function getLang() {
 export function setLang(next) {
   if (next !== 'ja' && next !== 'en') return;
   lang = next;
-  saveLang(pageStorage(), next);
+  saveLang(() => localStorage, next);
   applyStaticText();
   for (const fn of listeners) fn(lang);
 }

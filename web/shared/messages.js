@@ -71,30 +71,29 @@ export const ALERT_KIND_WORDS = Object.freeze({
 export const RIVER_FLOOD_WORDS = words('増水', 'High water');
 
 /**
- * The page's localStorage, or none where even reading the property throws (blocked storage,
- * some private modes) or where there is none (the server imports this catalogue too).
- * @returns {LangStorage | undefined}
+ * @typedef {{ getItem(key: string): string | null, setItem(key: string, value: string): void, removeItem(key: string): void }} LangStorage
+ * @typedef {LangStorage | (() => LangStorage | undefined) | undefined} LangStorageSource the storage, or a
+ *   function that returns it: a page passes `() => localStorage`, because even reading that property throws
+ *   where storage is blocked (some private modes), and the server has none; this file names no global (pure).
  */
-export function pageStorage() {
-  try {
-    return globalThis.localStorage;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
- * @typedef {{ getItem(key: string): string | null, setItem(key: string, value: string): void, removeItem(key: string): void }} LangStorage
+ * @param {LangStorageSource} source
+ * @returns {LangStorage | undefined}
  */
+function openStorage(source) {
+  return typeof source === 'function' ? source() : source;
+}
 
 /**
  * The reader's language as every page remembers it: LANG_STORAGE_KEY, else a key an older page
  * used (moved over once), else Japanese. Storage that throws (blocked, private mode) is no choice.
- * @param {LangStorage | undefined} storage the page's localStorage
+ * @param {LangStorageSource} source the page's localStorage (or a function returning it)
  * @returns {Lang}
  */
-export function readLang(storage) {
+export function readLang(source) {
   try {
+    const storage = openStorage(source);
     if (!storage) return 'ja';
     const saved = storage.getItem(LANG_STORAGE_KEY);
     if (saved === 'ja' || saved === 'en') return saved;
@@ -114,12 +113,12 @@ export function readLang(storage) {
 
 /**
  * Remember the reader's language (not remembered when storage is blocked; still switched).
- * @param {LangStorage | undefined} storage
+ * @param {LangStorageSource} source
  * @param {Lang} lang
  */
-export function saveLang(storage, lang) {
+export function saveLang(source, lang) {
   try {
-    storage?.setItem(LANG_STORAGE_KEY, lang);
+    openStorage(source)?.setItem(LANG_STORAGE_KEY, lang);
   } catch {
     // Not remembered, still switched.
   }
