@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { createPacketReader, DISCONNECT, encodeConnect, encodeLength, encodePubacks, encodeSubscribe, PINGREQ } from '../services/broker/mqtt-wire.ts';
 
 /**
  * A deliberately minimal MQTT 3.1.1 client for load generation only: CONNECT
@@ -8,44 +9,9 @@ import { connect, type Socket } from 'node:net';
  * so on this 2-core machine two mqtt.js load processes could not offer more
  * than ~20,000/s and the benchmark measured the load generator instead of
  * the service. Real sensors are separate devices; their CPU is not ours.
- * Packet layouts: MQTT 3.1.1 §3.1 (CONNECT), §3.3 (PUBLISH), §3.4 (PUBACK),
- * §3.8 (SUBSCRIBE), §3.12 (PINGREQ).
+ * Packet layouts: MQTT 3.1.1 §3.3 (PUBLISH) here, the rest shared with the
+ * ingest's subscriber (services/broker/mqtt-wire.ts).
  */
-
-/** MQTT 3.1.1 §2.2.3 Remaining Length: 1–4 bytes, 7 bits each. */
-function encodeLength(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return out;
-}
-
-function utf8Field(s: string): Buffer {
-  const b = Buffer.from(s, 'utf8');
-  const out = Buffer.allocUnsafe(2 + b.length);
-  out.writeUInt16BE(b.length, 0);
-  b.copy(out, 2);
-  return out;
-}
-
-function packet(type: number, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([type, ...encodeLength(body.length)]), body]);
-}
-
-export function encodeConnect(o: { clientId: string; username?: string; password?: string; clean: boolean; keepaliveS: number }): Buffer {
-  let flags = o.clean ? 0x02 : 0;
-  if (o.username !== undefined) flags |= 0x80;
-  if (o.password !== undefined) flags |= 0x40;
-  const keepalive = Buffer.from([o.keepaliveS >> 8, o.keepaliveS & 0xff]);
-  const parts = [utf8Field('MQTT'), Buffer.from([4, flags]), keepalive, utf8Field(o.clientId)];
-  if (o.username !== undefined) parts.push(utf8Field(o.username));
-  if (o.password !== undefined) parts.push(utf8Field(o.password));
-  return packet(0x10, Buffer.concat(parts));
-}
 
 /** PUBLISH QoS 1 (fixed header 0x32) with packet id `id`. */
 export function encodePublishQos1(topic: Buffer, id: number, payload: Buffer): Buffer {
@@ -62,43 +28,6 @@ export function encodePublishQos1(topic: Buffer, id: number, payload: Buffer): B
   o += 2;
   payload.copy(out, o);
   return out;
-}
-
-const PINGREQ = Buffer.from([0xc0, 0x00]);
-
-/**
- * Split a byte stream into MQTT packets; calls `onPacket(type, body)` for
- * each complete one. Bodies are views into the input (copy to keep).
- */
-export function createPacketReader(onPacket: (header: number, body: Buffer) => void): (chunk: Buffer) => void {
-  let pending: Buffer | undefined;
-  return (chunk) => {
-    let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
-    pending = undefined;
-    let i = 0;
-    while (i < buf.length) {
-      if (buf.length - i < 2) break;
-      let len = 0;
-      let mult = 1;
-      let j = i + 1;
-      let complete = false;
-      for (; j < buf.length && j < i + 5; j++) {
-        const byte = buf[j] as number;
-        len += (byte & 0x7f) * mult;
-        mult *= 128;
-        if ((byte & 0x80) === 0) {
-          complete = true;
-          j++;
-          break;
-        }
-      }
-      if (!complete || buf.length - j < len) break;
-      onPacket(buf[i] as number, buf.subarray(j, j + len));
-      i = j + len;
-    }
-    if (i < buf.length) pending = Buffer.from(buf.subarray(i));
-    buf = Buffer.alloc(0);
-  };
 }
 
 export interface LeanPublisher {
@@ -146,7 +75,7 @@ export function connectLeanPublisher(o: {
         return new Promise((r) => {
           if (socket.destroyed) return r();
           socket.once('close', () => r());
-          socket.end(Buffer.from([0xe0, 0x00])); // DISCONNECT
+          socket.end(DISCONNECT);
         });
       },
     };
@@ -195,17 +124,16 @@ export function connectLeanSubscriber(o: {
       end: () => new Promise<void>((r) => {
         if (socket.destroyed) return r();
         socket.once('close', () => r());
-        socket.end(Buffer.from([0xe0, 0x00]));
+        socket.end(DISCONNECT);
       }),
     };
     socket.on('error', reject);
-    let acks: Buffer[] = [];
+    let acks: number[] = [];
     const reader = createPacketReader((header, body) => {
       const type = header >> 4;
       if (type === 2) {
         if (body[1] !== 0) return reject(new Error(`subscriber: CONNACK return code ${body[1]}`));
-        const filter = utf8Field(o.filter);
-        socket.write(packet(0x82, Buffer.concat([Buffer.from([0, 1]), filter, Buffer.from([1])])));
+        socket.write(encodeSubscribe(1, o.filter, 1));
       } else if (type === 9) {
         if (body[2] === 0x80) return reject(new Error(`subscriber: SUBACK refused ${o.filter}`));
         resolve(api);
@@ -215,14 +143,14 @@ export function connectLeanSubscriber(o: {
         if (qos > 0) {
           const topicLen = body.readUInt16BE(0);
           const id = body.readUInt16BE(2 + topicLen);
-          acks.push(Buffer.from([0x40, 0x02, id >> 8, id & 0xff]));
+          acks.push(id);
         }
       }
     });
     socket.on('data', (chunk: Buffer) => {
       reader(chunk);
       if (acks.length) {
-        socket.write(Buffer.concat(acks));
+        socket.write(encodePubacks(acks));
         acks = [];
       }
     });

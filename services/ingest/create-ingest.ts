@@ -32,6 +32,13 @@ export interface Ingest extends EventEmitter<IngestEvents> {
    * then NOT acknowledge it, so the sender retries.
    */
   submit(sensorId: string, payload: Uint8Array): Promise<SubmitOutcome>;
+  /**
+   * `submit` for many payloads at once (what one socket read of an MQTT
+   * subscriber holds): one promise for all of them instead of one each.
+   * Resolves once every valid one is durable (the refused ones are counted
+   * via `rejected`); rejects when the store could not make them durable.
+   */
+  submitMany(items: readonly SubmitItem[]): Promise<void>;
   /** Count a refusal decided outside the parser (topic shape, authorization). */
   reject(reason: RejectReason, detail: string, sensorId?: string): void;
   /** Newest reading per sensor; never moves backwards on out-of-order arrivals. */
@@ -42,11 +49,33 @@ export interface Ingest extends EventEmitter<IngestEvents> {
   drain(): Promise<void>;
 }
 
+/** One payload for `submitMany`: who sent it, and the bytes. */
+export interface SubmitItem {
+  sensorId: string;
+  payload: Uint8Array;
+}
+
+/** Told when a queued reading is durable or failed: one per `submit`, one shared by a `submitMany`. */
+interface Settle {
+  ok(reading: Reading): void;
+  fail(err: Error): void;
+}
+
 interface Pending {
   reading: Reading;
   sensor: Sensor;
-  resolve: (o: SubmitOutcome) => void;
-  reject: (err: Error) => void;
+  settle: Settle;
+}
+
+/** The Settle of a `submitMany`: resolves once its last reading is durable, rejects at the first failure. */
+function settleGroup(resolve: () => void, reject: (err: Error) => void): Settle & { remaining: number } {
+  return {
+    remaining: 0,
+    ok() {
+      if (--this.remaining === 0) resolve();
+    },
+    fail: reject,
+  };
 }
 
 /**
@@ -94,14 +123,14 @@ export function createIngest(options: IngestOptions): Ingest {
         });
       } catch (err) {
         ingest.emit('write-error', err as Error, batch.length);
-        for (const p of batch) p.reject(err as Error);
+        for (const p of batch) p.settle.fail(err as Error);
         continue;
       }
       for (const p of batch) {
         const prev = latest.get(p.reading.sensorId);
         if (!prev || p.reading.observedAt >= prev.observedAt) latest.set(p.reading.sensorId, p.reading);
         ingest.emit('reading', p.reading, p.sensor);
-        p.resolve({ ok: true, reading: p.reading });
+        p.settle.ok(p.reading);
       }
     }
     writing = false;
@@ -129,9 +158,35 @@ export function createIngest(options: IngestOptions): Ingest {
       const parsed = parseReading(payload, sensor, now());
       if (!parsed.ok) return Promise.resolve(refuse(parsed.reason, parsed.detail, sensorId));
       return new Promise<SubmitOutcome>((resolve, reject) => {
-        queue.push({ reading: parsed.reading, sensor, resolve, reject });
+        queue.push({ reading: parsed.reading, sensor, settle: { ok: (reading) => resolve({ ok: true, reading }), fail: reject } });
         schedule();
       });
+    },
+    submitMany(items: readonly SubmitItem[]): Promise<void> {
+      const at = now();
+      let group: ReturnType<typeof settleGroup> | undefined;
+      let done = Promise.resolve();
+      for (const { sensorId, payload } of items) {
+        const sensor = lookup(sensorId);
+        if (!sensor) {
+          refuse('unknown_sensor', `no sensor ${sensorId}`, sensorId);
+          continue;
+        }
+        const parsed = parseReading(payload, sensor, at);
+        if (!parsed.ok) {
+          refuse(parsed.reason, parsed.detail, sensorId);
+          continue;
+        }
+        if (!group) {
+          let made!: ReturnType<typeof settleGroup>;
+          done = new Promise<void>((resolve, reject) => (made = settleGroup(resolve, reject))); // the executor runs now
+          group = made;
+        }
+        group.remaining++;
+        queue.push({ reading: parsed.reading, sensor, settle: group });
+      }
+      if (group) schedule();
+      return done;
     },
     drain(): Promise<void> {
       if (!writing && !scheduled && queue.length === 0) return Promise.resolve();
