@@ -73,9 +73,6 @@ export async function startIngestRole(config: Config, options: RootOptions = {})
     refusedTimer ??= setTimeout(sendRefused, 250);
   });
 
-  // Several workers split the readings through a shared subscription (MQTT_SHARE_GROUP).
-  const external = await connectExternalSubscriber(subscriberOptions(config, ingest, onMqttEvent));
-
   const logUplink = createRateLimitedLog((_key, msg, fields) => logger.warn(fields, msg));
   const integrations = await createIntegrations(config, {
     registry,
@@ -90,7 +87,9 @@ export async function startIngestRole(config: Config, options: RootOptions = {})
       if (r.sensorId !== undefined && (r.reason === 'tilt' || r.reason === 'no_target')) bus.publish('fault', { sensor_id: r.sensorId, reason: r.reason });
     },
   });
-  metrics.setConnectedSensors(() => (external.connected() ? 1 : 0));
+  // Set once the subscriber is connected, last of all (below).
+  let external: ExternalSubscriber | undefined;
+  metrics.setConnectedSensors(() => (external?.connected() ? 1 : 0));
   metrics.setStoreStats(() => store.stats?.());
 
   const app = new Hono<AuthEnv>();
@@ -101,7 +100,7 @@ export async function startIngestRole(config: Config, options: RootOptions = {})
   const users = createUserStore(createSqliteUsers(db), now);
   app.use('*', authenticate([bearerAuthenticator((token) => users.verifyToken(token))]));
   app.get('/healthz', async (c) => {
-    const checks = { store: await store.healthy().catch(() => false), broker: external.connected(), bus: bus.connected(), http: true };
+    const checks = { store: await store.healthy().catch(() => false), broker: external?.connected() ?? false, bus: bus.connected(), http: true };
     const ok = Object.values(checks).every(Boolean);
     return c.json({ status: ok ? 'ok' : 'degraded', checks }, ok ? 200 : 503);
   });
@@ -111,6 +110,10 @@ export async function startIngestRole(config: Config, options: RootOptions = {})
   });
   integrations.routes(app);
   const http = await listenHttp(app.fetch, config);
+  // Readings last: a backlog queued in the broker arrives in full at once, so everything else is up first
+  // (HTTP for /healthz, the store's writer) and start-up work does not compete with the first batches.
+  // Several workers split the readings through a shared subscription (MQTT_SHARE_GROUP).
+  external = await connectExternalSubscriber(subscriberOptions(config, ingest, onMqttEvent));
   logger.info({ role: 'ingest', http_port: http.port, mqtt_url: config.MQTT_URL, share_group: config.MQTT_SHARE_GROUP, origin: bus.origin, store: store.kind }, 'kansui ingest worker started');
 
   let stopping: Promise<void> | undefined;
@@ -118,7 +121,7 @@ export async function startIngestRole(config: Config, options: RootOptions = {})
     stopping ??= (async () => {
       clearInterval(refreshTimer);
       if (refusedTimer) clearTimeout(refusedTimer);
-      await external.close();
+      await external?.close();
       await integrations.close();
       await ingest.drain(); // every commit's bus message is acknowledged by now (announceAfterWrite)
       sendRefused();
