@@ -22,6 +22,13 @@ export interface IngestOptions {
   now?: () => number;
   /** Most readings in one store write. */
   maxBatch?: number;
+  /**
+   * Called with each batch once the store has it (an ingest worker: publish it on the bus, issue 15). The
+   * batch counts as written (`write`, `reading`, submit resolved, so its PUBACKs leave) only once this
+   * resolves; if it rejects, the batch fails as a failed store write does (the sender delivers it again and
+   * the store keeps it once). The next batch is written meanwhile.
+   */
+  announce?: (readings: readonly Reading[]) => Promise<void>;
 }
 
 export interface Ingest extends EventEmitter<IngestEvents> {
@@ -85,7 +92,7 @@ function settleGroup(resolve: () => void, reject: (err: Error) => void): Settle 
  * commit when traffic is light (no timer, no fixed delay).
  */
 export function createIngest(options: IngestOptions): Ingest {
-  const { store, registry } = options;
+  const { store, registry, announce } = options;
   const now = options.now ?? Date.now;
   const maxBatch = options.maxBatch ?? 5000;
   const latest = new Map<string, Reading>();
@@ -102,36 +109,72 @@ export function createIngest(options: IngestOptions): Ingest {
   }
 
   function schedule(): void {
+    if (wake) return wake(); // flush is waiting for announcements: write this meanwhile
     if (scheduled || writing) return;
     scheduled = true;
     setImmediate(flush);
   }
 
+  /** What comes after each store write: the announcements in commit order, then the readings settled. */
+  let settling: Promise<void> = Promise.resolve();
+  /** Batches written whose announcement has not settled yet. */
+  let unsettled = 0;
+  /** Set while flush waits for announcements: new readings wake it to be written at once. */
+  let wake: (() => void) | undefined;
+
+  function settleBatch(batch: readonly Pending[]): void {
+    for (const p of batch) {
+      const prev = latest.get(p.reading.sensorId);
+      if (!prev || p.reading.observedAt >= prev.observedAt) latest.set(p.reading.sensorId, p.reading);
+      ingest.emit('reading', p.reading, p.sensor);
+      p.settle.ok(p.reading);
+    }
+  }
+
+  function failBatch(batch: readonly Pending[], err: Error): void {
+    ingest.emit('write-error', err, batch.length);
+    for (const p of batch) p.settle.fail(err);
+  }
+
   async function flush(): Promise<void> {
     scheduled = false;
     writing = true;
-    while (queue.length > 0) {
-      const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
-      queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
-      const started = performance.now();
-      try {
-        const result = await store.write(batch.map((p) => p.reading));
-        ingest.emit('write', {
-          count: batch.length,
-          durationMs: performance.now() - started,
-          duplicates: result.duplicates,
-        });
-      } catch (err) {
-        ingest.emit('write-error', err as Error, batch.length);
-        for (const p of batch) p.settle.fail(err as Error);
-        continue;
+    for (;;) {
+      while (queue.length > 0) {
+        const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
+        queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
+        const readings = batch.map((p) => p.reading);
+        const started = performance.now();
+        let result: Awaited<ReturnType<ReadingStore['write']>>;
+        try {
+          result = await store.write(readings);
+        } catch (err) {
+          failBatch(batch, err as Error);
+          continue;
+        }
+        const written = { count: batch.length, durationMs: performance.now() - started, duplicates: result.duplicates };
+        if (!announce) {
+          ingest.emit('write', written);
+          settleBatch(batch);
+          continue;
+        }
+        // Pipelined: the next batch is written while this one's announcement is on its way; batches settle in order.
+        // Its outcome as a value: a rejection must not go unhandled while earlier batches are still settling.
+        const announced = announce(readings).then(() => undefined, (err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+        unsettled++;
+        settling = settling
+          .then(() => announced)
+          .then((err) => {
+            unsettled--;
+            if (err) return failBatch(batch, err);
+            ingest.emit('write', written);
+            settleBatch(batch);
+          });
       }
-      for (const p of batch) {
-        const prev = latest.get(p.reading.sensorId);
-        if (!prev || p.reading.observedAt >= prev.observedAt) latest.set(p.reading.sensorId, p.reading);
-        ingest.emit('reading', p.reading, p.sensor);
-        p.settle.ok(p.reading);
-      }
+      if (unsettled === 0) break;
+      // Until the announcements are in, or new readings come to be written.
+      await Promise.race([settling, new Promise<void>((r) => (wake = r))]);
+      wake = undefined;
     }
     writing = false;
     const waiting = idle;

@@ -8,8 +8,6 @@ import { connectExternalSubscriber, type ExternalSubscriber } from '../broker/ex
 import type { Bus } from '../bus/mqtt-bus.ts';
 import type { BusRejection } from '../bus/bus-events.ts';
 import type { Config } from '../config.ts';
-import type { ReadingStore } from '../core/ports.ts';
-import type { Reading } from '../core/reading.ts';
 import { DEFAULT_TIME_ZONE, formatIso } from '../core/time.ts';
 import { createIngest, type Ingest } from '../ingest/create-ingest.ts';
 import { createIntegrations, type Integrations } from '../integrations/create-integrations.ts';
@@ -43,10 +41,14 @@ export async function startIngestRole(config: Config, options: RootOptions = {})
   const now = options.now ?? Date.now;
   const metrics = createMetrics();
   const { db, registry, store, readingsIdentity } = await openState(config, options, { logger, metrics, writes: true });
-  // The bus connects before the ingest takes anything: a batch counts as written only once the bus has it too (below).
+  // The bus connects before the ingest takes anything: a batch counts as written (and its sensors get their
+  // PUBACKs) only once it is stored AND the bus has acknowledged its `readings` message (issue 15), so a worker
+  // killed in between cannot leave readings stored and acknowledged that the core never evaluates and no viewer
+  // sees (seen once in the multi-process test: 6 readings). If the bus refuses, the batch fails: the sensors'
+  // broker delivers it again and the store keeps it once.
   const onMqttEvent = createMqttEventLog({ metrics, logger });
   const bus = await connectRoleBus(config, 'ingest', { now, clean: true, onEvent: onMqttEvent });
-  const ingest = createIngest({ store: announceAfterWrite(store, (readings) => bus.publishReadings(readings)), registry, now });
+  const ingest = createIngest({ store, registry, now, announce: (readings) => bus.publishReadings(readings) });
   await ingest.start();
   watchIngest(ingest, { metrics, logger, readingsIdentity });
   // Sensors registered or changed by the core (another process): the registry reloads on kansui.db's sensors_version.
@@ -123,7 +125,7 @@ export async function startIngestRole(config: Config, options: RootOptions = {})
       if (refusedTimer) clearTimeout(refusedTimer);
       await external?.close();
       await integrations.close();
-      await ingest.drain(); // every commit's bus message is acknowledged by now (announceAfterWrite)
+      await ingest.drain(); // every commit's bus message is acknowledged by now (announce)
       sendRefused();
       await bus.close();
       await http.close();
@@ -134,25 +136,4 @@ export async function startIngestRole(config: Config, options: RootOptions = {})
     return stopping;
   }
   return { config, role: 'ingest', httpPort: http.port, ingest, metrics, logger, external, bus, integrations, stop };
-}
-
-/**
- * The store as an ingest worker's ingest sees it: a batch is written once it
- * is durable in the store AND its `readings` message is acknowledged by the
- * broker (issue 15). The sensors' PUBACKs wait for both, so a worker killed
- * between the commit and the bus message cannot leave readings stored and
- * acknowledged that the core never evaluates and no viewer sees (seen once
- * in the multi-process test: 6 readings). If the bus refuses, the batch
- * counts as failed: the sensors' broker delivers it again and the store
- * keeps it once (a duplicate (sensor, observedAt) is stored once).
- */
-export function announceAfterWrite(store: ReadingStore, announce: (readings: readonly Reading[]) => Promise<void>): ReadingStore {
-  return {
-    ...store,
-    async write(readings) {
-      const result = await store.write(readings);
-      if (readings.length) await announce(readings);
-      return result;
-    },
-  };
 }
