@@ -13,6 +13,7 @@ import { buildIfStale, npmScriptArgs } from '../helpers/process.ts';
 import { children, fmt, jsonLines, sleep, stopChild, track } from './children.ts';
 import { countIn, installNodeRed, NODE_RED_DIR, NODE_RED_PACKAGES, runBurst, settle, startNodeRed, startPlainMosquitto, TUNED_MOSQUITTO } from './peer.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { runGenerators } from './pipeline.bench.ts';
 import { metricValue } from './service.ts';
 import type { BenchModule, BenchRow, BenchSection } from './types.ts';
 
@@ -36,11 +37,14 @@ const SENSORS = 1_000;
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 60_000);
 /** Item 2's backlog: two workers against one. */
 const TWO_BACKLOG = 2 * BACKLOG;
-/** Item 3: readings per live run (kansui and Node-RED each). */
-const LIVE = Number(process.env.BENCH_LIVE ?? 150_000);
 /** Item 4: readings published while one of two workers is SIGKILLed. */
 const KILL_LIVE = Number(process.env.BENCH_KILL ?? 100_000);
 const GENERATORS = 2;
+/** Item 3: seconds the live publishers run (as fast as they go). */
+const LIVE_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** Only some items, for a quick look while developing (BENCH_INGEST_ITEMS=1,3). */
+const ITEMS = process.env.BENCH_INGEST_ITEMS?.split(',').map(Number);
+const want = (item: number) => !ITEMS || ITEMS.includes(item);
 
 const log = (s: string) => process.stderr.write(`bench(ingest): ${s}\n`);
 const median = (xs: number[]) => {
@@ -100,7 +104,8 @@ async function startWorker(o: { mqttUrl: string; dataDir: string; clientId: stri
   let child!: ChildProcess;
   let connack!: Promise<number>;
   const launch = async () => {
-    child = track(spawn(process.execPath, START, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    // BENCH_WORKER_NODE_ARGS: extra node flags for the workers while developing (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+    child = track(spawn(process.execPath, [...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...START], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] }));
     const lines = jsonLines(child);
     connack = lines.next((l) => l.msg === 'mqtt' && l.event === 'connected', 120_000, `kansui ingest ${o.instance} CONNACK`).then((l) => Date.parse(String(l.time)));
     connack.catch(() => {});
@@ -142,9 +147,12 @@ async function whenReached(read: () => Promise<number>, target: number, what: st
   }
 }
 
-/** The floor: a bare mqtt.js QoS 1 subscriber (own process) drains its session's backlog. */
-async function drainBare(url: string, clientId: string, filter: string, n: number): Promise<DrainResult> {
-  const child = track(spawn(process.execPath, ['--import', 'tsx', DRAIN_SUBSCRIBER, 'drain', url, clientId, filter, String(n)], { stdio: ['ignore', 'pipe', 'pipe'] }));
+/**
+ * The floor: a bare QoS 1 subscriber (own process) drains its session's backlog, mqtt.js (`drain`) or kansui's
+ * own MQTT code with nothing behind it (`drain-lean`, test/bench/drain-subscriber.ts).
+ */
+async function drainBare(url: string, clientId: string, filter: string, n: number, mode: 'drain' | 'drain-lean' = 'drain'): Promise<DrainResult> {
+  const child = track(spawn(process.execPath, ['--import', 'tsx', DRAIN_SUBSCRIBER, mode, url, clientId, filter, String(n)], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const out = jsonLines(child);
   const connack = await out.next((l) => l.event === 'connack', 60_000, 'bare subscriber CONNACK');
   const cpu0 = cpuSeconds(child.pid as number);
@@ -170,17 +178,21 @@ function freshDataDir(template: string, dir: string): string {
 }
 
 /** kansui ingest workers (one or more, own processes) drain their sessions' backlog of `n` into the store. */
-async function drainKansui(workers: Promise<Worker>[], n: number, what: string): Promise<DrainResult & { workers: Worker[]; spreadMs: number }> {
+async function drainKansui(workers: Promise<Worker>[], n: number, what: string, brokerPid?: number): Promise<DrainResult & { workers: Worker[]; spreadMs: number; brokerBusy: number }> {
   const ws = await Promise.all(workers);
   const connacks = await Promise.all(ws.map((w) => w.connackAt()));
   const cpu0 = ws.map((w) => cpuSeconds(w.child.pid as number));
+  const brokerCpu0 = brokerPid === undefined ? 0 : cpuSeconds(brokerPid);
+  const brokerAt0 = Date.now();
   const t0 = Math.min(...connacks);
   // Its HTTP port opens a moment after the subscriber connects: until then it counts as 0.
   const sum = async () => (await Promise.all(ws.map((w) => w.metric('kansui_readings_accepted_total').catch(() => 0)))).reduce((a, b) => a + b, 0);
   const end = await whenReached(sum, n, what);
   const cpu = ws.reduce((s, w, i) => s + cpuSeconds(w.child.pid as number) - (cpu0[i] as number), 0);
   const ms = end - t0;
-  return { ms, perS: (n * 1000) / ms, cpuUs: (cpu * 1e6) / n, workers: ws, spreadMs: Math.max(...connacks) - t0 };
+  // The broker's CPU over the drain as a share of one core (Mosquitto is single-threaded): near 1, it is the limit.
+  const brokerBusy = brokerPid === undefined ? NaN : (cpuSeconds(brokerPid) - brokerCpu0) / ((Date.now() - brokerAt0) / 1000);
+  return { ms, perS: (n * 1000) / ms, cpuUs: (cpu * 1e6) / n, workers: ws, spreadMs: Math.max(...connacks) - t0, brokerBusy };
 }
 
 function sqliteCount(dataDir: string): number {
@@ -222,23 +234,24 @@ export const bench: BenchModule = {
 
       // 1. Drain: one backlog per round queued for each consumer's own persistent session, drained one consumer at a time.
       const floor: DrainResult[] = [];
+      const leanFloor: DrainResult[] = [];
       const sqlite: DrainResult[] = [];
       const influxDrain: DrainResult[] = [];
       const verify: string[] = [];
-      for (let r = 1; r <= ROUNDS; r++) {
+      for (let r = 1; want(1) && r <= ROUNDS; r++) {
         const mosq = await startPlainMosquitto(temp.dir, true);
-        const ids = { floor: `floor-r${r}`, sqlite: `kansui-sq-r${r}`, influx: `kansui-ix-r${r}` };
+        const ids = { floor: `floor-r${r}`, lean: `lean-r${r}`, sqlite: `kansui-sq-r${r}`, influx: `kansui-ix-r${r}` };
         for (const id of Object.values(ids)) await prepareSession(mosq.url, id, 'flood/+/reading');
         const burst = await runBurst(mosq.url, credentials, BACKLOG, GENERATORS);
         if (burst.acked !== BACKLOG) throw new Error(`round ${r}: Mosquitto acknowledged ${burst.acked} of ${BACKLOG}`);
-        log(`round ${r}: ${fmt(BACKLOG)} queued for each of 3 sessions in ${burst.publishS.toFixed(1)} s`);
+        log(`round ${r}: ${fmt(BACKLOG)} queued for each of 4 sessions in ${burst.publishS.toFixed(1)} s`);
         // Rotate the order so no consumer always goes first (a warmer or cooler machine).
-        const order = (['floor', 'sqlite', 'influx'] as const).map((_, i, a) => a[(i + r - 1) % a.length] as 'floor' | 'sqlite' | 'influx');
+        const order = (['floor', 'sqlite', 'lean', 'influx'] as const).map((_, i, a) => a[(i + r - 1) % a.length] as 'floor' | 'lean' | 'sqlite' | 'influx');
         for (const which of order) {
-          if (which === 'floor') {
-            const d = await drainBare(mosq.url, ids.floor, 'flood/+/reading', BACKLOG);
-            floor.push(d);
-            log(`round ${r}: bare mqtt.js ${fmt(d.perS)}/s (${d.ms} ms)`);
+          if (which === 'floor' || which === 'lean') {
+            const d = await drainBare(mosq.url, ids[which], 'flood/+/reading', BACKLOG, which === 'floor' ? 'drain' : 'drain-lean');
+            (which === 'floor' ? floor : leanFloor).push(d);
+            log(`round ${r}: bare ${which === 'floor' ? 'mqtt.js' : 'lean'} ${fmt(d.perS)}/s (${d.ms} ms)`);
             continue;
           }
           const db = `drain_r${r}`;
@@ -259,8 +272,9 @@ export const bench: BenchModule = {
       const rSqlite = perRound(sqlite);
       const rInflux = perRound(influxDrain);
       const rates = (xs: DrainResult[]) => `${fmt(median(xs.map((x) => x.perS)))} readings/s (rounds: ${list(xs.map((x) => x.perS))}); ${median(xs.map((x) => x.cpuUs)).toFixed(1)} µs CPU per reading`;
-      rows.push(
+      if (want(1)) rows.push(
         { metric: `drain of ${fmt(BACKLOG)} queued QoS 1 readings: bare mqtt.js subscriber (the floor)`, value: rates(floor) },
+        { metric: '… bare subscriber on kansui\'s own MQTT code (services/broker/mqtt-wire.ts), nothing behind it', value: rates(leanFloor) },
         { metric: '… one kansui ingest worker, SQLite store', value: rates(sqlite) },
         { metric: '… one kansui ingest worker, STORE=influx (influxd 1.6)', value: rates(influxDrain) },
         { metric: 'kansui (SQLite) ÷ floor, median of the per-round ratios', value: `${ratio(median(rSqlite))} (rounds: ${list(rSqlite, ratio)})`, target: '≥ 0.8 ×', pass: median(rSqlite) >= 0.8 },
@@ -270,8 +284,9 @@ export const bench: BenchModule = {
       // 2. Two workers against one: each configuration its own shared-subscription group (one member, or two), so one
       // publish queues TWO_BACKLOG for the single member and half each for the two; drained one configuration at a time.
       const stores = ['sqlite', 'influx'] as const;
-      const scale: Record<(typeof stores)[number], { one: DrainResult[]; two: (DrainResult & { spreadMs: number })[] }> = { sqlite: { one: [], two: [] }, influx: { one: [], two: [] } };
-      for (let r = 1; r <= ROUNDS; r++) {
+      type ScaleResult = DrainResult & { spreadMs: number; brokerBusy: number };
+      const scale: Record<(typeof stores)[number], { one: ScaleResult[]; two: ScaleResult[] }> = { sqlite: { one: [], two: [] }, influx: { one: [], two: [] } };
+      for (let r = 1; want(2) && r <= ROUNDS; r++) {
         const mosq = await startPlainMosquitto(temp.dir, true);
         const group = (store: string, n: number) => `${n === 1 ? 'one' : 'two'}-${store}-r${r}`;
         const filter = (g: string) => `$share/${g}/flood/+/reading`;
@@ -294,6 +309,7 @@ export const bench: BenchModule = {
             ids.map((clientId, j) => startWorker({ mqttUrl: mosq.url, dataDir, clientId, instance: `${db}-${j}`, shareGroup: group(store, n), env: storeEnv(store, db) })),
             TWO_BACKLOG,
             `${n} worker(s) ${store}`,
+            mosq.child.pid,
           );
           await Promise.all(d.workers.map((w) => w.kill()));
           const stored = store === 'sqlite' ? sqliteCount(dataDir) : await influxCount(inf, db);
@@ -304,20 +320,21 @@ export const bench: BenchModule = {
         }
         await stopChild(mosq.child);
       }
-      for (const store of stores) {
+      const busy = (xs: ScaleResult[]) => list(xs.map((x) => x.brokerBusy), (v) => `${Math.round(v * 100)} %`);
+      for (const store of want(2) ? stores : []) {
         const { one, two } = scale[store];
         const gain = two.map((x, i) => x.perS / (one[i] as DrainResult).perS);
         const name = store === 'sqlite' ? 'SQLite (one readings.db)' : 'STORE=influx';
         rows.push(
-          { metric: `drain of ${fmt(TWO_BACKLOG)} queued readings, one worker (a shared subscription of one), ${name}`, value: rates(one) },
-          { metric: `… two workers on one shared subscription (MQTT_SHARE_GROUP), ${name}`, value: `${rates(two)}; the second CONNACK ${list(two.map((x) => x.spreadMs))} ms after the first` },
+          { metric: `drain of ${fmt(TWO_BACKLOG)} queued readings, one worker (a shared subscription of one), ${name}`, value: `${rates(one)}; Mosquitto busy ${busy(one)} of one core` },
+          { metric: `… two workers on one shared subscription (MQTT_SHARE_GROUP), ${name}`, value: `${rates(two)}; Mosquitto busy ${busy(two)} of one core; the second CONNACK ${list(two.map((x) => x.spreadMs))} ms after the first` },
           { metric: `… two ÷ one, ${name}`, value: `${ratio(median(gain))} (rounds: ${list(gain, ratio)})`, target: '> 1 × where the cores allow', pass: median(gain) > 1 },
         );
       }
 
       // 3. Live: publishers into Mosquitto while the consumer takes them, kansui (one worker) and the Node-RED peer
       // each on its own turn on the same broker, into the same influxd (own databases); the order alternates per round.
-      if (process.env.BENCH_NODE_RED !== '0') {
+      if (want(3) && process.env.BENCH_NODE_RED !== '0') {
         installNodeRed();
         const live: Record<'kansui' | 'node-red', { perS: number; acked: number; stored: number; publishS: number }[]> = { kansui: [], 'node-red': [] };
         for (let r = 1; r <= ROUNDS; r++) {
@@ -343,8 +360,9 @@ export const bench: BenchModule = {
               const child = await startNodeRed(temp.dir, mosq.port, inf, db);
               stop = () => stopChild(child);
             }
-            const b = await runBurst(mosq.url, credentials, LIVE, GENERATORS);
-            const settled = await settle(() => countIn(inf, db, 'sim-'), b.acked, 10_000, 300_000);
+            const run = await runGenerators({ url: mosq.url, credentials, sensors: SENSORS, rate: 0, seconds: LIVE_SECONDS, generators: GENERATORS });
+            const b = { acked: run.results.reduce((s, x) => s + (x.acked ?? 0), 0), goAt: run.goAt, publishS: Math.max(...run.results.map((x) => x.elapsedS ?? NaN)) };
+            const settled = await settle(() => countIn(inf, db, 'sim-'), b.acked, 10_000, 300_000, 250);
             await stop();
             const perS = settled.value / ((settled.lastGrowthAt - b.goAt) / 1000);
             live[side].push({ perS, acked: b.acked, stored: settled.value, publishS: b.publishS });
@@ -355,23 +373,23 @@ export const bench: BenchModule = {
         const k = live.kansui;
         const n = live['node-red'];
         const gain = k.map((x, i) => x.perS / (n[i] as { perS: number }).perS);
-        const liveRate = (xs: typeof k) => `${fmt(median(xs.map((x) => x.perS)))} readings/s into InfluxDB (rounds: ${list(xs.map((x) => x.perS))}; publishers done in ${list(xs.map((x) => x.publishS), (v) => `${v.toFixed(1)} s`)})`;
+        const liveRate = (xs: typeof k) => `${fmt(median(xs.map((x) => x.perS)))} readings/s into InfluxDB (rounds: ${list(xs.map((x) => x.perS))}; Mosquitto acknowledged the publishers ${list(xs.map((x) => x.acked / x.publishS))}/s)`;
         const lost = (xs: typeof k) => xs.map((x) => x.acked - x.stored);
         rows.push(
-          { metric: `live: ${fmt(LIVE)} QoS 1 readings from ${fmt(SENSORS)} sensors as fast as they go → Mosquitto → one kansui ingest worker → influxd`, value: liveRate(k) },
+          { metric: `live: ${fmt(SENSORS)} sensors publish QoS 1 readings as fast as they go for ${LIVE_SECONDS} s → Mosquitto → one kansui ingest worker → influxd`, value: liveRate(k) },
           { metric: '… same, the Node-RED peer (mqtt in → join 1,000 msgs or 0.5 s → influxdb batch)', value: liveRate(n) },
           { metric: '… kansui ÷ Node-RED, median of the per-round ratios', value: `${ratio(median(gain))} (rounds: ${list(gain, ratio)})`, target: '≥ 1.5 ×', pass: median(gain) >= 1.5 },
           { metric: '… lost, kansui (acknowledged by Mosquitto − in InfluxDB), per round', value: list(lost(k)), target: '0', pass: lost(k).every((x) => x === 0) },
           { metric: '… lost, Node-RED peer, per round', value: list(lost(n)) },
         );
-        notes.push(`Live: ${GENERATORS} publisher processes (test/bench/burst-publisher.ts) publish ${fmt(LIVE)} readings as fast as 8 in flight per connection allow, while the consumer is connected; rate = points in InfluxDB ÷ time from the start of publishing to the last new point (the count polled every 100 ms). Node-RED ${NODE_RED_PACKAGES.join(', ')} (installed with npm into ${NODE_RED_DIR}, never a project dependency), clean session, same Mosquitto config.`);
+        notes.push(`Live: ${GENERATORS} publisher processes (\`firmware-sim/cli.ts --rate 0 --client lean\`: a minimal QoS 1 publisher, one connection per sensor, 8 in flight each; mqtt.js publishers topped out near 15,000/s here, below both consumers, so they would have measured themselves) publish for ${LIVE_SECONDS} s while the consumer is connected; rate = points in InfluxDB ÷ time from the start of publishing to the last new point (COUNT polled every 250 ms). Where a consumer's rate is close to the rate Mosquitto acknowledged the publishers at, the publishers (sharing the two cores) are the limit and its ratio is a lower bound. Node-RED ${NODE_RED_PACKAGES.join(', ')} (installed with npm into ${NODE_RED_DIR}, never a project dependency), clean session, same Mosquitto config.`);
       } else {
         notes.push('Live comparison with Node-RED skipped (BENCH_NODE_RED=0).');
       }
 
       // 4. SIGKILL: two workers on one shared subscription into InfluxDB, live publishers; one worker SIGKILLed mid-stream
       // and restarted under its own client id (its persistent session kept its share meanwhile).
-      {
+      if (want(4)) {
         const mosq = await startPlainMosquitto(temp.dir, true);
         const db = 'sigkill';
         await inf.query(`CREATE DATABASE ${db}`, '');
@@ -423,7 +441,7 @@ export const bench: BenchModule = {
           `kansui: the compiled \`dist/\` started as \`npm start\` does (\`node ${npmScriptArgs('start', root).join(' ')}\`, after \`npm run build\`) with KANSUI_ROLE=ingest, MQTT_URL, its own MQTT_CLIENT_ID (a persistent session), DATA_DIR holding ${fmt(SENSORS)} registered sensors, STORE=sqlite or STORE=influx.`,
           `Drain: for each consumer a persistent session (clean=false) subscribed at QoS 1 to \`flood/+/reading\` is created and left disconnected; ${GENERATORS} publisher processes (test/bench/burst-publisher.ts, mqtt.js, one connection per sensor, QoS 1, 8 in flight each) publish exactly ${fmt(BACKLOG)} readings, which Mosquitto queues for every session; then the consumers connect one at a time (the order rotates per round) and drain their own copy.`,
           `The time runs from the consumer's CONNACK (the bare subscriber's 'connect' event; the worker's subscriber log line) to its last reading: the bare subscriber's ${fmt(BACKLOG)}th message, the worker's \`kansui_readings_accepted_total\` reaching ${fmt(BACKLOG)} (a reading counts once its batch is committed and announced on the bus, which is also when its PUBACK leaves; polled every 10 ms near the end).`,
-          `The floor is test/bench/drain-subscriber.ts: mqtt.js 5.16 in its own process, PUBACK on receipt, nothing else. ${ROUNDS} rounds; medians reported with every round.`,
+          `The floor is test/bench/drain-subscriber.ts: mqtt.js 5.16 in its own process, PUBACK on receipt, nothing else (the issue's reference). The same file's \`drain-lean\` mode is the floor of the client kansui's ingest now uses (its own MQTT 3.1.1 code, services/broker/mqtt-wire.ts), PUBACKs on receipt, one write per socket read. The worker does more than either: it validates, commits, publishes each commit on the bus (kansui/events/…, QoS 1, through the same Mosquitto) and only then acknowledges. ${ROUNDS} rounds; medians reported with every round.`,
         ].join(' '),
         rows,
         notes,
