@@ -163,8 +163,14 @@ export async function connectExternalSubscriber(options: ExternalSubscriberOptio
         return t.destroy();
       }
       if (!batch.length && !ackIds.length) return;
-      // The payloads are views into this chunk: submitMany parses them now, before returning.
-      const outcome = batch.length ? ingest.submitMany(batch) : Promise.resolve();
+      // The payloads are views into this chunk: submitMany parses them now, before returning. A throw there (the
+      // registry's database failing) is a failed write: no PUBACKs, the broker delivers them again.
+      let outcome: Promise<void>;
+      try {
+        outcome = batch.length ? ingest.submitMany(batch) : Promise.resolve();
+      } catch (err) {
+        outcome = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
       const ids = ackIds;
       batch = [];
       ackIds = [];

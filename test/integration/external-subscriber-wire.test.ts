@@ -47,6 +47,7 @@ describe('external broker ingest: the subscriber on the wire', () => {
     },
   };
   let ingest: Ingest;
+  let registry: ReturnType<typeof createMemorySensorRegistry>;
   const rejected: string[] = [];
   const events: Array<{ event: string; detail: Record<string, unknown> }> = [];
   const subscribers: ExternalSubscriber[] = [];
@@ -69,7 +70,7 @@ describe('external broker ingest: the subscriber on the wire', () => {
     await new Promise((r) => server.once('listening', r));
     port = (server.address() as AddressInfo).port;
 
-    const registry = createMemorySensorRegistry();
+    registry = createMemorySensorRegistry();
     registry.create(createSensor({ id: 'wire-1', name: 'wire', lat: 34.27, lon: 135.4 }, Date.now()), { passwordHash: 'x' });
     ingest = createIngest({ store, registry });
     ingest.on('rejected', (reason) => rejected.push(reason));
@@ -154,6 +155,25 @@ describe('external broker ingest: the subscriber on the wire', () => {
     publish(again, 31, { ts, level_cm: 31 }); // what the broker does with the unacknowledged message
     await waitFor(() => pubacks(again).includes(31), { what: 'the PUBACK of the redelivery' });
     expect(await levels()).toContain(31);
+  });
+
+  it('a registry that throws (its database failing) is a failed write: no PUBACK, the connection dropped, the process goes on', async () => {
+    const conn = await subscribe();
+    const get = registry.get;
+    registry.get = () => {
+      throw new Error('database is locked (test)');
+    };
+    try {
+      publish(conn, 51, { ts: Date.now() - 1000, level_cm: 51 });
+      await waitFor(() => conn.socket.destroyed || conn.socket.readableEnded, { what: 'the subscriber to drop the connection' });
+    } finally {
+      registry.get = get;
+    }
+    expect(pubacks(conn)).toEqual([]);
+    expect(events.find((e) => e.event === 'store-failed')?.detail.error).toMatch(/database is locked/);
+    const again = await waitFor(() => conns.find((c) => c !== conn && c.packets.some((p) => p.cmd === 'subscribe')), { what: 'the subscriber back' });
+    publish(again, 51, { ts: Date.now() - 1000, level_cm: 51 });
+    await waitFor(() => pubacks(again).includes(51), { what: 'the PUBACK of the redelivery' });
   });
 
   it('acknowledges what it refuses (an unknown topic, a malformed payload), counted, so the broker does not redeliver it forever; QoS 0 gets no PUBACK', async () => {
