@@ -1,5 +1,7 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Reading } from '../../services/core/reading.ts';
@@ -19,11 +21,12 @@ import { waitFor } from '../helpers/wait.ts';
  */
 describe('external broker ingest: the subscriber on the wire', () => {
   interface Conn {
-    socket: Socket;
+    socket: Duplex;
     packets: Packet[];
     send(p: Record<string, unknown>): void;
   }
   let server: Server;
+  let wss: WebSocketServer;
   let port: number;
   const conns: Conn[] = [];
   /** What the fake broker answers a CONNECT with; a test may change it. */
@@ -53,7 +56,8 @@ describe('external broker ingest: the subscriber on the wire', () => {
   const subscribers: ExternalSubscriber[] = [];
 
   beforeAll(async () => {
-    server = createServer((socket) => {
+    // One fake broker behind two listeners: TCP, and WebSocket with the subprotocol "mqtt" (MQTT 3.1.1 §6.0).
+    const accept = (socket: Duplex) => {
       const parser = mqttPacket.parser({ protocolVersion: 4 });
       const conn: Conn = { socket, packets: [], send: (p) => void (!socket.destroyed && socket.write(mqttPacket.generate(p as unknown as Packet))) };
       conns.push(conn);
@@ -63,9 +67,13 @@ describe('external broker ingest: the subscriber on the wire', () => {
         else if (p.cmd === 'subscribe') conn.send({ cmd: 'suback', messageId: p.messageId, granted: p.subscriptions.map(() => 1) });
         else if (p.cmd === 'pingreq' && answerPings) conn.send({ cmd: 'pingresp' });
       });
-      socket.on('data', (chunk) => parser.parse(chunk));
+      socket.on('data', (chunk: Buffer) => parser.parse(chunk));
       socket.on('error', () => {});
-    });
+    };
+    server = createServer(accept);
+    wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
+    wss.on('connection', (ws) => accept(createWebSocketStream(ws)));
+    await new Promise((r) => wss.once('listening', r));
     server.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     port = (server.address() as AddressInfo).port;
@@ -87,10 +95,11 @@ describe('external broker ingest: the subscriber on the wire', () => {
     rejected.length = 0;
   });
   afterAll(async () => {
+    await new Promise<void>((r) => (wss ? wss.close(() => r()) : r()));
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   });
 
-  async function subscribe(extra: { shareGroup?: string; keepaliveS?: number; username?: string; password?: string } = {}): Promise<Conn> {
+  async function subscribe(extra: { shareGroup?: string; keepaliveS?: number; username?: string; password?: string; url?: string } = {}): Promise<Conn> {
     const s = await connectExternalSubscriber({
       url: `mqtt://127.0.0.1:${port}`, clientId: 'kansui-wire-test', ingest, reconnectMs: 50, firstConnectTimeoutMs: 10_000,
       onEvent: (event, detail) => events.push({ event, detail }), ...extra,
@@ -186,6 +195,13 @@ describe('external broker ingest: the subscriber on the wire', () => {
     expect(pubacks(conn)).toEqual([41, 42, 44]);
     expect(rejected).toEqual(['unknown_topic', 'malformed_json']);
     expect(await levels()).toEqual(expect.arrayContaining([43, 44]));
+  });
+
+  it('works over a WebSocket too (ws:, subprotocol mqtt)', async () => {
+    const conn = await subscribe({ url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/mqtt` });
+    publish(conn, 61, { ts: Date.now() - 1000, level_cm: 61 });
+    await waitFor(() => pubacks(conn).includes(61), { what: 'the PUBACK over the WebSocket' });
+    expect(await levels()).toContain(61);
   });
 
   it('a refused login is reported with its reason and tried again', async () => {
