@@ -206,6 +206,11 @@ export function createApi(deps: ApiDeps): Hono<AuthEnv> {
     compress(),
     serveStatic({ root: LEAFLET_DIR, rewriteRequestPath: leafletVersioned }),
   );
+  // web/ also holds the type-checker's settings for the pages (tsconfig*.json, `npm test`): not part of the site.
+  app.use('/*', async (c, next) => {
+    if (/^\/tsconfig[^/]*\.json$/.test(c.req.path)) return c.notFound();
+    await next();
+  });
   app.use('/*', cacheStatic({ root: webDir }), compress(), serveStatic({ root: webDir }));
   return app;
 }

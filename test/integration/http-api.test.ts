@@ -37,6 +37,11 @@ describe('HTTP API', () => {
     expect((await get('/api/sensors', { headers: { 'If-None-Match': etag! } })).status).toBe(304);
   });
 
+  it('serves the site from web/, but not the type-checker settings kept there', async () => {
+    expect((await get('/manifest.webmanifest')).status).toBe(200);
+    for (const path of ['/tsconfig.json', '/tsconfig.sw.json']) expect((await get(path)).status, path).toBe(404);
+  });
+
   it('GET /api/sensors/{id}: one feature, or 404 with a JSON error', async () => {
     expect((await (await get('/api/sensors/a1')).json()).id).toBe('a1');
     const res = await get('/api/sensors/nope');
