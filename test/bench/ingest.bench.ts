@@ -336,7 +336,8 @@ export const bench: BenchModule = {
       // each on its own turn on the same broker, into the same influxd (own databases); the order alternates per round.
       if (want(3) && process.env.BENCH_NODE_RED !== '0') {
         installNodeRed();
-        const live: Record<'kansui' | 'node-red', { perS: number; acked: number; stored: number; publishS: number }[]> = { kansui: [], 'node-red': [] };
+        type LiveRun = { perS: number; acked: number; stored: number; publishS: number; cores: { mosquitto: number; consumer: number; influxd: number } };
+        const live: Record<'kansui' | 'node-red', LiveRun[]> = { kansui: [], 'node-red': [] };
         for (let r = 1; r <= ROUNDS; r++) {
           const mosq = await startPlainMosquitto(temp.dir, true);
           const sides = r % 2 ? (['kansui', 'node-red'] as const) : (['node-red', 'kansui'] as const);
@@ -345,11 +346,13 @@ export const bench: BenchModule = {
             await inf.query(`CREATE DATABASE ${db}`, '');
             const clientId = `live-k-r${r}`;
             let stop: () => Promise<void>;
+            let consumerPid: number;
             if (side === 'kansui') {
               const w = await startWorker({ mqttUrl: mosq.url, dataDir: freshDataDir(template, join(temp.dir, db)), clientId, instance: db, env: storeEnv('influx', db) });
               await w.connackAt();
               // Subscribed and serving once /healthz says so (its HTTP port opens after the subscription is made).
               await waitFor(() => fetch(`http://127.0.0.1:${w.port}/healthz`).then((x) => x.ok, () => false), { timeoutMs: 60_000, what: 'live worker healthy' });
+              consumerPid = w.child.pid as number;
               stop = async () => {
                 await w.kill();
                 // Its persistent session would queue the peer's turn too: end it (clean session, same id).
@@ -358,14 +361,22 @@ export const bench: BenchModule = {
               };
             } else {
               const child = await startNodeRed(temp.dir, mosq.port, inf, db);
+              consumerPid = child.pid as number;
               stop = () => stopChild(child);
             }
-            const run = await runGenerators({ url: mosq.url, credentials, sensors: SENSORS, rate: 0, seconds: LIVE_SECONDS, generators: GENERATORS });
+            // CPU of the three parties from the go to the last stored point, in cores: who limits the run.
+            const pids = { mosquitto: mosq.child.pid as number, consumer: consumerPid, influxd: inf.process.pid as number };
+            const cpuNow = () => Object.fromEntries(Object.entries(pids).map(([k2, pid]) => [k2, cpuSeconds(pid)])) as LiveRun['cores'];
+            let cpu0 = cpuNow();
+            const run = await runGenerators({ url: mosq.url, credentials, sensors: SENSORS, rate: 0, seconds: LIVE_SECONDS, generators: GENERATORS, onGo: () => (cpu0 = cpuNow()) });
             const b = { acked: run.results.reduce((s, x) => s + (x.acked ?? 0), 0), goAt: run.goAt, publishS: Math.max(...run.results.map((x) => x.elapsedS ?? NaN)) };
             const settled = await settle(() => countIn(inf, db, 'sim-'), b.acked, 10_000, 300_000, 250);
+            const cpu1 = cpuNow();
+            const spanS = (performance.now() - b.goAt) / 1000;
+            const cores = { mosquitto: (cpu1.mosquitto - cpu0.mosquitto) / spanS, consumer: (cpu1.consumer - cpu0.consumer) / spanS, influxd: (cpu1.influxd - cpu0.influxd) / spanS };
             await stop();
             const perS = settled.value / ((settled.lastGrowthAt - b.goAt) / 1000);
-            live[side].push({ perS, acked: b.acked, stored: settled.value, publishS: b.publishS });
+            live[side].push({ perS, acked: b.acked, stored: settled.value, publishS: b.publishS, cores });
             log(`round ${r}: live ${side} ${fmt(perS)}/s into InfluxDB, ${fmt(settled.value)} of ${fmt(b.acked)} (publishers done in ${b.publishS.toFixed(1)} s)`);
           }
           await stopChild(mosq.child);
@@ -373,7 +384,10 @@ export const bench: BenchModule = {
         const k = live.kansui;
         const n = live['node-red'];
         const gain = k.map((x, i) => x.perS / (n[i] as { perS: number }).perS);
-        const liveRate = (xs: typeof k) => `${fmt(median(xs.map((x) => x.perS)))} readings/s into InfluxDB (rounds: ${list(xs.map((x) => x.perS))}; Mosquitto acknowledged the publishers ${list(xs.map((x) => x.acked / x.publishS))}/s)`;
+        const core = (xs: typeof k, key: keyof LiveRun['cores']) => median(xs.map((x) => x.cores[key])).toFixed(2);
+        const liveRate = (xs: typeof k) =>
+          `${fmt(median(xs.map((x) => x.perS)))} readings/s into InfluxDB (rounds: ${list(xs.map((x) => x.perS))}; Mosquitto acknowledged the publishers ${list(xs.map((x) => x.acked / x.publishS))}/s); ` +
+          `CPU in cores, medians: the consumer ${core(xs, 'consumer')}, Mosquitto ${core(xs, 'mosquitto')}, influxd ${core(xs, 'influxd')}`;
         const lost = (xs: typeof k) => xs.map((x) => x.acked - x.stored);
         rows.push(
           { metric: `live: ${fmt(SENSORS)} sensors publish QoS 1 readings as fast as they go for ${LIVE_SECONDS} s → Mosquitto → one kansui ingest worker → influxd`, value: liveRate(k) },
