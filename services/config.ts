@@ -18,6 +18,11 @@ const optionalString = z
 export const ConfigSchema = z.object({
   HTTP_PORT: Port.default(8080),
   HTTP_HOST: z.string().default('0.0.0.0'),
+  /**
+   * The HTTP listen queue (listen(2) backlog; the kernel caps it at net.core.somaxconn). Node's default, 511,
+   * overflowed when a web process's 9,000 viewers came back at once after a failover (bench: sse).
+   */
+  HTTP_BACKLOG: z.coerce.number().int().min(1).max(65535).default(4096),
   MQTT_PORT: Port.default(1883),
   MQTT_HOST: z.string().default('0.0.0.0'),
   DATA_DIR: z.string().min(1).default('./data'),

@@ -64,6 +64,9 @@ interface Client {
 
 const NONE: HubEvent[] = [];
 const HEARTBEAT = Buffer.from(': keep-alive\n\n');
+/** Each viewer's `retry:`: RETRY_MIN_MS plus up to RETRY_SPREAD_MS at random (see where it is written). */
+export const RETRY_MIN_MS = 2000;
+export const RETRY_SPREAD_MS = 3000;
 
 /** Every SSE client sends the same bytes for an event: build them once per event, not once per client. */
 const frames = new WeakMap<HubEvent, string>();
@@ -178,7 +181,9 @@ export function createSseFanout(options: SseFanoutOptions): SseFanout {
           res.end();
           return drop(c);
         }
-        let preamble = 'retry: 3000\n\n';
+        // The reconnection time (HTML §9.2.6 `retry`), 2–5 s at random per viewer: when a web process dies, its
+        // thousands of viewers come back spread over 3 s instead of in the same instant (browsers wait exactly it).
+        let preamble = `retry: ${RETRY_MIN_MS + Math.floor(Math.random() * RETRY_SPREAD_MS)}\n\n`;
         if (sub.resync) preamble += 'event: resync\ndata: {}\n\n';
         // A client with nothing to replay learns its position at once (an id-only
         // block sets EventSource's lastEventId, HTML §9.2.6), so if it drops before

@@ -1,4 +1,4 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.ts';
@@ -141,8 +141,10 @@ export function connectRoleBus(
 
 /** Serve `fetch` on HTTP_HOST:HTTP_PORT; resolves with the server and the bound port. */
 export async function listenHttp(fetch: (req: Request) => Response | Promise<Response>, config: Config): Promise<{ server: ServerType; port: number; close: () => Promise<void> }> {
-  const server: ServerType = serve({ fetch, port: config.HTTP_PORT, hostname: config.HTTP_HOST });
-  if (!server.listening) await once(server, 'listening');
+  // serve() would listen with node's default backlog (511): listen here with HTTP_BACKLOG instead.
+  const server: ServerType = createAdaptorServer({ fetch, hostname: config.HTTP_HOST });
+  server.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST, backlog: config.HTTP_BACKLOG });
+  await once(server, 'listening'); // rejects on 'error' (a port in use)
   const port = (server.address() as AddressInfo).port;
   return {
     server,

@@ -51,7 +51,9 @@ export async function startRolesNginx(pools: RolePools): Promise<RunningNginx> {
     if (!block.test(site)) throw new Error(`kansui-roles.conf has no upstream kansui_${role}`);
     site = site.replace(block, (_, open: string, body: string, close: string) => {
       const kept = body.split('\n').filter((l) => !/^\s*server\s/.test(l));
-      return open + [...kept, ...ports.map((p) => `    server 127.0.0.1:${p};`)].join('\n') + close;
+      // The shipped server lines' parameters (max_fails=0 …) stay, on each loopback port.
+      const params = /^\s*server\s+\S+?((?:\s+[^;\s]+)*);/m.exec(body)?.[1] ?? '';
+      return open + [...kept, ...ports.map((p) => `    server 127.0.0.1:${p}${params};`)].join('\n') + close;
     });
   }
   return runSite(site);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mosquittoDynsecSink } from '../../services/broker/mosquitto-dynsec.ts';
 import { createTestToken, createTestUser, TEST_PASSWORD } from '../helpers/console.ts';
 import { makeTempDir, startTestKansui, type TestKansui } from '../helpers/kansui.ts';
+import { startLineApiServer } from '../helpers/line-api-server.ts';
 import { findDynsecPlugin, MOSQUITTO } from '../helpers/mosquitto.ts';
 import { connectMqtt } from '../helpers/mqtt.ts';
 import { getFreePort } from '../helpers/ports.ts';
@@ -272,9 +273,13 @@ describe.skipIf(!NGINX)('deploy/nginx/kansui-roles.conf: an upstream per role', 
   let web: TestKansui;
   let nginx: RunningNginx;
   let base: string;
+  let line: Awaited<ReturnType<typeof startLineApiServer>>;
 
   beforeAll(async () => {
-    [core, ingest, web] = await Promise.all([startTestKansui(), startTestKansui(), startTestKansui()]);
+    // LINE only on the core, as the roles run it (a web process has none), against a LINE API fake on loopback.
+    line = await startLineApiServer('roles-line-token');
+    const lineEnv = { LINE_CHANNEL_TOKEN: 'roles-line-token', LINE_CHANNEL_SECRET: 'roles-line-secret-0123456789', LINE_API_BASE: line.baseUrl, ALERT_ALLOW_PRIVATE_TARGETS: `127.0.0.1:${line.port}` };
+    [core, ingest, web] = await Promise.all([startTestKansui(lineEnv), startTestKansui(), startTestKansui()]);
     nginx = await startRolesNginx({ core: [core.httpPort], ingest: [ingest.httpPort], web: [web.httpPort] });
     expect(nginx.checked.stderr).toMatch(/syntax is ok/);
     base = nginx.url;
@@ -282,12 +287,20 @@ describe.skipIf(!NGINX)('deploy/nginx/kansui-roles.conf: an upstream per role', 
   afterAll(async () => {
     await nginx?.stop();
     await Promise.all([core?.dispose(), ingest?.dispose(), web?.dispose()]);
+    await line?.close();
   });
 
   it('sends writes to the core, webhooks to the ingest pool, reads and the live stream to the web pool; keeps /metrics private', async () => {
     await createTestUser(core, 'tech', 'technician');
     const signIn = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: base }, body: JSON.stringify({ username: 'tech', password: TEST_PASSWORD }) });
     expect(signIn.status).toBe(200); // only the core knows this user
+    // GET /api/line/status is a read, but LINE runs in the core: routed there, not to the web pool.
+    await createTestUser(core, 'duty', 'staff');
+    const staff = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: base }, body: JSON.stringify({ username: 'duty', password: TEST_PASSWORD }) });
+    const cookie = (staff.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const lineStatus = await fetch(`${base}/api/line/status`, { headers: { Cookie: cookie } });
+    expect(lineStatus.status).toBe(200);
+    expect(await lineStatus.json()).toHaveProperty('quota');
 
     const token = createTestToken(ingest, 'network-server', 'technician');
     const uplink = await fetch(`${base}/api/integrations/ttn`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{}' });

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEventHub, type EventHub } from '../../services/api/event-hub.ts';
-import { createSseFanout, type SseFanout } from '../../services/api/sse-fanout.ts';
+import { createSseFanout, RETRY_MIN_MS, RETRY_SPREAD_MS, type SseFanout } from '../../services/api/sse-fanout.ts';
 import { createMetrics } from '../../services/metrics.ts';
 import { openSse } from '../helpers/sse.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -51,6 +51,30 @@ describe('SSE fan-out', () => {
     for (const s of [a, b, c]) await s.close();
     await waitFor(() => fanout.clients() === 0, { what: 'clients gone' });
     expect(hub.subscribers()).toBe(0); // the fan-out's own listener goes with the last client
+  });
+
+  it('tells each viewer its own reconnection time, 2–5 s, so the viewers of a lost process do not all come back at once', async () => {
+    const hub = createEventHub({ bootId: 'fan' });
+    const { port } = await serve(hub);
+    const retries = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        new Promise<number>((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.0\r\n\r\n'));
+          let text = '';
+          socket.on('data', (chunk: Buffer) => {
+            text += chunk.toString('latin1');
+            const m = /\r\n\r\nretry: (\d+)\n\n/.exec(text);
+            if (m) resolve(Number(m[1])), socket.destroy();
+          });
+          socket.on('error', reject);
+        }),
+      ),
+    );
+    for (const r of retries) {
+      expect(r).toBeGreaterThanOrEqual(RETRY_MIN_MS);
+      expect(r).toBeLessThan(RETRY_MIN_MS + RETRY_SPREAD_MS);
+    }
+    expect(new Set(retries).size).toBeGreaterThan(1);
   });
 
   it('an unknown Last-Event-ID gets a resync first', async () => {
