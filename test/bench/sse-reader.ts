@@ -24,6 +24,8 @@ interface Viewer {
   resume: boolean;
   /** Failed resume attempts in a row before this one. */
   failures: number;
+  /** The server's `retry:` (ms), carried over reconnects like EventSource's reconnection time. */
+  retryMs: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -38,6 +40,7 @@ let lastRefusal = '';
 const out = (o: unknown) => process.stdout.write(JSON.stringify(o) + '\n');
 
 function onBlock(v: Viewer, block: string): void {
+  if (block.startsWith('retry: ')) v.retryMs = parseInt(block.slice(7), 10) || v.retryMs;
   const id = block.indexOf('id: ');
   if (id === 0 || (id > 0 && block[id - 1] === '\n')) {
     const end = block.indexOf('\n', id);
@@ -56,9 +59,9 @@ function onBlock(v: Viewer, block: string): void {
   }
 }
 
-function open(lastId: string | undefined, seen: Set<number>, onReady?: (ok: boolean) => void): Viewer {
+function open(lastId: string | undefined, seen: Set<number>, onReady?: (ok: boolean) => void, retryMs = 3000): Viewer {
   const socket = connect({ host: target.host, port: target.port, ...(target.localAddress && { localAddress: target.localAddress }) });
-  const v: Viewer = { socket, rest: '', lastId, gotHead: false, seen, resume: !onReady, failures: 0 };
+  const v: Viewer = { socket, rest: '', lastId, gotHead: false, seen, resume: !onReady, failures: 0, retryMs };
   let settled = false;
   const settle = (ok: boolean) => {
     if (!settled) (settled = true), onReady?.(ok);
@@ -94,13 +97,13 @@ function open(lastId: string | undefined, seen: Set<number>, onReady?: (ok: bool
     settle(false);
     if ((was || v.resume) && target.reconnect) {
       reconnects++;
-      // EventSource waits `retry` (kansui sends 3 s) before it reconnects, and browsers back off
-      // when that fails too (WHATWG HTML §9.2.3 allows it; Chrome and Firefox do): 1–4 s first
-      // (jitter: many browsers), doubling after each failure up to 30 s.
+      // EventSource waits the server's `retry` (kansui sends 2–5 s, at random per viewer) before it
+      // reconnects, and browsers back off when that fails too (WHATWG HTML §9.2.3 allows it; Chrome
+      // and Firefox do): doubling after each failure up to 30 s.
       const failures = was ? 0 : v.failures + 1;
-      const delay = Math.min(30_000, 1000 * 2 ** failures) + Math.random() * 3000;
+      const delay = Math.min(30_000, v.retryMs * 2 ** failures);
       setTimeout(() => {
-        const next = open(v.lastId, v.seen);
+        const next = open(v.lastId, v.seen, undefined, v.retryMs);
         next.failures = failures;
       }, delay);
     }

@@ -162,8 +162,9 @@ async function measure(side: Side, readers: Reader[], levelBase: number): Promis
 /**
  * Two web processes behind nginx (issue 15): Mosquitto + core + ingest + 2 web (the compiled
  * kansui, KANSUI_ROLE), nginx with a minimal config in front of the web pool carrying the
- * shipped /api/events settings (deploy/nginx/kansui-roles.conf: least_conn, unbuffered, HTTP/1.1
- * upstream, next upstream on error), its connection limits raised for 2 × NGINX_VIEWERS sockets.
+ * shipped /api/events settings (deploy/nginx/kansui-roles.conf: least_conn, max_fails=0,
+ * unbuffered, HTTP/1.1 upstream, next upstream on error, 5 s connect timeout; keep them in step),
+ * its connection limits raised for 2 × NGINX_VIEWERS sockets.
  * NGINX_VIEWERS viewers reconnect like EventSource (with Last-Event-ID); one web process is
  * SIGKILLed while readings keep coming, and every viewer must end up with every reading, once,
  * without a resync.
@@ -200,10 +201,10 @@ async function behindNginx(dir: string, dataDir: string, cred: CredentialLine, r
       'http {',
       '  access_log off;',
       ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, 'tmp', t)};`),
-      `  upstream kansui_web { least_conn; server 127.0.0.1:${web1.port}; server 127.0.0.1:${web2.port}; keepalive 64; }`,
+      `  upstream kansui_web { least_conn; server 127.0.0.1:${web1.port} max_fails=0; server 127.0.0.1:${web2.port} max_fails=0; keepalive 64; }`,
       `  server { ${readerHosts.map((h) => `listen ${h}:${port} backlog=4096 reuseport;`).join(' ')}`,
       '    proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $http_host;',
-      '    proxy_next_upstream error timeout http_502 http_503; proxy_connect_timeout 2s;',
+      '    proxy_next_upstream error timeout http_502 http_503; proxy_connect_timeout 5s;',
       '    location = /api/events { proxy_pass http://kansui_web; proxy_buffering off; proxy_cache off; proxy_read_timeout 1h; }',
       '    location / { proxy_pass http://kansui_web; }',
       '  }',
@@ -265,7 +266,7 @@ async function behindNginx(dir: string, dataDir: string, cred: CredentialLine, r
         { metric: `two web processes behind nginx hold ${fmt(NGINX_VIEWERS)} viewers (connected; each process's kansui_sse_clients)`, value: `${fmt(connected)} (${held.map(fmt).join(' + ')})`, target: `${fmt(NGINX_VIEWERS)}`, pass: connected >= NGINX_VIEWERS },
         { metric: `behind nginx, MQTT publish → ${fmt(NGINX_VIEWERS)} viewers, p50 / p99 (3 readings, median)`, value: `${ms(median(p50s))} / ${ms(median(p99s))} (missing ${missingBefore})` },
         {
-          metric: `${fmt(failoverViewers)} viewers on two web processes, one SIGKILLed, ${levels.length} readings published while its viewers reconnect (Last-Event-ID, after 1–4 s, backing off like EventSource)`,
+          metric: `${fmt(failoverViewers)} viewers on two web processes, one SIGKILLed, ${levels.length} readings published while its viewers reconnect (Last-Event-ID, after the server's retry: 2–5 s, backing off like EventSource)`,
           value: `${fmt(total('reconnects'))} reconnect attempts through nginx to the other, ${fmt(total('open'))} of ${fmt(failoverViewers)} back after ${backAfterS.toFixed(1)} s; missed ${fmt(missingAfter)}, resyncs ${fmt(total('resyncs'))}, duplicates ${fmt(total('duplicates'))}`,
           target: 'none missed', pass: ok,
         },
@@ -363,7 +364,7 @@ export const bench: BenchModule = {
         notes: [
           'The readers, the bench and the server share the same 2 cores, and other agents use the machine: the ratios in one run are what to compare, not the absolute times.',
           'Behind nginx every process (Mosquitto, core, ingest, 2 web, 4 nginx workers, 3 readers) shares the same 2 cores: the latency there is a correctness run under load, not a capacity figure.',
-          `The failover run holds ${fmt(FAILOVER_VIEWERS)} viewers, not ${fmt(NGINX_VIEWERS)}: the surviving web process must hold all of them and a process here may open at most 20,000 files (hard limit, not raisable in this container); production units set LimitNOFILE=65536. Reconnect attempts exceed the viewers where nginx answered 502 while the survivor's accept queue was full; the viewer then tried again, as EventSource does.`,
+          `The failover run holds ${fmt(FAILOVER_VIEWERS)} viewers, not ${fmt(NGINX_VIEWERS)}: the surviving web process must hold all of them and a process here may open at most 20,000 files (hard limit, not raisable in this container); production units set LimitNOFILE=65536. A reconnect attempt that fails (nginx answering 502) is tried again after twice the wait, as EventSource does, so attempts above the number of viewers are failures.`,
           'RSS per viewer is the process RSS after a forced GC with the viewers minus without, divided by the viewers; it includes V8 heap pages a burst of 10,000 connects left committed, so the V8 heap figure is the part that is live objects.',
         ],
       };
