@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createFrameWatcher } from '../../services/core/mqtt-frame.ts';
 import { createRateLimiter } from '../../services/core/token-bucket.ts';
 import { clientIdBelongsTo } from '../../services/core/topic.ts';
+import { encodeLength } from '../../services/broker/mqtt-wire.ts';
 
 describe('createRateLimiter (token bucket)', () => {
   it('allows a burst, then refills at the rate, never above the burst', () => {
@@ -42,17 +43,7 @@ describe('createRateLimiter (token bucket)', () => {
 });
 
 describe('createFrameWatcher (MQTT 3.1.1 §2.2.3 fixed header)', () => {
-  const publish = (bodyLength: number) => {
-    const len: number[] = [];
-    let x = bodyLength;
-    do {
-      let b = x % 128;
-      x = Math.floor(x / 128);
-      if (x > 0) b |= 0x80;
-      len.push(b);
-    } while (x > 0);
-    return Buffer.concat([Buffer.from([0x30, ...len]), Buffer.alloc(bodyLength, 1)]);
-  };
+  const publish = (bodyLength: number) => Buffer.concat([Buffer.from([0x30, ...encodeLength(bodyLength)]), Buffer.alloc(bodyLength, 1)]);
 
   it('passes packets up to the cap, split anywhere, and skips their bodies', () => {
     const w = createFrameWatcher(16 * 1024);
