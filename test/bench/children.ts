@@ -64,9 +64,10 @@ export function jsonLines(child: ChildProcess): { next(match: (o: Record<string,
           if (idx >= 0) {
             cleanup();
             resolve(seen.splice(idx, 1)[0] as Record<string, unknown>);
-          } else if (child.exitCode !== null) {
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            // A child ended by a signal has signalCode set and exitCode null: waiting on would last the whole timeout.
             cleanup();
-            reject(new Error(`${what}: process exited ${child.exitCode}: ${stderr}`));
+            reject(new Error(`${what}: process exited ${child.exitCode ?? child.signalCode}: ${stderr}`));
           }
         };
         const timer = setTimeout(() => {
