@@ -144,6 +144,10 @@ describe('roles: core + 2 ingest + 2 web over the broker as the bus', () => {
   it("a status change found by the core's sweep reaches the web processes' streams", async () => {
     const b = openSse(url(web2, '/api/events'));
     await b.ready;
+    // Every reading published so far has reached the core first: one arriving after the clock moved would carry the
+    // change to offline inside the core's own reading event, and the sweep would then find nothing to announce
+    // (seen once in a full run with the cores saturated).
+    await waitFor(() => core.ingest.latest.get('role-1')?.observedAt === lastTs, { what: 'the last reading on the core' });
     // The core's clock moves an hour on: the sensor has been silent past 3 × its interval.
     clockOffset = 3600_000;
     const e = await b.waitFor((ev) => ev.event === 'status' && JSON.parse(ev.data).sensor_id === 'role-1', { timeoutMs: 15_000, what: 'the offline status from the core' });
