@@ -77,7 +77,7 @@ describe('an emptied or replaced readings.db stops the start (issue 10 #11)', ()
     const { mqtt: cred } = registerSensor(createSqliteSensorRegistry(db), { id: 's1', name: '一', lat: 34.27, lon: 135.4 }, Date.now());
     db.close();
     const first = await start();
-    expect(first.outcome.exited).toBeUndefined();
+    expect(first.outcome.exited, `exited early; stderr: ${first.p.err().slice(-2000)}`).toBeUndefined();
     const c = await connectMqtt(`mqtt://127.0.0.1:${first.mqtt}`, { username: cred.username, password: cred.password });
     for (let i = 0; i < 3; i++) await publishReading(c, 's1', { ts: T0 + i * 60_000, level_cm: 10 + i });
     await c.endAsync();
@@ -97,7 +97,7 @@ describe('an emptied or replaced readings.db stops the start (issue 10 #11)', ()
     // Restored from the backup: starts, and the readings are there.
     copyFileSync(join(backup.dir, 'readings.db'), file);
     const restored = await start();
-    expect(restored.outcome.exited).toBeUndefined();
+    expect(restored.outcome.exited, `exited early; stderr: ${restored.p.err().slice(-2000)}`).toBeUndefined();
     const body = (await (await fetch(`${restored.url}/api/sensors/s1/readings?from=${T0}&to=${T0 + 3 * 60_000}`)).json()) as { readings: { level_cm: number }[] };
     expect(body.readings.map((r) => r.level_cm)).toEqual([10, 11, 12]);
     expect(await restored.stop()).toBe(0);
@@ -105,7 +105,7 @@ describe('an emptied or replaced readings.db stops the start (issue 10 #11)', ()
     // A deliberately new store: started with the override (and a warning).
     truncateSync(file, 0);
     const accepted = await start({ ACCEPT_NEW_READINGS_STORE: '1' });
-    expect(accepted.outcome.exited).toBeUndefined();
+    expect(accepted.outcome.exited, `exited early; stderr: ${accepted.p.err().slice(-2000)}`).toBeUndefined();
     expect((await (await fetch(`${accepted.url}/healthz`)).json()).status).toBe('ok');
     expect(accepted.logs().find((l) => l.level === 40 && /ACCEPT_NEW_READINGS_STORE/.test(String(l.msg)))).toMatchObject({ file, found: 'the file is empty (0 bytes)' });
     expect(await accepted.stop()).toBe(0);
